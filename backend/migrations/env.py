@@ -1,0 +1,48 @@
+"""Alembic environment: migrates the database named by the application's own settings."""
+
+from logging.config import fileConfig
+
+from alembic import context
+
+from sdlc_lens.config import get_settings
+from sdlc_lens.db.engine import create_db_engine
+from sdlc_lens.db.models import metadata
+
+config = context.config
+
+# Programmatic callers (the tests) configure logging themselves and pass the URL directly.
+if config.config_file_name is not None and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+database_url = config.attributes.get("database_url") or get_settings().database_url
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL to stdout instead of touching a database (`alembic upgrade --sql`)."""
+    context.configure(url=database_url, target_metadata=metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Apply the migrations in one transaction (SQLite DDL is transactional)."""
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=metadata,
+                render_as_batch=True,
+                # SQLite DDL is transactional: a failed migration leaves no half-built schema.
+                transactional_ddl=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

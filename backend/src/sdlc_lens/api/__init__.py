@@ -1,0 +1,1 @@
+"""HTTP layer: routers validate input, call one service function and shape the response."""

@@ -1,0 +1,1 @@
+"""One router per area, all mounted under /api/v1."""

@@ -1,0 +1,21 @@
+"""GET /system/health."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from sdlc_lens.api.deps import EngineDep
+from sdlc_lens.api.schemas.system import Health
+from sdlc_lens.services.health import check_health
+
+router = APIRouter(prefix="/system", tags=["system"])
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Not ready: same body, `ready` false"}},
+)
+def health(engine: EngineDep) -> JSONResponse:
+    """Readiness of the database, its migrations and the search index."""
+    body = check_health(engine)
+    return JSONResponse(body, status_code=200 if body["ready"] else 503)

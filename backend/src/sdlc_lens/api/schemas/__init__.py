@@ -1,0 +1,1 @@
+"""Request and response models: the JSON contract with the frontend (SPEC §3-§11)."""

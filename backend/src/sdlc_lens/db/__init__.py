@@ -1,0 +1,1 @@
+"""Database access: engine and connection set-up, table definitions."""

@@ -1,0 +1,106 @@
+"""SQLite engine: URL handling, per-connection pragmas, explicit transaction control."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+# Readers must not fail while a sync holds the write lock; WAL lets them read the
+# last committed state, and the timeout covers the brief checkpoint/lock windows.
+BUSY_TIMEOUT_MS = 15000
+
+
+class DatabaseUrlError(ValueError):
+    """SDLC_LENS_DATABASE_URL is not a SQLite URL this service can use."""
+
+
+def sqlite_url(database_url: str) -> URL:
+    """Normalise any SQLite URL (`sqlite://`, `sqlite+aiosqlite://`, ...) to the stdlib driver.
+
+    Existing deployments pass the aiosqlite form; the driver is an implementation detail, so
+    both are accepted and served by `sqlite3`. Relative file paths are made absolute here, once,
+    so that the app and Alembic agree on the file whatever they do with the working directory.
+    """
+    try:
+        url = make_url(database_url)
+    except Exception as exc:
+        raise DatabaseUrlError(f"not a database URL: {redact(database_url)!r}") from exc
+    if url.get_backend_name() != "sqlite":
+        raise DatabaseUrlError(f"only SQLite is supported, got {url.get_backend_name()!r}")
+    url = url.set(drivername="sqlite")
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        url = url.set(database=str(Path(url.database).expanduser().absolute()))
+    return url
+
+
+def database_file(url: URL) -> Path | None:
+    """The file behind a SQLite URL, or None for an in-memory database."""
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
+def redact(database_url: str) -> str:
+    """The URL with any password hidden, safe to log."""
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def create_db_engine(database_url: str, *, create_dir: bool = True) -> Engine:
+    """An engine with WAL, foreign keys and a busy timeout on every connection.
+
+    The database's parent directory is created when missing (a fresh volume, a first run).
+    """
+    url = sqlite_url(database_url)
+    path = database_file(url)
+    if create_dir and path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        # A connection per concurrent request thread; SQLite connections are cheap.
+        pool_size=20,
+        max_overflow=20,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module (it would BEGIN lazily, only
+    # before DML); `_on_begin` issues BEGIN itself, so reads get one consistent snapshot.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _on_begin(connection: Any) -> None:
+    # Writers ask for IMMEDIATE so they queue for the write lock up front instead of
+    # failing with SQLITE_BUSY when a read transaction tries to upgrade.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds SQLite's write lock from its first statement (BEGIN IMMEDIATE).
+
+    Use it for every read-then-write; a deferred transaction that reads first can fail at
+    once with SQLITE_BUSY when it tries to upgrade after another writer committed.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            yield conn

@@ -1,0 +1,84 @@
+"""Table definitions. The schema itself is created by the Alembic migrations."""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData()
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("sdlc_path", Text),
+    Column("sync_status", String(20), nullable=False, server_default="never_synced"),
+    Column("sync_error", Text),
+    Column("last_synced_at", String(40)),
+    Column("schema_version", Integer),
+    Column("profile", String(100)),
+    Column("status_vocab", Text),  # JSON {doc_type: [status tokens]} from .config.yaml
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    # GitHub-sourced projects are a later epic; the columns exist so responses carry defaults.
+    Column("source_type", String(20), nullable=False, server_default="local"),
+    Column("repo_url", Text),
+    Column("repo_branch", String(200), nullable=False, server_default="main"),
+    Column("repo_path", String(500), nullable=False, server_default="sdlc-studio"),
+    Column("access_token", Text),
+    Column("connection_id", Integer),
+    Column("auto_sync", Boolean, nullable=False, server_default=text("0")),
+    Column("last_synced_commit_sha", String(64)),
+    UniqueConstraint("slug", name="uq_projects_slug"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("doc_type", String(50), nullable=False),
+    Column("doc_id", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", String(100)),
+    Column("owner", Text),
+    Column("priority", Text),
+    Column("story_points", Integer),
+    Column("epic", String(64)),
+    Column("story", String(64)),
+    Column("ref_id", String(64)),
+    Column("depends_on", Text),
+    Column("aliases", Text),
+    Column("metadata_json", Text),
+    Column("parser_epoch", Integer, nullable=False, server_default=text("0")),
+    Column("content", Text, nullable=False),
+    Column("file_path", Text, nullable=False),
+    Column("file_hash", String(64), nullable=False),
+    # Stat fingerprint: an unchanged (size, mtime_ns, ctime_ns) skips reading the file.
+    Column("file_size", Integer),
+    Column("file_mtime_ns", Integer),
+    Column("file_ctime_ns", Integer),
+    Column("blob_sha", String(64)),
+    Column("synced_at", String(40), nullable=False),
+    UniqueConstraint("project_id", "file_path", name="uq_documents_project_path"),
+    # One index per list sort, ending in the (doc_id, id) tie-breaker, so ORDER BY ... LIMIT
+    # walks the index instead of sorting; they also serve the type/status filters and stats.
+    Index("ix_documents_project_synced", "project_id", "synced_at", "doc_id", "id"),
+    Index("ix_documents_project_title", "project_id", "title", "doc_id", "id"),
+    Index("ix_documents_project_type", "project_id", "doc_type", "doc_id", "id"),
+    Index("ix_documents_project_status", "project_id", "status", "doc_id", "id"),
+    # Covers the grouped stats query (counts by type and status) without touching rows.
+    Index("ix_documents_project_type_status", "project_id", "doc_type", "status"),
+    Index("ix_documents_ref_id", "ref_id"),
+)

@@ -1,0 +1,39 @@
+"""Pure parsing of sdlc-studio documents: front matter, identity, status and project config."""
+
+from sdlc_lens.parsing.document import COLUMN_FIELDS, DocumentRecord, build_document
+from sdlc_lens.parsing.front_matter import ParsedDocument, parse_front_matter
+from sdlc_lens.parsing.identity import (
+    DOC_TYPE_BY_PREFIX,
+    extract_ref,
+    extract_refs,
+    id_head,
+    infer_type_and_id,
+)
+from sdlc_lens.parsing.project_config import ProjectConfig, parse_project_config
+from sdlc_lens.parsing.status import (
+    TERMINAL,
+    VOCABULARY,
+    canonicalise_status,
+    is_done,
+    is_terminal,
+)
+
+__all__ = [
+    "COLUMN_FIELDS",
+    "DOC_TYPE_BY_PREFIX",
+    "TERMINAL",
+    "VOCABULARY",
+    "DocumentRecord",
+    "ParsedDocument",
+    "ProjectConfig",
+    "build_document",
+    "canonicalise_status",
+    "extract_ref",
+    "extract_refs",
+    "id_head",
+    "infer_type_and_id",
+    "is_done",
+    "is_terminal",
+    "parse_front_matter",
+    "parse_project_config",
+]

@@ -1,0 +1,92 @@
+"""Turn one markdown file (path + text) into the row the sync engine stores (SPEC §6 step 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sdlc_lens.parsing.front_matter import parse_front_matter
+from sdlc_lens.parsing.identity import extract_ref, extract_refs, id_head, infer_type_and_id
+from sdlc_lens.parsing.status import canonicalise_status
+
+__all__ = ["COLUMN_FIELDS", "DocumentRecord", "build_document", "parse_story_points"]
+
+# Front-matter keys stored in their own columns, hence left out of `metadata`.
+COLUMN_FIELDS = frozenset(
+    {"status", "owner", "priority", "story_points", "epic", "story", "depends_on", "aliases"}
+)
+
+# The column is a SQLite INTEGER (signed 64-bit); larger values cannot be stored.
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """Parsed, storable view of one document."""
+
+    doc_type: str
+    doc_id: str
+    title: str
+    status: str | None
+    owner: str | None
+    priority: str | None
+    story_points: int | None
+    epic: str | None
+    story: str | None
+    ref_id: str | None
+    depends_on: str | None
+    aliases: str | None
+    metadata: dict[str, str] | None
+    content: str
+
+
+def parse_story_points(raw: str | None) -> int | None:
+    """`int()` of the trimmed value (`" 08 "` -> 8); None if not an integer that fits int64."""
+    if raw is None:
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:  # includes strings over Python's int-digit limit
+        return None
+    return value if _INT64_MIN <= value <= _INT64_MAX else None
+
+
+def build_document(
+    rel_path: str, text: str, status_vocab: Mapping[str, Sequence[str]] | None = None
+) -> DocumentRecord | None:
+    """Parse a document into a DocumentRecord; None when the path is to be skipped."""
+    identity = infer_type_and_id(rel_path)
+    if identity is None:
+        return None
+    doc_type, doc_id = identity
+    parsed = parse_front_matter(text)
+    fields = parsed.fields
+
+    custom: Sequence[str] = status_vocab.get(doc_type, ()) if status_vocab else ()
+    if isinstance(custom, str):  # a lone token rather than a list of them
+        custom = (custom,)
+    raw_points = fields.get("story_points")
+    story_points = parse_story_points(raw_points)
+
+    metadata = {key: value for key, value in fields.items() if key not in COLUMN_FIELDS}
+    if raw_points and raw_points.strip() and story_points is None:
+        # Keep unparseable estimates ("3 (est)", "Large") visible instead of losing them.
+        metadata["story_points"] = raw_points
+
+    return DocumentRecord(
+        doc_type=doc_type,
+        doc_id=doc_id,
+        title=parsed.title or doc_id,
+        status=canonicalise_status(fields.get("status"), doc_type, custom),
+        owner=fields.get("owner"),
+        priority=fields.get("priority"),
+        story_points=story_points,
+        epic=extract_ref(fields.get("epic")),
+        story=extract_ref(fields.get("story")),
+        ref_id=id_head(doc_id),
+        depends_on=extract_refs(fields.get("depends_on")),
+        aliases=extract_refs(fields.get("aliases")),
+        metadata=metadata or None,
+        content=parsed.content,
+    )

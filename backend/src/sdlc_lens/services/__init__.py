@@ -1,0 +1,1 @@
+"""Application logic: plain functions over plain data, called by the thin API layer."""

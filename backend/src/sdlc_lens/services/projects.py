@@ -1,0 +1,215 @@
+"""Project registry: slugs, path checks, CRUD and the atomic sync claim."""
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy.exc import IntegrityError
+
+from sdlc_lens.db.engine import write_transaction
+from sdlc_lens.db.models import documents, projects
+from sdlc_lens.errors import (
+    ConflictError,
+    NotFoundError,
+    PathNotFoundError,
+    SyncInProgressError,
+    ValidationFailedError,
+)
+from sdlc_lens.timeutil import utc_now
+
+PROJECT_NOT_FOUND = "Project not found"
+PATH_MISSING = "Project sdlc-studio path does not exist on filesystem"
+PATH_OUTSIDE_BASE = "sdlc_path must be within the allowed base"
+EMPTY_SLUG = "Project name produces an empty slug after sanitisation"
+
+# Columns a client may change with PUT besides name and sdlc_path (GitHub settings, a later
+# epic: stored so the frontend's round trip works, not acted upon).
+PASSTHROUGH_FIELDS = ("repo_url", "repo_branch", "repo_path", "connection_id", "auto_sync")
+
+_NON_SLUG = re.compile(r"[^a-z0-9-]")
+_SEPARATORS = re.compile(r"[\s_]+")
+_DASHES = re.compile(r"-{2,}")
+
+
+def slugify(name: str) -> str:
+    """NFKD, ASCII only, lower case, whitespace/underscores to `-`, nothing outside [a-z0-9-]."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = _SEPARATORS.sub("-", ascii_name.lower())
+    slug = _NON_SLUG.sub("", slug)
+    return _DASHES.sub("-", slug).strip("-")
+
+
+def resolve_project_path(raw_path: str, allowed_base: Path | None) -> str:
+    """The absolute, symlink-free form of `raw_path`, or PathNotFoundError.
+
+    A relative path is taken from the server's working directory (SPEC §4). The allow-list is
+    checked on the resolved path, so a symlink cannot lead out of the base.
+    """
+    try:
+        resolved = Path(raw_path).expanduser().resolve(strict=True)
+        is_dir = resolved.is_dir()
+    except (OSError, ValueError, RuntimeError):
+        # Missing, NUL byte, name too long, symlink loop, no permission: all "not there".
+        is_dir = False
+    if not is_dir:
+        raise PathNotFoundError(PATH_MISSING)
+    if allowed_base is not None and not is_within(resolved, allowed_base):
+        raise PathNotFoundError(PATH_OUTSIDE_BASE)
+    return str(resolved)
+
+
+def is_within(path: Path, base: Path) -> bool:
+    """Whether `path` is `base` or below it, both compared in resolved form."""
+    try:
+        real_base = base.expanduser().resolve()
+    except (OSError, RuntimeError):
+        return False
+    return path == real_base or path.is_relative_to(real_base)
+
+
+_PROJECT_COLUMNS = [c for c in projects.c if c.name not in ("id", "access_token", "status_vocab")]
+_DOCUMENT_COUNTS = (
+    select(documents.c.project_id, func.count().label("document_count"))
+    .group_by(documents.c.project_id)
+    .subquery()
+)
+# One statement for any number of projects: counts come from a grouped subquery.
+_PROJECT_QUERY = (
+    select(
+        *_PROJECT_COLUMNS,
+        projects.c.access_token,
+        func.coalesce(_DOCUMENT_COUNTS.c.document_count, 0).label("document_count"),
+    )
+    .select_from(
+        projects.outerjoin(_DOCUMENT_COUNTS, _DOCUMENT_COUNTS.c.project_id == projects.c.id)
+    )
+    .order_by(projects.c.created_at, projects.c.id)
+)
+
+
+def project_view(row: Row[Any]) -> dict[str, Any]:
+    """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`."""
+    data = dict(row._mapping)
+    token = data.pop("access_token")
+    data["masked_token"] = mask_token(token)
+    data["auto_sync"] = bool(data["auto_sync"])
+    return data
+
+
+def mask_token(token: str | None) -> str | None:
+    """Never return a stored secret: at most its last four characters."""
+    if not token:
+        return None
+    return "****" + token[-4:] if len(token) > 8 else "****"
+
+
+def list_projects(conn: Connection) -> list[dict[str, Any]]:
+    """All projects, oldest first, with live document counts, in one query."""
+    return [project_view(row) for row in conn.execute(_PROJECT_QUERY)]
+
+
+def get_project(conn: Connection, slug: str) -> dict[str, Any]:
+    """One project by slug, or NotFoundError."""
+    row = conn.execute(_PROJECT_QUERY.where(projects.c.slug == slug)).first()
+    if row is None:
+        raise NotFoundError(PROJECT_NOT_FOUND)
+    return project_view(row)
+
+
+def project_id_for(conn: Connection, slug: str) -> int:
+    """The numeric id of a project, or NotFoundError."""
+    project_id = conn.execute(select(projects.c.id).where(projects.c.slug == slug)).scalar()
+    if project_id is None:
+        raise NotFoundError(PROJECT_NOT_FOUND)
+    return int(project_id)
+
+
+@dataclass(frozen=True, slots=True)
+class NewProject:
+    """A validated create request."""
+
+    name: str
+    sdlc_path: str | None
+    source_type: str = "local"
+
+
+def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -> dict[str, Any]:
+    """Register a project (SPEC §4 create): slug, path, uniqueness, in that order."""
+    slug = slugify(new.name)
+    if not slug:
+        raise ValidationFailedError(EMPTY_SLUG)
+    sdlc_path = (
+        resolve_project_path(new.sdlc_path, allowed_base) if new.sdlc_path is not None else None
+    )
+    now = utc_now()
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                projects.insert().values(
+                    slug=slug,
+                    name=new.name,
+                    sdlc_path=sdlc_path,
+                    source_type=new.source_type,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    except IntegrityError as exc:
+        # Two creates racing for one slug: the unique constraint decides, the loser gets 409.
+        raise ConflictError("Project slug already exists") from exc
+    with engine.connect() as conn:
+        return get_project(conn, slug)
+
+
+def update_project(
+    engine: Engine, slug: str, changes: dict[str, Any], allowed_base: Path | None
+) -> dict[str, Any]:
+    """Apply a partial update; a rejected path persists nothing."""
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        values["name"] = changes["name"]
+    if changes.get("sdlc_path") is not None:
+        values["sdlc_path"] = resolve_project_path(changes["sdlc_path"], allowed_base)
+    values.update({key: changes[key] for key in PASSTHROUGH_FIELDS if key in changes})
+    with write_transaction(engine) as conn:
+        project_id_for(conn, slug)
+        if values:
+            values["updated_at"] = utc_now()
+            conn.execute(projects.update().where(projects.c.slug == slug).values(**values))
+    with engine.connect() as conn:
+        return get_project(conn, slug)
+
+
+def delete_project(engine: Engine, slug: str) -> None:
+    """Delete a project; its documents and their index rows go with it (cascade + triggers)."""
+    with engine.begin() as conn:
+        deleted = conn.execute(projects.delete().where(projects.c.slug == slug)).rowcount
+    if not deleted:
+        raise NotFoundError(PROJECT_NOT_FOUND)
+
+
+def claim_sync(engine: Engine, slug: str) -> int:
+    """Move a project to `syncing` in one conditional UPDATE; its id, or 404 / 409."""
+    with write_transaction(engine) as conn:
+        claimed = conn.execute(
+            projects.update()
+            .where(projects.c.slug == slug, projects.c.sync_status != "syncing")
+            .values(sync_status="syncing", sync_error=None)
+            .returning(projects.c.id)
+        ).scalar()
+        if claimed is not None:
+            return int(claimed)
+        project_id_for(conn, slug)  # raises 404 when the project does not exist
+    raise SyncInProgressError("Sync already running for this project")
+
+
+def path_is_directory(path: str) -> bool:
+    """Whether `path` currently exists as a directory (sync pre-check)."""
+    try:
+        return os.path.isdir(path)  # noqa: PTH112 - mirrors the os.scandir walk
+    except (OSError, ValueError):
+        return False

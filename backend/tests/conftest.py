@@ -1,0 +1,31 @@
+"""Shared fixtures: a migrated SQLite file per test, the app around it, a client."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sdlc_lens.config import Settings
+from sdlc_lens.main import create_app
+from tests.helpers import migrate
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A migrated database in a fresh folder."""
+    url = f"sqlite:///{tmp_path / 'db' / 'lens.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, log_level="DEBUG")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app with its lifespan running (start-up recovery, background sync worker)."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

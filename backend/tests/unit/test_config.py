@@ -1,0 +1,89 @@
+"""Settings: one object, `SDLC_LENS_` prefix, database URLs, defaults."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from sdlc_lens.config import Settings
+from sdlc_lens.db.engine import DatabaseUrlError, create_db_engine, redact, sqlite_url
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings = Settings()
+    assert (settings.host, settings.port, settings.log_level) == ("0.0.0.0", 8000, "INFO")
+    assert settings.allowed_project_base is None
+    # The default database does not depend on the working directory.
+    assert settings.database_url == f"sqlite:///{tmp_path}/.local/share/sdlc-lens/sdlc_lens.db"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SDLC_LENS_HOST", "127.0.0.1")
+    monkeypatch.setenv("SDLC_LENS_PORT", "9000")
+    monkeypatch.setenv("SDLC_LENS_LOG_LEVEL", "debug")
+    monkeypatch.setenv("SDLC_LENS_DATABASE_URL", "sqlite:////data/db/x.db")
+    monkeypatch.setenv("SDLC_LENS_ALLOWED_PROJECT_BASE", str(tmp_path))
+    # GitHub-feature variables of the existing deployment are accepted and ignored.
+    monkeypatch.setenv("SDLC_LENS_TOKEN_ENCRYPTION_KEY", "k")
+    monkeypatch.setenv("SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS", "0")
+    settings = Settings()
+    assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 9000, "DEBUG")
+    assert settings.database_url == "sqlite:////data/db/x.db"
+    assert settings.allowed_project_base == tmp_path
+
+
+@pytest.mark.parametrize(("variable", "value"), [("PORT", "eighty"), ("LOG_LEVEL", "loud")])
+def test_invalid_values_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(f"SDLC_LENS_{variable}", value)
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_blank_allowed_base_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDLC_LENS_ALLOWED_PROJECT_BASE", "")
+    assert Settings().allowed_project_base is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////data/db/a.db",
+        "sqlite+aiosqlite:////data/db/a.db",
+        "sqlite+pysqlite:////data/db/a.db",
+    ],
+)
+def test_every_sqlite_url_form_is_served_by_the_stdlib_driver(url: str) -> None:
+    normalised = sqlite_url(url)
+    assert normalised.drivername == "sqlite"
+    assert normalised.database == "/data/db/a.db"
+
+
+def test_relative_database_path_is_made_absolute_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert sqlite_url("sqlite:///data/lens.db").database == str(tmp_path / "data" / "lens.db")
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:secret@host/db", "not a url"])
+def test_non_sqlite_urls_are_refused_without_leaking_secrets(url: str) -> None:
+    with pytest.raises(DatabaseUrlError) as caught:
+        sqlite_url(url)
+    assert "secret" not in str(caught.value)
+
+
+def test_redact_hides_passwords() -> None:
+    assert "secret" not in redact("sqlite://user:secret@/x.db")
+
+
+def test_engine_creates_the_database_folder(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "lens.db"
+    engine = create_db_engine(f"sqlite:///{target}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+    assert target.exists()

@@ -1,0 +1,153 @@
+"""Status vocabularies and canonicalisation (SPEC §8.4)."""
+
+import pytest
+
+from sdlc_lens.parsing import TERMINAL, VOCABULARY, canonicalise_status, is_done, is_terminal
+
+
+def test_vocabulary_table() -> None:
+    assert VOCABULARY["epic"] == ("Draft", "Ready", "Approved", "In Progress", "Done")
+    assert VOCABULARY["story"] == (
+        "Proposed",
+        "Draft",
+        "Ready",
+        "Planned",
+        "In Progress",
+        "Review",
+        "Blocked",
+        "Done",
+        "Won't Implement",
+        "Deferred",
+        "Superseded",
+    )
+    assert set(VOCABULARY) == {
+        "epic",
+        "story",
+        "plan",
+        "bug",
+        "cr",
+        "rfc",
+        "test-spec",
+        "workflow",
+    }
+
+
+@pytest.mark.parametrize("doc_type", sorted(TERMINAL))
+def test_terminal_statuses_are_in_the_vocabulary(doc_type: str) -> None:
+    assert TERMINAL[doc_type] <= set(VOCABULARY[doc_type])
+
+
+def test_story_terminal_set() -> None:
+    assert TERMINAL["story"] == {"Done", "Won't Implement", "Superseded"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "doc_type", "expected"),
+    [
+        ("**Done**", "story", "Done"),
+        ("in progress", "story", "In Progress"),
+        ("IN PROGRESS", "epic", "In Progress"),
+        ("Complete (81/88)", "plan", "Complete"),
+        ("Gated — waiting", "story", "Gated"),
+        ("", "story", None),
+        ("   ", "story", None),
+        (None, "story", None),
+        ("**", "story", None),
+        ("> Done", "story", "Done"),
+        ("`Done`", "story", "Done"),
+        ("_Draft_", "epic", "Draft"),
+        ("***Done***", "epic", "Done"),
+        ("Done - merged last week", "story", "Done"),
+        ("Done · shipped", "story", "Done"),
+        ("Done | shipped", "story", "Done"),
+        ("Done stray text", "story", "Done"),
+        ("**Done** (2026-01-23)", "story", "Done"),
+        ("Done(ish)", "story", "Done"),
+        ("won't implement", "story", "Won't Implement"),
+        ("Won\u2019t Fix", "bug", "Won't Fix"),
+        ("in review", "rfc", "In Review"),
+        ("inbox", "bug", "inbox"),
+        ("Inbox", "cr", "inbox"),
+        ("Inbox", "rfc", "inbox"),
+        ("Inbox", "story", "Inbox"),  # not in the story vocabulary: returned as written
+        ("inbox", "prd", "inbox"),  # other types use every token plus inbox
+        ("verified", "prd", "Verified"),
+        ("approved", "other", "Approved"),
+        ("Complete", "story", "Complete"),  # not a story token: kept as written
+        ("Waiting on vendor - see thread", "story", "Waiting on vendor"),
+        ("Something else", "epic", "Something else"),
+        ("(pending)", "epic", "(pending)"),
+        ("Doneish", "epic", "Doneish"),  # a token must be followed by a space to be a prefix
+    ],
+)
+def test_canonicalise_status(raw: str | None, doc_type: str, expected: str | None) -> None:
+    assert canonicalise_status(raw, doc_type) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "custom", "expected"),
+    [
+        ("gated - waiting", ["Gated"], "Gated"),
+        ("GATED", ["Gated"], "Gated"),
+        ("in progress blocked now", ["In Progress Blocked"], "In Progress Blocked"),
+        ("in progress", ["In progress"], "In Progress"),  # built-in casing wins
+        ("in progress", [], "In Progress"),
+        ("  ", ["Gated"], None),
+    ],
+)
+def test_canonicalise_status_with_custom_tokens(
+    raw: str, custom: list[str], expected: str | None
+) -> None:
+    assert canonicalise_status(raw, "story", custom) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "doc_type", "expected"),
+    [
+        ("Done", "story", True),
+        ("Won't Implement", "story", True),
+        ("Superseded", "story", True),
+        ("Complete", "story", True),
+        ("Draft", "story", False),
+        ("Deferred", "story", False),
+        ("Complete", "epic", True),  # Done/Complete are terminal for every type
+        ("Done", "plan", True),
+        ("Superseded", "epic", False),
+        ("**done**", "epic", True),
+        ("Fixed", "bug", True),
+        ("Won't Fix", "bug", True),
+        ("Open", "bug", False),
+        ("Rejected", "cr", True),
+        ("Blocked", "cr", False),
+        ("Withdrawn", "rfc", True),
+        ("Paused", "workflow", False),
+        ("Withdrawn", "prd", True),  # unknown type: union of all terminal sets
+        ("Approved", "prd", False),
+        (None, "story", False),
+        ("", "story", False),
+    ],
+)
+def test_is_terminal(status: str | None, doc_type: str, expected: bool) -> None:
+    assert is_terminal(status, doc_type) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("Done", True),
+        ("Complete", True),
+        ("complete (81/88)", True),
+        ("Fixed", True),
+        ("Verified", True),
+        ("Closed", True),
+        ("Accepted", True),
+        ("Superseded", False),
+        ("Won't Implement", False),
+        ("In Progress", False),
+        ("Draft", False),
+        (None, False),
+        ("", False),
+    ],
+)
+def test_is_done(status: str | None, expected: bool) -> None:
+    assert is_done(status) is expected
