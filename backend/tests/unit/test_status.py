@@ -151,3 +151,10 @@ def test_is_terminal(status: str | None, doc_type: str, expected: bool) -> None:
 )
 def test_is_done(status: str | None, expected: bool) -> None:
     assert is_done(status) is expected
+
+
+@pytest.mark.parametrize("raw", ["None", "none", "NULL", "N/A", "-", "--", "—", "–", "**None**"])
+def test_placeholders_for_no_status_are_null(raw: str) -> None:
+    # QUIRK fix (SPEC §12): `status=none` must not collide with a literal "none" status.
+    assert canonicalise_status(raw, "story") is None
+    assert canonicalise_status(raw, "other") is None

@@ -122,12 +122,17 @@ def _match(text: str, candidates: tuple[tuple[str, str], ...]) -> str | None:
     return None
 
 
+# Placeholders that mean "no status yet". Stored as null, so the list filter `status=none`
+# (documents without a status) can never collide with a literal "none" status (SPEC §12).
+NO_STATUS = frozenset({"none", "null", "n/a", "-", "--", "—", "–"})
+
+
 def canonicalise_status(raw: str | None, doc_type: str, custom: Iterable[str] = ()) -> str | None:
     """Map a raw status to its canonical vocabulary token (`in progress` -> `In Progress`)."""
     if raw is None:
         return None
     text = _clean(raw)
-    if not text:
+    if not text or text.lower() in NO_STATUS:
         return None
     candidates = _candidates(doc_type, tuple(custom))
     found = _match(text, candidates)
