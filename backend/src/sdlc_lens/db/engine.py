@@ -82,6 +82,8 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # A sync stages its rows in a temporary table; keep that off the (maybe read-only) disk.
+        cursor.execute("PRAGMA temp_store=MEMORY")
     finally:
         cursor.close()
 

@@ -59,17 +59,32 @@ _CONTENT_COLUMNS = (
     "parser_epoch",
     "synced_at",
 )
-# Built once from the constant column list above; every value is a bound parameter.
-_INSERT_SQL = (
-    f"INSERT INTO documents (project_id, file_path, {', '.join(_CONTENT_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join('?' * (len(_CONTENT_COLUMNS) + 2))})"
+_COLUMNS_SQL = ", ".join(_CONTENT_COLUMNS)
+
+# New and changed rows are first staged in a temporary table, then written to `documents`
+# with ONE statement each. FTS5 flushes its pending index data at every statement boundary
+# (savepoint), so row-by-row statements would write one tiny index segment per document and
+# keep merging them; one statement lets the triggers build the index delta in memory.
+# All SQL below is built once from constant column names; every value is a bound parameter.
+_STAGE_TABLE_SQL = (
+    f"CREATE TEMP TABLE sync_rows (id INTEGER, project_id INTEGER, file_path TEXT, {_COLUMNS_SQL})"
 )
-_UPDATE_SQL = f"UPDATE documents SET {', '.join(f'{c} = ?' for c in _CONTENT_COLUMNS)} WHERE id = ?"  # noqa: S608
+_STAGE_SQL = f"INSERT INTO temp.sync_rows VALUES ({', '.join('?' * (len(_CONTENT_COLUMNS) + 3))})"  # noqa: S608
+_UPDATE_SQL = (
+    f"UPDATE documents SET {', '.join(f'{c} = s.{c}' for c in _CONTENT_COLUMNS)} "  # noqa: S608
+    "FROM temp.sync_rows AS s WHERE s.id IS NOT NULL AND documents.id = s.id"
+)
+_INSERT_SQL = (
+    f"INSERT INTO documents (project_id, file_path, {_COLUMNS_SQL}) "  # noqa: S608
+    f"SELECT project_id, file_path, {_COLUMNS_SQL} FROM temp.sync_rows WHERE id IS NULL "
+    "ORDER BY rowid"
+)
+_DROP_STAGE_SQL = "DROP TABLE temp.sync_rows"
+_DELETE_SQL = "DELETE FROM documents WHERE id IN (SELECT value FROM json_each(?))"
 # Only the fingerprint: title/content are not in the SET list, so the FTS trigger stays idle.
 _FINGERPRINT_SQL = (
     "UPDATE documents SET file_size = ?, file_mtime_ns = ?, file_ctime_ns = ? WHERE id = ?"
 )
-_DELETE_SQL = "DELETE FROM documents WHERE id = ?"
 
 
 class SyncCancelledError(Exception):
@@ -110,10 +125,9 @@ class StoredFile:
 class SyncPlan:
     """The batched writes one sync will make."""
 
-    inserts: list[tuple[Any, ...]] = field(default_factory=list)
-    updates: list[tuple[Any, ...]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id or None for new, ...)
     fingerprints: list[tuple[Any, ...]] = field(default_factory=list)
-    deletes: list[tuple[int]] = field(default_factory=list)
+    deletes: list[int] = field(default_factory=list)
 
 
 def run_sync(
@@ -226,17 +240,17 @@ def _sync(
         record = build_document(rel_path, text, status_vocab)
         if record is None:
             continue
-        values = (*_row_values(record), digest, *fingerprint, PARSER_EPOCH, now)
+        known_id = None if known is None else known.id
+        values = _row_values(record, digest, fingerprint, now)
+        plan.rows.append((known_id, project_id, rel_path, *values))
         if known is None:
-            plan.inserts.append((project_id, rel_path, *values))
             result.added += 1
         else:
-            plan.updates.append((*values, known.id))
             result.updated += 1
 
     for rel_path, known in stored.items():
         if rel_path not in walk.files and not _under_any(rel_path, walk.unreadable_dirs):
-            plan.deletes.append((known.id,))
+            plan.deletes.append(known.id)
     result.deleted = len(plan.deletes)
 
     if result.errors:
@@ -293,16 +307,16 @@ def _apply(engine: Engine, project_id: int, plan: SyncPlan, project_values: dict
         exists = conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first()
         if exists is None:
             return False
-        # Deletes first: a file replaced under the same path is an update, but a rename frees
-        # nothing, so order only matters for clarity of the FTS delta.
-        for sql, rows in (
-            (_DELETE_SQL, plan.deletes),
-            (_UPDATE_SQL, plan.updates),
-            (_INSERT_SQL, plan.inserts),
-            (_FINGERPRINT_SQL, plan.fingerprints),
-        ):
-            if rows:
-                conn.exec_driver_sql(sql, rows)
+        if plan.deletes:
+            conn.exec_driver_sql(_DELETE_SQL, (json.dumps(plan.deletes),))
+        if plan.rows:
+            conn.exec_driver_sql(_STAGE_TABLE_SQL)
+            conn.exec_driver_sql(_STAGE_SQL, plan.rows)
+            conn.exec_driver_sql(_UPDATE_SQL)
+            conn.exec_driver_sql(_INSERT_SQL)
+            conn.exec_driver_sql(_DROP_STAGE_SQL)
+        if plan.fingerprints:
+            conn.exec_driver_sql(_FINGERPRINT_SQL, plan.fingerprints)
         conn.execute(
             projects.update()
             .where(projects.c.id == project_id)
@@ -336,7 +350,10 @@ def mark_interrupted_syncs(engine: Engine) -> int:
         ).rowcount
 
 
-def _row_values(record: DocumentRecord) -> tuple[Any, ...]:
+def _row_values(
+    record: DocumentRecord, digest: str, fingerprint: tuple[int, int | None, int], now: str
+) -> tuple[Any, ...]:
+    """The values of `_CONTENT_COLUMNS`, in order."""
     metadata_json = json.dumps(record.metadata, ensure_ascii=False) if record.metadata else None
     return (
         record.doc_type,
@@ -353,6 +370,10 @@ def _row_values(record: DocumentRecord) -> tuple[Any, ...]:
         record.aliases,
         metadata_json,
         record.content,
+        digest,
+        *fingerprint,
+        PARSER_EPOCH,
+        now,
     )
 
 
