@@ -153,7 +153,9 @@ def test_is_done(status: str | None, expected: bool) -> None:
     assert is_done(status) is expected
 
 
-@pytest.mark.parametrize("raw", ["None", "none", "NULL", "N/A", "-", "--", "—", "–", "**None**"])
+@pytest.mark.parametrize(
+    "raw", ["None", "none", "NULL", "N/A", "-", "--", "\u2014", "\u2013", "**None**"]
+)
 def test_placeholders_for_no_status_are_null(raw: str) -> None:
     # QUIRK fix (SPEC §12): `status=none` must not collide with a literal "none" status.
     assert canonicalise_status(raw, "story") is None

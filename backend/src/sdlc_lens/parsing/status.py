@@ -124,7 +124,7 @@ def _match(text: str, candidates: tuple[tuple[str, str], ...]) -> str | None:
 
 # Placeholders that mean "no status yet". Stored as null, so the list filter `status=none`
 # (documents without a status) can never collide with a literal "none" status (SPEC §12).
-NO_STATUS = frozenset({"none", "null", "n/a", "-", "--", "—", "–"})
+NO_STATUS = frozenset({"none", "null", "n/a", "-", "--", "\u2014", "\u2013"})  # em and en dash
 
 
 def canonicalise_status(raw: str | None, doc_type: str, custom: Iterable[str] = ()) -> str | None:

@@ -1,0 +1,55 @@
+"""Document browsing (SPEC §10)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.schemas.documents import DocumentDetail, DocumentList
+from sdlc_lens.services import documents as service
+
+router = APIRouter(prefix="/projects/{slug}/documents", tags=["documents"])
+
+_NOT_FOUND = {404: {"description": "Unknown project (or document)"}}
+
+
+@router.get("", response_model=DocumentList, responses=_NOT_FOUND)
+def list_documents(
+    slug: str,
+    conn: ConnectionDep,
+    doc_type: Annotated[
+        str | None, Query(alias="type", description="Exact document type, e.g. `story`.")
+    ] = None,
+    status: Annotated[
+        str | None,
+        Query(description="Exact canonical status; `none` selects documents without one."),
+    ] = None,
+    sort: service.SortKey = "updated_at",
+    order: service.SortOrder = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[
+        int,
+        Query(
+            ge=1,
+            description=f"Page size; above {service.MAX_PER_PAGE} it is lowered to "
+            f"{service.MAX_PER_PAGE} (and the response says so).",
+        ),
+    ] = service.DEFAULT_PER_PAGE,
+) -> Any:
+    """A page of a project's documents, without their text."""
+    return service.list_documents(
+        conn,
+        slug,
+        doc_type=doc_type,
+        status=status,
+        sort=sort,
+        order=order,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@router.get("/{doc_type}/{doc_id}", response_model=DocumentDetail, responses=_NOT_FOUND)
+def get_document(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
+    """One document with its metadata and whole text (`/documents/prd/prd` for singletons)."""
+    return service.get_document(conn, slug, doc_type, doc_id)

@@ -1,0 +1,27 @@
+"""Statistics (SPEC §11)."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.schemas.stats import GlobalStats, ProjectStats
+from sdlc_lens.services import stats as service
+
+router = APIRouter(tags=["stats"])
+
+
+@router.get(
+    "/projects/{slug}/stats",
+    response_model=ProjectStats,
+    responses={404: {"description": "Unknown project"}},
+)
+def project_stats(slug: str, conn: ConnectionDep) -> Any:
+    """Document counts by type and status, and story completion, for one project."""
+    return service.project_stats(conn, slug)
+
+
+@router.get("/stats", response_model=GlobalStats)
+def global_stats(conn: ConnectionDep) -> Any:
+    """The same figures over every project, and one line per project (oldest first)."""
+    return service.global_stats(conn)

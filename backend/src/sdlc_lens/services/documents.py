@@ -1,0 +1,169 @@
+"""Document browsing (SPEC §10): a paginated, filtered list and one document in full."""
+
+import json
+import logging
+import math
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Connection, func, select
+
+from sdlc_lens.db.models import documents
+from sdlc_lens.errors import NotFoundError
+from sdlc_lens.services.projects import project_id_for
+
+logger = logging.getLogger(__name__)
+
+DOCUMENT_NOT_FOUND = "Document not found"
+# The literal `status` value that selects documents without a status.
+NO_STATUS = "none"
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 100
+
+SortKey = Literal["title", "type", "status", "updated_at"]
+SortOrder = Literal["asc", "desc"]
+
+# Each sort column has an index (project_id, <column>, doc_id, id), so ORDER BY ... LIMIT
+# walks that index; (doc_id, id) make the order total and pages never overlap.
+_SORT_COLUMNS = {
+    "title": documents.c.title,
+    "type": documents.c.doc_type,
+    "status": documents.c.status,
+    "updated_at": documents.c.synced_at,
+}
+
+# Never `content`: the list must not drag every document's text through the page cache.
+_LIST_COLUMNS = (
+    documents.c.doc_id,
+    documents.c.doc_type.label("type"),
+    documents.c.title,
+    documents.c.status,
+    documents.c.owner,
+    documents.c.priority,
+    documents.c.story_points,
+    documents.c.epic,
+    documents.c.story,
+    documents.c.synced_at.label("updated_at"),
+)
+
+_DETAIL_COLUMNS = (
+    documents.c.doc_id,
+    documents.c.doc_type.label("type"),
+    documents.c.title,
+    documents.c.status,
+    documents.c.owner,
+    documents.c.priority,
+    documents.c.story_points,
+    documents.c.epic,
+    documents.c.story,
+    documents.c.metadata_json,
+    documents.c.content,
+    documents.c.file_path,
+    documents.c.file_hash,
+    documents.c.synced_at,
+)
+
+# Path depth of a stored POSIX path: the number of `/` in it.
+_PATH_DEPTH = func.length(documents.c.file_path) - func.length(
+    func.replace(documents.c.file_path, "/", "")
+)
+
+
+def status_filter(status: str) -> ColumnElement[bool]:
+    """`status = :status`, or `status IS NULL` for the literal `none`."""
+    if status == NO_STATUS:
+        return documents.c.status.is_(None)
+    return documents.c.status == status
+
+
+def page_count(total: int, per_page: int) -> int:
+    """ceil(total / per_page); 0 for an empty result."""
+    return math.ceil(total / per_page) if total else 0
+
+
+def list_documents(
+    conn: Connection,
+    slug: str,
+    *,
+    doc_type: str | None = None,
+    status: str | None = None,
+    sort: SortKey = "updated_at",
+    order: SortOrder = "desc",
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> dict[str, Any]:
+    """A page of a project's documents: items, total, page, per_page (capped) and pages."""
+    per_page = min(per_page, MAX_PER_PAGE)
+    project_id = project_id_for(conn, slug)
+    conditions = [documents.c.project_id == project_id]
+    if doc_type is not None:
+        conditions.append(documents.c.doc_type == doc_type)
+    if status is not None:
+        conditions.append(status_filter(status))
+
+    # Both statements run in the request's one transaction, so total and items agree.
+    total = conn.execute(
+        select(func.count()).select_from(documents).where(*conditions)
+    ).scalar_one()
+    offset = (page - 1) * per_page
+    items: list[dict[str, Any]] = []
+    # Skipping the query past the end also keeps a huge `page` from overflowing OFFSET.
+    if offset < total:
+        column = _SORT_COLUMNS[sort]
+        if order == "desc":
+            ordering = (column.desc(), documents.c.doc_id.desc(), documents.c.id.desc())
+        else:
+            ordering = (column.asc(), documents.c.doc_id.asc(), documents.c.id.asc())
+        query = (
+            select(*_LIST_COLUMNS)
+            .where(*conditions)
+            .order_by(*ordering)
+            .limit(per_page)
+            .offset(offset)
+        )
+        items = [dict(row._mapping) for row in conn.execute(query)]
+    # A plain dict: FastAPI deep-copies a dataclass (dataclasses.asdict) before validating
+    # it, which costs more than the queries for a page of 100.
+    return {
+        "items": items,
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "pages": page_count(total, per_page),
+    }
+
+
+def get_document(conn: Connection, slug: str, doc_type: str, doc_id: str) -> dict[str, Any]:
+    """One document with its whole content; 404 for an unknown project, type or id.
+
+    A project may hold the same (type, id) twice, e.g. a copy under `archive/`: the copy
+    nearest the root (fewest path segments, then the smallest path) is the document.
+    """
+    project_id = project_id_for(conn, slug)
+    row = conn.execute(
+        select(*_DETAIL_COLUMNS)
+        .where(
+            documents.c.project_id == project_id,
+            documents.c.doc_type == doc_type,
+            documents.c.doc_id == doc_id,
+        )
+        .order_by(_PATH_DEPTH, documents.c.file_path)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise NotFoundError(DOCUMENT_NOT_FOUND)
+    data = dict(row._mapping)
+    data["metadata"] = _metadata(data.pop("metadata_json"), data["file_path"])
+    return data
+
+
+def _metadata(raw: str | None, file_path: str) -> dict[str, Any] | None:
+    """The stored metadata object, or None when there is none (or it is unreadable)."""
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        # Written by the sync as JSON; a damaged value must not turn the page into a 500.
+        logger.warning("unreadable metadata for %r; returned as null", file_path)
+        return None
+    return value if isinstance(value, dict) and value else None

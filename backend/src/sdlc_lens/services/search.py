@@ -1,0 +1,351 @@
+"""Full-text search (SPEC §9): safe MATCH expressions, honest ranking, escaped snippets.
+
+The user's text never reaches FTS5's query syntax: every word becomes a quoted string, so
+operators (`AND`, `NEAR`, `-`, `:`, brackets) are plain words and no input can raise a syntax
+error. The expression is a bound parameter, never spliced into SQL.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Connection,
+    Integer,
+    Join,
+    bindparam,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    union_all,
+)
+from sqlalchemy.exc import OperationalError
+
+from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
+from sdlc_lens.db.models import documents, projects
+from sdlc_lens.errors import ServiceUnavailableError
+from sdlc_lens.parsing import id_head
+from sdlc_lens.services.documents import status_filter
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 50
+MAX_QUERY_LENGTH = 500
+SNIPPET_TOKENS = 32
+ELLIPSIS = "..."
+SEARCH_UNAVAILABLE = "Search index is unavailable; an administrator must rebuild it"
+
+# Added to the score of a document whose id is exactly the query. Such a query is one FTS5
+# phrase, whose -bm25 is below idf * (k1 + 1) <= ln(N) * 2.2 (under 50 even for 10^9
+# documents), so the boost puts every id match above every text-only match and `score`
+# stays non-increasing down the list.
+ID_MATCH_BOOST = 1000.0
+
+# Snippet markers: Unicode noncharacters, reserved for internal use and absent from real
+# text, so they survive html.escape and become the only tags in a snippet.
+_MARK_OPEN = "\ufdd0"
+_MARK_CLOSE = "\ufdd1"
+# Enough text for SNIPPET_TOKENS words when a document has no text hit to centre on.
+_PREVIEW_CHARS = 4000
+# Beyond what SQLite's OFFSET can hold, and past any real end.
+_MAX_OFFSET = 2**62
+
+# FTS5's bm25 clamps the idf of a phrase found in at least half of the rows to 1e-6, so
+# such a phrase adds less than 1e-6 * (k1 + 1) = 2.2e-6 to a score. With at most this many
+# phrases, all of them that common, every score rounds (4 places) to 0.0 exactly.
+_MAX_VANISHING_TERMS = 20
+# Counting matches by walking an index beats a row read per match from this share on.
+_WIDE_SHARE = 8
+
+# `"a quoted span"` or a run of non-space characters. An unbalanced quote falls to the
+# second branch and is then just a character inside a word.
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+# C0/C1 controls separate words; FTS5 would stop reading its query at a NUL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_WORD = re.compile(r"\w+")
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+_fts = table(FTS_TABLE, column("rowid", Integer))
+_fts_ref = literal_column(FTS_TABLE)
+
+
+def _matches(param: str = "match") -> ColumnElement[bool]:
+    return _fts_ref.op("MATCH")(bindparam(param))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Optional narrowing of a search; each is an exact match."""
+
+    project: str | None = None
+    doc_type: str | None = None
+    status: str | None = None  # `none` = documents without a status
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _usable(text: str) -> bool:
+    # A phrase of punctuation only has no tokens; it is skipped rather than sent.
+    return any(ch.isalnum() or ch == "_" for ch in text)
+
+
+def build_terms(query: str) -> list[str]:
+    """The FTS5 terms of a user query, each a quoted string (a phrase), maybe with `*`.
+
+    `"quoted text"` stays one phrase; every other word is its own term; a word ending in
+    `*` becomes a prefix term. Words without a letter, digit or `_` are dropped.
+    """
+    terms: list[str] = []
+    for quoted, word in _TOKEN.findall(_CONTROL.sub(" ", query)):
+        if quoted:
+            if _usable(quoted):
+                terms.append(_quote(quoted))
+            continue
+        stem = word.rstrip("*")
+        if _usable(stem):
+            terms.append(_quote(stem) + ("*" if stem != word else ""))
+    return terms
+
+
+def build_match(query: str) -> str | None:
+    """The MATCH expression: all terms, in any order (FTS5's implicit AND); None if none."""
+    return " ".join(build_terms(query)) or None
+
+
+def exact_id(query: str) -> str | None:
+    """The normalised id when the whole query is one document id (`us-0024` -> `US0024`)."""
+    text = query.strip()
+    head = id_head(text)
+    if head is None or _NON_ALNUM.sub("", text).upper() != head:
+        return None
+    return head
+
+
+def search(
+    conn: Connection,
+    query: str,
+    filters: SearchFilters,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> dict[str, Any]:
+    """One page of ranked results with snippets, and the exact number of results."""
+    result: dict[str, Any] = {
+        "items": [],
+        "total": 0,
+        "query": query,
+        "page": page,
+        "per_page": per_page,
+    }
+    terms = build_terms(query)
+    if not terms:
+        return result
+    try:
+        items, total = _ranked_page(conn, terms, exact_id(query), filters, page, per_page)
+    except OperationalError as exc:
+        # Only a missing index is the service's state; anything else is a real fault.
+        if fts_table_exists(conn):
+            raise
+        raise ServiceUnavailableError(SEARCH_UNAVAILABLE) from exc
+    result["items"] = items
+    result["total"] = total
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the index says about a query before it runs."""
+
+    common: bool  # every term is in half of the documents or more: every score is 0.0
+    wide: bool  # the matches may be a large share of the documents
+
+
+def _shape(conn: Connection, terms: list[str]) -> _Shape:
+    """Count each term's documents (FTS5 does this from the index alone, cheaply).
+
+    `common` is the case of a word in most documents, where computing bm25 row by row would
+    be most of the work of a search, only to round to 0.0.
+    """
+    if len(terms) > _MAX_VANISHING_TERMS:
+        return _Shape(common=False, wide=False)
+    # The triggers keep the index row for row in step with `documents`.
+    n_rows = conn.execute(select(func.count()).select_from(documents)).scalar_one()
+    counts = conn.execute(
+        select(
+            *(
+                select(func.count()).select_from(_fts).where(_matches(f"t{i}")).scalar_subquery()
+                for i in range(len(terms))
+            )
+        ),
+        {f"t{i}": term for i, term in enumerate(terms)},
+    ).one()
+    return _Shape(
+        # FTS5: idf = ln((N - hits + 0.5) / (hits + 0.5)), replaced by 1e-6 when <= 0, that
+        # is when N <= 2 * hits.
+        common=all(n_rows <= 2 * hits for hits in counts),
+        # All terms must match, so the rarest bounds the number of matches.
+        wide=min(counts) * _WIDE_SHARE >= n_rows,
+    )
+
+
+def _hits(ref_id: str | None, *, scored: bool) -> CTE:
+    """(id, score) of every document matching the text, the id, or both."""
+    text_score = func.round(-func.bm25(_fts_ref), 4) if scored else literal(0.0)
+    text_hits = select(_fts.c.rowid.label("id"), text_score.label("score")).where(_matches())
+    if ref_id is None:
+        hits = text_hits
+    else:
+        id_hits = select(documents.c.id.label("id"), literal(ID_MATCH_BOOST).label("score")).where(
+            documents.c.ref_id == ref_id
+        )
+        parts = union_all(text_hits, id_hits).subquery("parts")
+        # A document found both ways gets its text score plus the boost.
+        hits = select(parts.c.id, func.round(func.sum(parts.c.score), 4).label("score"))
+        hits = hits.group_by(parts.c.id)
+    # Materialised: the MATCH runs once, and the planner cannot turn it into one FTS
+    # lookup per document of a filtered project.
+    return hits.cte("hits").prefix_with("MATERIALIZED")
+
+
+def _joined(hits: CTE, *, walk_index: bool) -> Join:
+    """Hits joined to their documents and projects.
+
+    `walk_index` joins on `documents.id + 0`, which stops SQLite from fetching each hit's
+    row by id (a page read per hit): it walks the narrow (project, type, doc_id, id) index
+    instead and probes the hits. That pays once the hits are a good share of the documents,
+    and the walk is already in tie-breaker order, so a page of equal scores needs no sort.
+    """
+    on = (documents.c.id + 0) == hits.c.id if walk_index else documents.c.id == hits.c.id
+    return hits.join(documents, on).join(projects, projects.c.id == documents.c.project_id)
+
+
+def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.project is not None:
+        conditions.append(projects.c.slug == filters.project)
+    if filters.doc_type is not None:
+        conditions.append(documents.c.doc_type == filters.doc_type)
+    if filters.status is not None:
+        conditions.append(status_filter(filters.status))
+    return conditions
+
+
+def _ranked_page(
+    conn: Connection,
+    terms: list[str],
+    ref_id: str | None,
+    filters: SearchFilters,
+    page: int,
+    per_page: int,
+) -> tuple[list[dict[str, Any]], int]:
+    match = " ".join(terms)
+    params = {"match": match}
+    shape = _shape(conn, terms)
+    hits = _hits(ref_id, scored=not shape.common)
+    rank_from = _joined(hits, walk_index=shape.common)
+    # The count needs no scores: its own CTE spares a second bm25 pass over every match.
+    found = hits if shape.common else _hits(ref_id, scored=False)
+    count_from = _joined(found, walk_index=shape.wide)
+    order = [projects.c.slug, documents.c.doc_type, documents.c.doc_id, documents.c.id]
+    if not shape.common or ref_id is not None:
+        order.insert(0, hits.c.score.desc())
+    conditions = _conditions(filters)
+    count_query = select(func.count()).select_from(count_from).where(*conditions)
+    offset = (page - 1) * per_page
+    if offset > _MAX_OFFSET:
+        return [], conn.execute(count_query, params).scalar_one()
+    # Rank on narrow rows (id and sort keys) only: the sort then holds every match cheaply,
+    # and the page's titles and names are read for its rows alone.
+    ranked = conn.execute(
+        select(documents.c.id, hits.c.score)
+        .select_from(rank_from)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(per_page)
+        .offset(offset),
+        params,
+    ).all()
+    if ranked and len(ranked) < per_page:
+        total = offset + len(ranked)  # the last page: nothing after it to count
+    elif ranked or offset:
+        total = conn.execute(count_query, params).scalar_one()
+    else:
+        return [], 0
+    if not ranked:
+        return [], total
+
+    ids = [doc_id for doc_id, _score in ranked]
+    details = {
+        row.id: row._asdict()
+        for row in conn.execute(
+            select(
+                documents.c.id,
+                documents.c.doc_id,
+                documents.c.doc_type.label("type"),
+                documents.c.title,
+                projects.c.slug.label("project_slug"),
+                projects.c.name.label("project_name"),
+                documents.c.status,
+            )
+            .join(projects, projects.c.id == documents.c.project_id)
+            .where(documents.c.id.in_(ids))
+        )
+    }
+    snippets = _snippets(conn, match, ids)
+    items = []
+    for doc_id, score in ranked:
+        item = details[doc_id]
+        del item["id"]
+        item["score"] = score
+        item["snippet"] = snippets[doc_id]
+        items.append(item)
+    return items, total
+
+
+def _snippets(conn: Connection, match: str, ids: list[int]) -> dict[int, str]:
+    """HTML-safe snippets for the documents of one page only."""
+    # snippet() costs a pass over the document's tokens, so it runs for the page's rows only
+    # (SQLite evaluates it after the WHERE). `+ 0` makes that one MATCH pass filtered by id,
+    # not one MATCH per id: FTS5 would redo a prefix term's expansion for every id.
+    found = conn.execute(
+        select(
+            _fts.c.rowid,
+            func.snippet(_fts_ref, 1, _MARK_OPEN, _MARK_CLOSE, ELLIPSIS, SNIPPET_TOKENS),
+        ).where(_matches(), (_fts.c.rowid + 0).in_(ids)),
+        {"match": match},
+    )
+    texts: dict[int, str] = dict(found.all())
+    missing = [doc_id for doc_id in ids if doc_id not in texts]
+    if missing:
+        # Found by their id only: no text hit to centre on, so show the content's start.
+        starts = conn.execute(
+            select(
+                documents.c.id,
+                func.substr(documents.c.content, 1, _PREVIEW_CHARS),
+                func.length(documents.c.content) > _PREVIEW_CHARS,
+            ).where(documents.c.id.in_(missing))
+        )
+        for doc_id, head, cut in starts:
+            texts[doc_id] = content_start(head, truncated=bool(cut))
+    return {doc_id: escape_snippet(texts.get(doc_id) or "") for doc_id in ids}
+
+
+def content_start(content: str, *, truncated: bool = False) -> str:
+    """The first SNIPPET_TOKENS words of a text, `...` if it goes on (as snippet() does)."""
+    ends = [m.end() for m in islice(_WORD.finditer(content), SNIPPET_TOKENS + 1)]
+    if len(ends) > SNIPPET_TOKENS:
+        return content[: ends[SNIPPET_TOKENS - 1]] + ELLIPSIS
+    return content + ELLIPSIS if truncated else content
+
+
+def escape_snippet(text: str) -> str:
+    """Escape the document's text; only our markers become tags."""
+    escaped = html.escape(text)
+    return escaped.replace(_MARK_OPEN, "<mark>").replace(_MARK_CLOSE, "</mark>")
