@@ -3,86 +3,18 @@ graceful shutdown, and a process killed in the middle of a sync."""
 
 import shutil
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import BACKEND_DIR, CORPUS_DIR, migrate
+from tests.helpers import CORPUS_DIR, migrate
+from tests.processes import CLEAN_EXITS, Server, start_server
 
-COPIES = 60
-# Uvicorn finishes its graceful shutdown, then re-raises SIGTERM so the exit status says why.
-CLEAN_EXITS = {
-    0,
-    -signal.SIGTERM,
-}  # 60 x 38 task-list documents: a sync that lasts long enough to talk over
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    log_path: Path
-    database: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for_log(self, text: str, timeout: float = 5) -> str:
-        """The log once it contains `text` (lines land just after the state they report)."""
-        deadline = time.monotonic() + timeout
-        while text not in (log := self.log()) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return log
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout=timeout)
-
-
-def start_server(database: Path, log_path: Path, log_level: str = "INFO") -> Server:
-    port = free_port()
-    env = {
-        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-        "HOME": str(database.parent),
-        "SDLC_LENS_DATABASE_URL": f"sqlite:///{database}",
-        "SDLC_LENS_LOG_LEVEL": log_level,
-    }
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "sdlc_lens.main:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level.lower(),
-    ]  # fmt: skip
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=BACKEND_DIR
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", log_path, database)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"uvicorn exited early:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.base_url}/api/v1/system/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    server.stop(signal.SIGKILL)
-    raise AssertionError(f"uvicorn never became healthy:\n{server.log()}")
+COPIES = 60  # 60 x 38 task-list documents: a sync that lasts long enough to talk over
 
 
 @pytest.fixture(scope="module")

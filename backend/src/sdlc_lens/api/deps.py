@@ -1,5 +1,11 @@
-"""Request dependencies: the objects the app factory put on `app.state`."""
+"""Request dependencies: the objects the app factory put on `app.state`.
 
+They are `async` on purpose: FastAPI runs a plain `def` dependency in the thread pool, and a
+thread hop per dependency costs more than the work of a small read. Endpoints that touch the
+database are plain `def` and run in the pool once, with the connection handed to them.
+"""
+
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,20 +15,24 @@ from sdlc_lens.config import Settings
 from sdlc_lens.services.sync_runner import SyncRunner
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_sync_runner(request: Request) -> SyncRunner:
+async def get_sync_runner(request: Request) -> SyncRunner:
     return request.app.state.sync_runner
 
 
-def get_connection(request: Request):
-    """A pooled connection with one read snapshot for the whole request."""
+async def get_connection(request: Request) -> AsyncIterator[Connection]:
+    """A pooled connection with one read snapshot for the whole request.
+
+    Checking a connection out of the pool and returning it are in-memory operations (the
+    SQLite connections stay open), so they are done here without a thread hop.
+    """
     with request.app.state.engine.connect() as conn:
         yield conn
 

@@ -71,7 +71,9 @@ def is_within(path: Path, base: Path) -> bool:
     return path == real_base or path.is_relative_to(real_base)
 
 
-_PROJECT_COLUMNS = [c for c in projects.c if c.name not in ("id", "access_token", "status_vocab")]
+# Exactly the Project JSON keys (SPEC §4); the token is masked separately.
+_HIDDEN_COLUMNS = ("id", "access_token", "status_vocab", "updated_at")
+_PROJECT_COLUMNS = [c for c in projects.c if c.name not in _HIDDEN_COLUMNS]
 _DOCUMENT_COUNTS = (
     select(documents.c.project_id, func.count().label("document_count"))
     .group_by(documents.c.project_id)

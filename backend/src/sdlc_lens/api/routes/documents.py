@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.documents import DocumentDetail, DocumentList
 from sdlc_lens.services import documents as service
 
@@ -37,7 +38,7 @@ def list_documents(
     ] = service.DEFAULT_PER_PAGE,
 ) -> Any:
     """A page of a project's documents, without their text."""
-    return service.list_documents(
+    page_of_documents = service.list_documents(
         conn,
         slug,
         doc_type=doc_type,
@@ -47,9 +48,10 @@ def list_documents(
         page=page,
         per_page=per_page,
     )
+    return json_response(page_of_documents)
 
 
 @router.get("/{doc_type}/{doc_id}", response_model=DocumentDetail, responses=_NOT_FOUND)
 def get_document(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
     """One document with its metadata and whole text (`/documents/prd/prd` for singletons)."""
-    return service.get_document(conn, slug, doc_type, doc_id)
+    return json_response(service.get_document(conn, slug, doc_type, doc_id))

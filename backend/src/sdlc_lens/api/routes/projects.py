@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response, status
 
 from sdlc_lens.api.deps import ConnectionDep, EngineDep, SettingsDep, SyncRunnerDep
+from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
 from sdlc_lens.services import projects as service
 
@@ -15,26 +16,29 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 def create_project(body: ProjectCreate, engine: EngineDep, settings: SettingsDep) -> Any:
     """Register a project folder; it is not synced until asked."""
     new = service.NewProject(name=body.name, sdlc_path=body.sdlc_path, source_type=body.source_type)
-    return service.create_project(engine, new, settings.allowed_project_base)
+    project = service.create_project(engine, new, settings.allowed_project_base)
+    return json_response(project, status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=list[ProjectOut])
 def list_projects(conn: ConnectionDep) -> Any:
     """All projects, oldest first."""
-    return service.list_projects(conn)
+    return json_response(service.list_projects(conn))
 
 
 @router.get("/{slug}", response_model=ProjectOut)
 def get_project(slug: str, conn: ConnectionDep) -> Any:
     """One project, with its live document count and sync state."""
-    return service.get_project(conn, slug)
+    return json_response(service.get_project(conn, slug))
 
 
 @router.put("/{slug}", response_model=ProjectOut)
 def update_project(slug: str, body: ProjectUpdate, engine: EngineDep, settings: SettingsDep) -> Any:
     """Rename or re-point a project; the slug never changes."""
     changes = body.model_dump(include=body.model_fields_set)
-    return service.update_project(engine, slug, changes, settings.allowed_project_base)
+    return json_response(
+        service.update_project(engine, slug, changes, settings.allowed_project_base)
+    )
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT)
@@ -58,4 +62,4 @@ def trigger_sync(
     """Start a sync in the background and answer at once; 409 while one is running."""
     project_id = service.claim_sync(engine, slug)
     runner.submit(project_id, allow_empty=allow_empty)
-    return SyncAccepted(slug=slug)
+    return json_response(SyncAccepted(slug=slug).model_dump(), status.HTTP_202_ACCEPTED)

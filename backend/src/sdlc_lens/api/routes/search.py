@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.search import SearchResults
 from sdlc_lens.services import search as service
 
@@ -39,4 +40,4 @@ def search(
 ) -> Any:
     """Ranked documents matching `q`, with highlighted snippets."""
     filters = service.SearchFilters(project=project, doc_type=doc_type, status=status)
-    return service.search(conn, q, filters, page=page, per_page=per_page)
+    return json_response(service.search(conn, q, filters, page=page, per_page=per_page))

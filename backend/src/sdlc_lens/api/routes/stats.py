@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.stats import GlobalStats, ProjectStats
 from sdlc_lens.services import stats as service
 
@@ -18,10 +19,10 @@ router = APIRouter(tags=["stats"])
 )
 def project_stats(slug: str, conn: ConnectionDep) -> Any:
     """Document counts by type and status, and story completion, for one project."""
-    return service.project_stats(conn, slug)
+    return json_response(service.project_stats(conn, slug))
 
 
 @router.get("/stats", response_model=GlobalStats)
 def global_stats(conn: ConnectionDep) -> Any:
     """The same figures over every project, and one line per project (oldest first)."""
-    return service.global_stats(conn)
+    return json_response(service.global_stats(conn))

@@ -1,9 +1,9 @@
 """GET /system/health."""
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
 from sdlc_lens.api.deps import EngineDep
+from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.system import Health
 from sdlc_lens.services.health import check_health
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/system", tags=["system"])
     response_model=Health,
     responses={503: {"model": Health, "description": "Not ready: same body, `ready` false"}},
 )
-def health(engine: EngineDep) -> JSONResponse:
+def health(engine: EngineDep) -> Response:
     """Readiness of the database, its migrations and the search index."""
     body = check_health(engine)
-    return JSONResponse(body, status_code=200 if body["ready"] else 503)
+    return json_response(body, 200 if body["ready"] else 503)

@@ -1,0 +1,89 @@
+"""Real Uvicorn processes for the integration tests and the benchmarks."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.helpers import BACKEND_DIR
+
+APP = "sdlc_lens.main:create_app"
+HEALTH_PATH = "/api/v1/system/health"
+# Uvicorn finishes its graceful shutdown, then re-raises SIGTERM so the exit status says why.
+CLEAN_EXITS = {0, -signal.SIGTERM}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A Uvicorn process serving on 127.0.0.1."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+    database: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 5) -> str:
+        """The log once it contains `text` (lines land just after the state they report)."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.log()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return log
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+
+def start_server(
+    database: Path,
+    log_path: Path,
+    *,
+    log_level: str = "INFO",
+    app: str = APP,
+    health_path: str = HEALTH_PATH,
+) -> Server:
+    """Start `uvicorn --factory <app>` on a free port; return once it answers 200."""
+    port = free_port()
+    env = {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HOME": str(database.parent),
+        "SDLC_LENS_DATABASE_URL": f"sqlite:///{database}",
+        "SDLC_LENS_LOG_LEVEL": log_level,
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", app,
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level.lower(),
+    ]  # fmt: skip
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=BACKEND_DIR
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", log_path, database)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"uvicorn exited early:\n{server.log()}")
+        try:
+            if httpx.get(server.base_url + health_path, timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    server.stop(signal.SIGKILL)
+    raise AssertionError(f"uvicorn never became healthy:\n{server.log()}")
