@@ -1,5 +1,6 @@
 """Alembic environment: migrates the database named by the application's own settings."""
 
+import logging
 from logging.config import fileConfig
 
 from alembic import context
@@ -13,6 +14,8 @@ config = context.config
 # Programmatic callers (the tests) configure logging themselves and pass the URL directly.
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+    # SDLC_LENS_LOG_LEVEL governs migration logs too (alembic.ini's INFO is the floor).
+    logging.getLogger("alembic").setLevel(max(logging.INFO, get_settings().log_level_number))
 
 database_url = config.attributes.get("database_url") or get_settings().database_url
 

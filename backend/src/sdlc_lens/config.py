@@ -1,5 +1,6 @@
 """Application settings, read once from `SDLC_LENS_*` environment variables."""
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     log_level: LogLevel = "INFO"
     allowed_project_base: Path | None = None
+
+    @property
+    def log_level_number(self) -> int:
+        """The level as the `logging` module's number."""
+        return logging.getLevelNamesMapping()[self.log_level]
 
     @field_validator("log_level", mode="before")
     @classmethod

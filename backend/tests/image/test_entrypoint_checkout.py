@@ -1,0 +1,126 @@
+"""docker-entrypoint.sh run from a source checkout (`cd backend && uv run ./docker-entrypoint.sh`).
+
+No Docker needed: the same script, with the project's virtualenv on PATH, a temporary database
+and a free port.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.image import docker_helpers as dh
+
+ENTRYPOINT = dh.BACKEND_DIR / "docker-entrypoint.sh"
+
+
+def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("SDLC_LENS_") and key != "PYTHONPATH"
+    }
+    env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", "")])
+    env["SDLC_LENS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'db' / 'lens.db'}"
+    env["SDLC_LENS_HOST"] = "127.0.0.1"
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = dh.free_port()
+    proc = subprocess.Popen(
+        [str(ENTRYPOINT)],
+        cwd=dh.BACKEND_DIR,
+        env=_env(tmp_path, SDLC_LENS_PORT=str(port), SDLC_LENS_LOG_LEVEL="info"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: teardown can end every process in it
+    )
+    try:
+        yield proc, f"http://127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=10)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + dh.HEALTH_PATH, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_script_is_executable_bash_with_strict_mode() -> None:
+    assert os.access(ENTRYPOINT, os.X_OK)
+    lines = ENTRYPOINT.read_text().splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert "set -euo pipefail" in lines
+
+
+def test_migrates_serves_and_stops_on_sigterm(
+    serve: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    proc, url = serve
+    assert dh.wait_until(lambda: _healthy(url) or proc.poll() is not None, 30, 0.05)
+    assert proc.poll() is None, proc.communicate()[0]
+    assert (tmp_path / "db" / "lens.db").is_file()
+
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=15)
+    # Uvicorn re-raises the SIGTERM it handled once shut down (in a container, as PID 1, it
+    # exits 0 instead).
+    assert proc.returncode in (0, -signal.SIGTERM), output
+    markers = [
+        "applying database migrations",
+        "Running upgrade",
+        "database migrations complete",
+        "Application startup complete",
+        "Application shutdown complete",
+    ]
+    positions = [output.find(marker) for marker in markers]
+    assert -1 not in positions and positions == sorted(positions), output
+
+
+def test_migration_failure_exits_non_zero_with_one_clear_line(tmp_path: Path) -> None:
+    database = tmp_path / "not-a-db.sqlite"
+    database.write_bytes(b"definitely not sqlite " * 100)
+    proc = subprocess.run(
+        [str(ENTRYPOINT)],
+        cwd=tmp_path,  # the script finds alembic.ini next to itself, not in the CWD
+        env=_env(tmp_path, SDLC_LENS_DATABASE_URL=f"sqlite:///{database}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if "database migration failed" in line]
+    assert len(lines) == 1, proc.stderr
+    assert f"sqlite:///{database}" in lines[0]
+    assert "Application startup" not in proc.stdout + proc.stderr
+
+
+def test_a_command_argument_runs_instead_of_the_server(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [str(ENTRYPOINT), "sh", "-c", "echo ran $0 with $SDLC_LENS_HOST", "child"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ran child with 127.0.0.1"
+    assert "migrations" not in proc.stderr
+    assert not (tmp_path / "db").exists()

@@ -1,0 +1,98 @@
+"""`python -m sdlc_lens.healthcheck` (the image's HEALTHCHECK), without Docker."""
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sdlc_lens import healthcheck
+from sdlc_lens.config import Settings
+
+
+class _Health(BaseHTTPRequestHandler):
+    status = 200
+    paths: list[str] = []  # noqa: RUF012 - shared with the test on purpose
+
+    def do_GET(self) -> None:
+        type(self).paths.append(self.path)
+        self.send_response(self.status if self.path == healthcheck.HEALTH_PATH else 404)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Health]]:
+    """A local health endpoint; the probe's settings point at it through the environment."""
+    handler = type("Health", (_Health,), {"status": 200, "paths": []})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("SDLC_LENS_HOST", "0.0.0.0")
+    monkeypatch.setenv("SDLC_LENS_PORT", str(httpd.server_address[1]))
+    try:
+        yield handler
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("0.0.0.0", "127.0.0.1"),
+        ("::", "127.0.0.1"),
+        ("", "127.0.0.1"),
+        ("  ", "127.0.0.1"),
+        ("127.0.0.2", "127.0.0.2"),
+        ("::1", "[::1]"),
+        ("lens.internal", "lens.internal"),
+    ],
+)
+def test_probe_url_follows_host_and_port(host: str, expected: str) -> None:
+    url = healthcheck.probe_url(Settings(host=host, port=9123))
+    assert url == f"http://{expected}:9123/api/v1/system/health"
+
+
+def test_healthy_on_200(server: type[_Health], capsys: pytest.CaptureFixture[str]) -> None:
+    assert healthcheck.main() == 0
+    assert server.paths == ["/api/v1/system/health"]
+    assert "healthy" in capsys.readouterr().out
+
+
+def test_unhealthy_on_503(server: type[_Health], capsys: pytest.CaptureFixture[str]) -> None:
+    server.status = 503
+    assert healthcheck.main() == 1
+    assert "answered 503" in capsys.readouterr().err
+
+
+def test_unhealthy_when_nothing_listens(
+    server: type[_Health], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free = sock.getsockname()[1]
+    monkeypatch.setenv("SDLC_LENS_PORT", str(free))
+    assert healthcheck.main() == 1
+    assert server.paths == []
+
+
+def test_ignores_http_proxy_settings(
+    server: type[_Health], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert healthcheck.main() == 0
+
+
+def test_invalid_settings_are_unhealthy(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SDLC_LENS_PORT", "not-a-port")
+    assert healthcheck.main() == 1
+    assert "SDLC_LENS_" in capsys.readouterr().err

@@ -1,0 +1,94 @@
+"""The image as built: stages, base, contents, size, metadata; a stale lock fails the build."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.image import docker_helpers as dh
+from tests.image.conftest import MEASURED
+
+pytestmark = pytest.mark.image
+
+DOCKERFILE = dh.BACKEND_DIR / "Dockerfile"
+SIZE_LIMIT_BYTES = 200 * 1000 * 1000  # the story's "< 200MB", in docker's decimal megabytes
+
+
+def test_two_stages_on_python_slim_without_syntax_line(image: str) -> None:
+    text = DOCKERFILE.read_text()
+    assert not re.search(r"^#\s*syntax\s*=", text, re.MULTILINE | re.IGNORECASE)
+    froms = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.MULTILINE | re.IGNORECASE)
+    assert [name for _, name in froms] == ["builder", "runtime"], froms
+    # Both stages use the one ARG, whose default is python:3.12-slim.
+    assert {ref for ref, _ in froms} == {"${PYTHON_IMAGE}"}, froms
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.12-slim$", text, re.MULTILINE)
+
+    # The runtime image is the base image's layers plus ours.
+    base_layers = dh.image_attrs(dh.BASE_IMAGE)["RootFS"]["Layers"]
+    layers = dh.image_attrs(image)["RootFS"]["Layers"]
+    assert layers[: len(base_layers)] == base_layers
+    assert len(layers) > len(base_layers)
+
+
+def test_runtime_has_no_uv_pip_compilers_or_sources(image: str, lab: dh.Lab) -> None:
+    script = (
+        "for tool in uv uvx pip pip3 pip3.12 gcc cc c++ make ld strip; do"
+        '  command -v "$tool" && echo "FOUND $tool"; '
+        "done; "
+        "python -m pip --version && echo 'FOUND python -m pip'; "
+        "python -m ensurepip --version && echo 'FOUND ensurepip'; "
+        "python -c 'import uv' 2>/dev/null && echo 'FOUND uv module'; "
+        "ls -d /src /app/src /app/tests /root/.cache/uv 2>/dev/null | sed 's/^/FOUND /'; "
+        "echo done"
+    )
+    code, output = lab.run(image, ["sh", "-c", script])
+    assert code == 0, output
+    assert "done" in output
+    assert "FOUND" not in output, output
+
+
+def test_image_is_smaller_than_200_mb(image: str, lab: dh.Lab) -> None:
+    size = dh.image_size_bytes(image)
+    base = dh.image_size_bytes(dh.BASE_IMAGE)
+    code, venv = lab.run(image, ["du", "-sk", "/app/.venv"])
+    assert code == 0, venv
+    MEASURED["image size"] = f"{size / 1e6:.1f} MB (base {base / 1e6:.1f} MB)"
+    MEASURED["venv size"] = f"{int(venv.split()[0]) / 1024:.1f} MiB"
+    assert size < SIZE_LIMIT_BYTES, f"{size / 1e6:.1f} MB"
+
+
+def test_image_metadata_for_operators(image: str) -> None:
+    config = dh.image_attrs(image)["Config"]
+    labels = config["Labels"]
+    assert labels["org.opencontainers.image.version"] == dh.pyproject_version()
+    assert labels["org.opencontainers.image.title"].startswith("SDLC Lens")
+    assert labels["org.opencontainers.image.licenses"] == "MIT"
+    assert labels["org.opencontainers.image.source"].startswith("https://")
+
+    assert config["Entrypoint"] == ["/app/docker-entrypoint.sh"]  # exec form
+    assert "8000/tcp" in config["ExposedPorts"]
+    assert "/data/db" in config["Volumes"]
+    assert config["User"] not in ("", "0", "root")
+    assert config["Healthcheck"]["Test"] == ["CMD", "python", "-m", "sdlc_lens.healthcheck"]
+    env = dict(item.split("=", 1) for item in config["Env"])
+    assert env["SDLC_LENS_DATABASE_URL"] == "sqlite:////data/db/sdlc_lens.db"
+    assert env["PATH"].startswith("/app/.venv/bin:")
+    assert (env["SDLC_LENS_HOST"], env["SDLC_LENS_PORT"]) == ("0.0.0.0", "8000")
+
+
+def test_stale_lockfile_fails_the_build(image: str, tmp_path: Path) -> None:
+    """pyproject.toml changed without `uv lock`: uv's --locked stops the build and says why."""
+    context = dh.copy_build_context(tmp_path / "backend")
+    pyproject = context / "pyproject.toml"
+    text = pyproject.read_text()
+    assert '    "uvicorn>=' in text
+    pyproject.write_text(text.replace('    "uvicorn>=', '    "six>=1.16",\n    "uvicorn>=', 1))
+    tag = dh.unique_name("sdlc-lens-backend:stale-lock")
+    try:
+        with pytest.raises(dh.BuildError) as failure:
+            dh.build_image(tag, context)
+    finally:
+        dh.remove_image(tag)
+    output = failure.value.output
+    assert "needs to be updated" in output, output[-3000:]
+    assert "uv lock" in output

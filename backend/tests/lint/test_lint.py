@@ -1,0 +1,38 @@
+"""Dockerfile and shell scripts lint clean: hadolint and shellcheck, from the dev dependencies."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+REPO_DIR = BACKEND_DIR.parent
+SHELL_SCRIPTS = [BACKEND_DIR / "docker-entrypoint.sh", REPO_DIR / ".ci" / "run"]
+
+
+def _tool(name: str) -> str:
+    """The tool from the project's virtualenv (or PATH); missing is a failure, not a skip."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    path = shutil.which(name, path=search)
+    assert path, f"{name} not found: run `uv sync` (it is a dev dependency)"
+    return path
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    # Default failure threshold: any finding, down to style and info, fails.
+    result = _run([_tool("hadolint"), "--no-color", str(BACKEND_DIR / "Dockerfile")])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_shell_scripts_pass_shellcheck() -> None:
+    scripts = [script for script in SHELL_SCRIPTS if script.is_file()]
+    assert BACKEND_DIR / "docker-entrypoint.sh" in scripts
+    result = _run(
+        [_tool("shellcheck"), "--severity=style", "--external-sources", *map(str, scripts)]
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
