@@ -21,6 +21,18 @@ def migrate(database_url: str, revision: str = "head") -> None:
     command.upgrade(config, revision)
 
 
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write `{relative path: text or bytes}` below `root`; return `root`."""
+    for rel_path, text in files.items():
+        path = root / rel_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+    return root
+
+
 def wait_for_sync(client: TestClient, slug: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll a project until its sync has finished, as the frontend does."""
     deadline = time.monotonic() + timeout

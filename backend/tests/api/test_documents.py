@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync
+from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync, write_tree
 
 TASK_LIST = CORPUS_DIR / "task-list"
 DOCS = "/api/v1/projects/task-list/documents"
@@ -75,14 +75,6 @@ def all_items(client: TestClient, url: str = DOCS, **params: Any) -> list[dict[s
         if page >= body["pages"]:
             return items
         page += 1
-
-
-def write_tree(root: Path, files: dict[str, str]) -> Path:
-    for rel_path, text in files.items():
-        path = root / rel_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def story(title: str, status: str | None = "Draft", body: str = "Some text.") -> str:

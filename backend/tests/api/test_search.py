@@ -14,7 +14,7 @@ from sdlc_lens.config import Settings
 from sdlc_lens.db.fts import DROP_FTS
 from sdlc_lens.main import create_app
 from sdlc_lens.services.search import build_match
-from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync
+from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync, write_tree
 
 SEARCH = "/api/v1/search"
 ITEM_KEYS = {
@@ -57,14 +57,6 @@ SAMPLE = {
     "notes/zebra-only.md": "This body does not repeat the title word.\n",
     "notes/untitled.md": "Plain note with no status and a giraffe.\n",
 }
-
-
-def write_tree(root: Path, files: dict[str, str]) -> Path:
-    for rel_path, text in files.items():
-        path = root / rel_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sdlc_lens.services import sync as sync_module
-from tests.helpers import CORPUS_DIR, assert_error, register, sync, wait_for_sync
+from tests.helpers import CORPUS_DIR, assert_error, register, sync, wait_for_sync, write_tree
 
 # Independent of the code under test: which folder holds which kind of document.
 FOLDER_TYPES = {
@@ -65,13 +65,8 @@ def fts_hits(client: TestClient, word: str) -> set[str]:
 
 
 def write(root: Path, rel: str, text: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
+    write_tree(root, {rel: text})
+    return root / rel
 
 
 def story(number: int, status: str = "Draft", extra: str = "") -> str:

@@ -396,8 +396,9 @@ def wait_for_sync(url: str, slug: str, timeout: float = 60) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------
 
 
-def time_to_healthy(image: str, *, timeout: float = 60) -> float:
-    """Seconds from `docker run -d` (the CLI, a fresh anonymous volume) to the first 200."""
+@contextlib.contextmanager
+def _detached(image: str) -> Iterator[tuple[str, str, float]]:
+    """`docker run -d` (the CLI, a fresh anonymous volume): (name, base URL, start time)."""
     port = free_port()
     name = unique_name("lens-bench")
     started = time.perf_counter()
@@ -407,27 +408,24 @@ def time_to_healthy(image: str, *, timeout: float = 60) -> float:
         check=True,
     )
     try:
-        url = f"http://127.0.0.1:{port}"
+        yield name, f"http://127.0.0.1:{port}", started
+    finally:
+        subprocess.run(["docker", "rm", "-fv", name], capture_output=True, check=False)
+
+
+def time_to_healthy(image: str, *, timeout: float = 60) -> float:
+    """Seconds from `docker run -d` to the first 200 on the health endpoint."""
+    with _detached(image) as (_name, url, started):
         while _health_status(url) != 200:
             if time.perf_counter() - started > timeout:
                 raise AssertionError(f"{image} not healthy within {timeout}s")
             time.sleep(0.01)
         return time.perf_counter() - started
-    finally:
-        subprocess.run(["docker", "rm", "-fv", name], capture_output=True, check=False)
 
 
 def time_to_stop(image: str, *, timeout: int = 10) -> float:
     """Seconds `docker stop -t timeout` takes on a healthy container."""
-    port = free_port()
-    name = unique_name("lens-bench")
-    subprocess.run(
-        ["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:{APP_PORT}", image],
-        capture_output=True,
-        check=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
+    with _detached(image) as (name, url, _started):
         if not wait_until(lambda: _health_status(url) == 200, 60, interval=0.02):
             raise AssertionError(f"{image} not healthy within 60s")
         started = time.perf_counter()
@@ -435,8 +433,6 @@ def time_to_stop(image: str, *, timeout: int = 10) -> float:
             ["docker", "stop", "-t", str(timeout), name], capture_output=True, check=True
         )
         return time.perf_counter() - started
-    finally:
-        subprocess.run(["docker", "rm", "-fv", name], capture_output=True, check=False)
 
 
 def median_of(measure: Callable[[], float], runs: int = 7) -> tuple[float, list[float]]:

@@ -31,8 +31,7 @@ _SORT_COLUMNS = {
     "updated_at": documents.c.synced_at,
 }
 
-# Never `content`: the list must not drag every document's text through the page cache.
-_LIST_COLUMNS = (
+_SHARED_COLUMNS = (
     documents.c.doc_id,
     documents.c.doc_type.label("type"),
     documents.c.title,
@@ -42,19 +41,11 @@ _LIST_COLUMNS = (
     documents.c.story_points,
     documents.c.epic,
     documents.c.story,
-    documents.c.synced_at.label("updated_at"),
 )
-
+# Never `content`: the list must not drag every document's text through the page cache.
+_LIST_COLUMNS = (*_SHARED_COLUMNS, documents.c.synced_at.label("updated_at"))
 _DETAIL_COLUMNS = (
-    documents.c.doc_id,
-    documents.c.doc_type.label("type"),
-    documents.c.title,
-    documents.c.status,
-    documents.c.owner,
-    documents.c.priority,
-    documents.c.story_points,
-    documents.c.epic,
-    documents.c.story,
+    *_SHARED_COLUMNS,
     documents.c.metadata_json,
     documents.c.content,
     documents.c.file_path,

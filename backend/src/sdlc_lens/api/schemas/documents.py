@@ -5,8 +5,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
-class DocumentSummary(BaseModel):
-    """A document in a list: everything but its text."""
+class DocumentFields(BaseModel):
+    """The columns a document shows in lists and in full."""
 
     doc_id: str
     type: str
@@ -17,6 +17,11 @@ class DocumentSummary(BaseModel):
     story_points: int | None
     epic: str | None
     story: str | None
+
+
+class DocumentSummary(DocumentFields):
+    """A document in a list: everything but its text."""
+
     updated_at: str = Field(description="When a sync last wrote this document (ISO-8601 UTC).")
 
 
@@ -30,18 +35,9 @@ class DocumentList(BaseModel):
     pages: int = Field(description="ceil(total / per_page); 0 when there are no documents.")
 
 
-class DocumentDetail(BaseModel):
+class DocumentDetail(DocumentFields):
     """One document with its metadata and its whole text."""
 
-    doc_id: str
-    type: str
-    title: str
-    status: str | None
-    owner: str | None
-    priority: str | None
-    story_points: int | None
-    epic: str | None
-    story: str | None
     metadata: dict[str, Any] | None = Field(
         description="Front-matter keys without a column of their own; null when there are none."
     )
