@@ -74,23 +74,18 @@ def is_within(path: Path, base: Path) -> bool:
 # Exactly the Project JSON keys (SPEC §4); the token is masked separately.
 _HIDDEN_COLUMNS = ("id", "access_token", "status_vocab", "updated_at")
 _PROJECT_COLUMNS = [c for c in projects.c if c.name not in _HIDDEN_COLUMNS]
-_DOCUMENT_COUNTS = (
-    select(documents.c.project_id, func.count().label("document_count"))
-    .group_by(documents.c.project_id)
-    .subquery()
+# One statement for any number of projects. The count is a correlated subquery: for one
+# project it reads only that project's range of the (project_id, ...) index, and for the
+# list it is still a single round trip.
+_DOCUMENT_COUNT = (
+    select(func.count())
+    .where(documents.c.project_id == projects.c.id)
+    .correlate(projects)
+    .scalar_subquery()
 )
-# One statement for any number of projects: counts come from a grouped subquery.
-_PROJECT_QUERY = (
-    select(
-        *_PROJECT_COLUMNS,
-        projects.c.access_token,
-        func.coalesce(_DOCUMENT_COUNTS.c.document_count, 0).label("document_count"),
-    )
-    .select_from(
-        projects.outerjoin(_DOCUMENT_COUNTS, _DOCUMENT_COUNTS.c.project_id == projects.c.id)
-    )
-    .order_by(projects.c.created_at, projects.c.id)
-)
+_PROJECT_QUERY = select(
+    *_PROJECT_COLUMNS, projects.c.access_token, _DOCUMENT_COUNT.label("document_count")
+).order_by(projects.c.created_at, projects.c.id)
 
 
 def project_view(row: Row[Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from sdlc_lens.db.engine import write_transaction
-from sdlc_lens.db.models import documents, projects
+from sdlc_lens.db.models import projects
 from sdlc_lens.parsing import DocumentRecord, build_document, parse_project_config
 from sdlc_lens.services.projects import is_within, path_is_directory
 from sdlc_lens.services.walk import FileStat, walk_project
@@ -80,6 +80,10 @@ _INSERT_SQL = (
     "ORDER BY rowid"
 )
 _DROP_STAGE_SQL = "DROP TABLE temp.sync_rows"
+_STORED_FILES_SQL = (
+    "SELECT file_path, id, file_hash, file_size, file_mtime_ns, file_ctime_ns, parser_epoch "
+    "FROM documents WHERE project_id = ?"
+)
 _DELETE_SQL = "DELETE FROM documents WHERE id IN (SELECT value FROM json_each(?))"
 # Only the fingerprint: title/content are not in the SET list, so the FTS trigger stays idle.
 _FINGERPRINT_SQL = (
@@ -287,17 +291,8 @@ def _precheck(sdlc_path: str | None, allowed_base: Path | None) -> str | None:
 
 
 def _stored_files(conn: Connection, project_id: int) -> dict[str, StoredFile]:
-    rows = conn.execute(
-        select(
-            documents.c.file_path,
-            documents.c.id,
-            documents.c.file_hash,
-            documents.c.file_size,
-            documents.c.file_mtime_ns,
-            documents.c.file_ctime_ns,
-            documents.c.parser_epoch,
-        ).where(documents.c.project_id == project_id)
-    )
+    # One fetchall of plain tuples: this runs for every file of every sync, changed or not.
+    rows = conn.exec_driver_sql(_STORED_FILES_SQL, (project_id,)).fetchall()
     return {row[0]: StoredFile(*row[1:]) for row in rows}
 
 

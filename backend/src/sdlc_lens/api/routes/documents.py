@@ -52,6 +52,9 @@ def list_documents(
 
 
 @router.get("/{doc_type}/{doc_id}", response_model=DocumentDetail, responses=_NOT_FOUND)
-def get_document(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
-    """One document with its metadata and whole text (`/documents/prd/prd` for singletons)."""
+async def get_document(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
+    """One document with its metadata and whole text (`/documents/prd/prd` for singletons).
+
+    A point read on the event loop (see api/deps.py).
+    """
     return json_response(service.get_document(conn, slug, doc_type, doc_id))

@@ -21,14 +21,14 @@ def create_project(body: ProjectCreate, engine: EngineDep, settings: SettingsDep
 
 
 @router.get("", response_model=list[ProjectOut])
-def list_projects(conn: ConnectionDep) -> Any:
-    """All projects, oldest first."""
+async def list_projects(conn: ConnectionDep) -> Any:
+    """All projects, oldest first (a point read: see api/deps.py)."""
     return json_response(service.list_projects(conn))
 
 
 @router.get("/{slug}", response_model=ProjectOut)
-def get_project(slug: str, conn: ConnectionDep) -> Any:
-    """One project, with its live document count and sync state."""
+async def get_project(slug: str, conn: ConnectionDep) -> Any:
+    """One project, with its live document count and sync state (a point read)."""
     return json_response(service.get_project(conn, slug))
 
 

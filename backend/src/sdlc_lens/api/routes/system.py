@@ -15,7 +15,7 @@ router = APIRouter(prefix="/system", tags=["system"])
     response_model=Health,
     responses={503: {"model": Health, "description": "Not ready: same body, `ready` false"}},
 )
-def health(engine: EngineDep) -> Response:
-    """Readiness of the database, its migrations and the search index."""
+async def health(engine: EngineDep) -> Response:
+    """Readiness of the database, its migrations and the search index (a point read)."""
     body = check_health(engine)
     return json_response(body, 200 if body["ready"] else 503)
