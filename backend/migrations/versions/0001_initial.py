@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from sdlc_lens.db.fts import CREATE_FTS_TABLE, CREATE_FTS_TRIGGERS, DROP_FTS
+from sdlc_lens.db.fts import CONFIGURE_FTS, CREATE_FTS_TABLE, CREATE_FTS_TRIGGERS, DROP_FTS
 
 revision: str = "0001_initial"
 down_revision: str | None = None
@@ -64,9 +64,7 @@ def upgrade() -> None:
         sa.Column("ref_id", sa.String(64)),
         sa.Column("depends_on", sa.Text()),
         sa.Column("aliases", sa.Text()),
-        sa.Column("metadata_json", sa.Text()),
         sa.Column("parser_epoch", sa.Integer(), nullable=False, server_default=sa.text("0")),
-        sa.Column("content", sa.Text(), nullable=False),
         sa.Column("file_path", sa.Text(), nullable=False),
         sa.Column("file_hash", sa.String(64), nullable=False),
         sa.Column("file_size", sa.Integer()),
@@ -74,12 +72,16 @@ def upgrade() -> None:
         sa.Column("file_ctime_ns", sa.Integer()),
         sa.Column("blob_sha", sa.String(64)),
         sa.Column("synced_at", sa.String(40), nullable=False),
+        # Large values last: SQLite stores a row in column order and spills it into overflow
+        # pages, so any column after `content` would cost a walk of the document's text to read.
+        sa.Column("metadata_json", sa.Text()),
+        sa.Column("content", sa.Text(), nullable=False),
         sa.UniqueConstraint("project_id", "file_path", name="uq_documents_project_path"),
     )
     for name, columns in INDEXES.items():
         op.create_index(name, "documents", columns)
     op.execute(CREATE_FTS_TABLE)
-    for statement in CREATE_FTS_TRIGGERS:
+    for statement in (*CONFIGURE_FTS, *CREATE_FTS_TRIGGERS):
         op.execute(statement)
 
 
@@ -90,6 +92,16 @@ INDEXES = {
     "ix_documents_project_status": ["project_id", "status", "doc_id", "id"],
     "ix_documents_project_type_status": ["project_id", "doc_type", "status"],
     "ix_documents_ref_id": ["ref_id"],
+    "ix_documents_sync_fingerprint": [
+        "project_id",
+        "file_path",
+        "id",
+        "file_hash",
+        "file_size",
+        "file_mtime_ns",
+        "file_ctime_ns",
+        "parser_epoch",
+    ],
 }
 
 

@@ -60,9 +60,7 @@ documents = Table(
     Column("ref_id", String(64)),
     Column("depends_on", Text),
     Column("aliases", Text),
-    Column("metadata_json", Text),
     Column("parser_epoch", Integer, nullable=False, server_default=text("0")),
-    Column("content", Text, nullable=False),
     Column("file_path", Text, nullable=False),
     Column("file_hash", String(64), nullable=False),
     # Stat fingerprint: an unchanged (size, mtime_ns, ctime_ns) skips reading the file.
@@ -71,6 +69,10 @@ documents = Table(
     Column("file_ctime_ns", Integer),
     Column("blob_sha", String(64)),
     Column("synced_at", String(40), nullable=False),
+    # Large values last: SQLite stores a row in column order and spills it into overflow
+    # pages, so any column after `content` would cost a walk of the document's text to read.
+    Column("metadata_json", Text),
+    Column("content", Text, nullable=False),
     UniqueConstraint("project_id", "file_path", name="uq_documents_project_path"),
     # One index per list sort, ending in the (doc_id, id) tie-breaker, so ORDER BY ... LIMIT
     # walks the index instead of sorting; they also serve the type/status filters and stats.
@@ -81,4 +83,17 @@ documents = Table(
     # Covers the grouped stats query (counts by type and status) without touching rows.
     Index("ix_documents_project_type_status", "project_id", "doc_type", "status"),
     Index("ix_documents_ref_id", "ref_id"),
+    # Covers the sync's read of every stored file's fingerprint: with the text inline, a
+    # lookup of each row would touch a page (or more) per document.
+    Index(
+        "ix_documents_sync_fingerprint",
+        "project_id",
+        "file_path",
+        "id",
+        "file_hash",
+        "file_size",
+        "file_mtime_ns",
+        "file_ctime_ns",
+        "parser_epoch",
+    ),
 )

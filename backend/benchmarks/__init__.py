@@ -1,0 +1,1 @@
+"""Benchmarks: sync throughput, API latency, memory and image figures (see README)."""

@@ -1,0 +1,25 @@
+"""Run every benchmark and write backend/BENCHMARKS.md:  uv run python -m benchmarks
+
+Options: --skip-image (no Docker figures), --quick (fewer runs, shorter loads; for trying the
+harness, not for the numbers you commit), --output PATH.
+"""
+
+import argparse
+from pathlib import Path
+
+from benchmarks.run import run_all
+
+BACKEND_DIR = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--skip-image", action="store_true", help="leave out the Docker figures")
+    parser.add_argument("--quick", action="store_true", help="fewer runs, shorter loads")
+    parser.add_argument("--output", type=Path, default=BACKEND_DIR / "BENCHMARKS.md")
+    args = parser.parse_args()
+    run_all(output=args.output, quick=args.quick, image=not args.skip_image)
+
+
+if __name__ == "__main__":
+    main()
