@@ -138,6 +138,25 @@ def render(results: "Results", cfg: "Settings") -> str:
             f"{load.server_errors} | {ms(load.p50)} / {ms(load.percentile(99))} / {ms(max(load.latencies))} | "
             f"{verdict(load.errors == 0 and load.non_2xx == 0)} zero errors, zero 5xx |",
         ]
+    if results.real_trees:
+        lines += [
+            "",
+            "## The real trees in `../shared/corpus/`",
+            "",
+            "| Tree | Documents by type | Cold sync | No-change re-sync (median, min–max) |",
+            "|---|---|---|---|",
+        ]
+        for tree, figures in results.real_trees.items():
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(figures.counts.items()))
+            total = sum(figures.counts.values())
+            lines.append(
+                f"| {tree} | {total}: {counts} | {figures.cold * 1000:.0f} ms | {cell(figures.unchanged)} |"
+            )
+        lines += [
+            "",
+            f"Sequential p50 per endpoint on the largest real tree, `{results.real_largest}` (ms): "
+            + " · ".join(f"{name} {ms(p50)}" for name, p50 in results.real_p50.items()),
+        ]
     lines += ["", "## Image", ""]
     image = results.image
     if "skipped" in image:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.corpus import generate
+from benchmarks.corpus import CORPUS_DIR, generate
 from benchmarks.load import LoadResult, run_load
 from benchmarks.report import render
 from benchmarks.settings import CLIENTS, LARGE, SMALL
@@ -76,6 +76,18 @@ class Results:
     load: LoadResult | None = None
     load_syncs: int = 0
     image: dict[str, Any] = field(default_factory=dict)
+    real_trees: dict[str, "TreeFigures"] = field(default_factory=dict)
+    real_p50: dict[str, float] = field(default_factory=dict)
+    real_largest: str = ""
+
+
+@dataclass
+class TreeFigures:
+    """One real tree from ../shared/corpus/: what it holds and how long it takes to sync."""
+
+    counts: dict[str, int]
+    cold: float
+    unchanged: Runs
 
 
 # --- Servers and syncs ------------------------------------------------------------------
@@ -259,6 +271,29 @@ def measure_api(results: Results, small: Path, large: Path, cfg: Settings) -> No
             ).p50
 
 
+def measure_real_trees(results: Results, cfg: Settings) -> None:
+    """Each real tree: documents by type, cold and no-change sync; endpoint p50 on the largest."""
+    trees = sorted(p for p in CORPUS_DIR.iterdir() if p.is_dir())
+    largest = max(trees, key=lambda tree: len(list(tree.rglob("*.md"))))
+    results.real_largest = largest.name
+    for tree in trees:
+        with (
+            fresh_server(f"real-{tree.name}") as server,
+            httpx.Client(base_url=server.base_url) as client,
+        ):
+            register(client, "bench", tree)
+            cold = timed_sync(client, "bench")
+            unchanged = Runs([timed_sync(client, "bench") for _ in range(cfg.sync_runs)])
+            counts = client.get("/api/v1/projects/bench/stats").json()["by_type"]
+            results.real_trees[tree.name] = TreeFigures(counts, cold, unchanged)
+            if tree == largest:
+                for name, path in endpoint_paths(client).items():
+                    run_load(server.base_url, [path], requests=30)
+                    results.real_p50[name] = run_load(
+                        server.base_url, [path], requests=cfg.sequential
+                    ).p50
+
+
 def measure_load(results: Results, small: Path, cfg: Settings) -> None:
     """20 clients of mixed reads for a minute while full re-syncs of 5,000 documents run."""
     changed = WORK_DIR / "corpus-5k-changed"
@@ -357,6 +392,7 @@ def run_all(output: Path, quick: bool, image: bool) -> None:
     cfg = Settings.quick() if quick else Settings()
     results = Results(machine=machine_info())
     small, large = WORK_DIR / "corpus-5k", WORK_DIR / "corpus-20k"
+    step("real trees", lambda: measure_real_trees(results, cfg))
     step("generating corpora", lambda: (generate(SMALL, small), generate(LARGE, large)))
     step("sync and memory", lambda: measure_sync(results, small, large, cfg))
     generate(SMALL, small)  # undo the edits

@@ -20,7 +20,7 @@ from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import projects
 from sdlc_lens.parsing import DocumentRecord, build_document, parse_project_config
 from sdlc_lens.services.projects import is_within, path_is_directory
-from sdlc_lens.services.walk import FileStat, walk_project
+from sdlc_lens.services.walk import FileStat, Walk, walk_project
 from sdlc_lens.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,6 @@ class SyncResult:
     deleted: int = 0
     errors: int = 0
     seconds: float = 0.0
-    failed_paths: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +128,7 @@ class StoredFile:
 class SyncPlan:
     """The batched writes one sync will make."""
 
+    synced_at: str  # the sync's timestamp, on every row it writes and on the project
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id or None for new, ...)
     fingerprints: list[tuple[Any, ...]] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
@@ -212,11 +212,46 @@ def _sync(
     if not walk.files and stored and walk.unreadable_dirs:
         return _finish_early(engine, project_id, _unreadable_summary(walk.unreadable_dirs))
 
-    result = SyncResult()
-    result.errors = len(walk.unreadable_dirs)
-    result.failed_paths.extend(f"{d or '.'}/" for d in walk.unreadable_dirs)
-    plan = SyncPlan()
-    now = utc_now()
+    result = SyncResult(errors=len(walk.unreadable_dirs))
+    plan = _plan_changes(project_id, walk, stored, status_vocab, force_reparse, result, should_stop)
+    if result.errors:
+        result.status = "error"
+        result.error = (
+            f"{result.errors} file(s) could not be synced and were left unchanged; "
+            f"{result.added} added, {result.updated} updated, {result.deleted} deleted. "
+            "Their stored documents are preserved - see the server log for each path."
+        )
+    if should_stop():
+        raise SyncCancelledError
+    project_values = {
+        "sync_status": result.status,
+        "sync_error": result.error,
+        "last_synced_at": plan.synced_at,
+        "schema_version": config.schema_version,
+        "profile": config.profile,
+        "status_vocab": vocab_json,
+    }
+    if not _apply(engine, project_id, plan, project_values):
+        logger.info("project %s was deleted during its sync; nothing written", project_id)
+        return None
+    return result
+
+
+def _plan_changes(
+    project_id: int,
+    walk: Walk,
+    stored: dict[str, StoredFile],
+    status_vocab: dict[str, list[str]],
+    force_reparse: bool,
+    result: SyncResult,
+    should_stop: Callable[[], bool],
+) -> SyncPlan:
+    """Read, hash and parse what changed; count what happened in `result`.
+
+    A file whose size, mtime and ctime match the stored fingerprint is not even opened; one
+    that is opened but hashes the same only gets its fingerprint refreshed.
+    """
+    plan = SyncPlan(synced_at=utc_now())
     racy_after = time.time_ns() - RACY_WINDOW_NS
     for rel_path, st in walk.files.items():
         if should_stop():
@@ -245,7 +280,7 @@ def _sync(
         if record is None:
             continue
         known_id = None if known is None else known.id
-        values = _row_values(record, digest, fingerprint, now)
+        values = _row_values(record, digest, fingerprint, plan.synced_at)
         plan.rows.append((known_id, project_id, rel_path, *values))
         if known is None:
             result.added += 1
@@ -256,28 +291,7 @@ def _sync(
         if rel_path not in walk.files and not _under_any(rel_path, walk.unreadable_dirs):
             plan.deletes.append(known.id)
     result.deleted = len(plan.deletes)
-
-    if result.errors:
-        result.status = "error"
-        result.error = (
-            f"{result.errors} file(s) could not be synced and were left unchanged; "
-            f"{result.added} added, {result.updated} updated, {result.deleted} deleted. "
-            "Their stored documents are preserved - see the server log for each path."
-        )
-    if should_stop():
-        raise SyncCancelledError
-    project_values = {
-        "sync_status": result.status,
-        "sync_error": result.error,
-        "last_synced_at": now,
-        "schema_version": config.schema_version,
-        "profile": config.profile,
-        "status_vocab": vocab_json,
-    }
-    if not _apply(engine, project_id, plan, project_values):
-        logger.info("project %s was deleted during its sync; nothing written", project_id)
-        return None
-    return result
+    return plan
 
 
 def _precheck(sdlc_path: str | None, allowed_base: Path | None) -> str | None:
@@ -403,7 +417,6 @@ def _file_failed(result: SyncResult, rel_path: str, reason: str) -> None:
     # The path and reason go to the log; the client-facing summary only counts them.
     logger.warning("skipped %r: it %s; its stored document is kept", rel_path, reason)
     result.errors += 1
-    result.failed_paths.append(rel_path)
 
 
 def _under_any(rel_path: str, folders: Sequence[str]) -> bool:
