@@ -1,6 +1,7 @@
 """A real Uvicorn process on a real socket: start-up, responsiveness during a sync, logs,
 graceful shutdown, and a process killed in the middle of a sync."""
 
+import asyncio
 import shutil
 import signal
 import sqlite3
@@ -112,3 +113,23 @@ def test_killed_mid_sync_leaves_previous_documents_intact(server: Server, big_tr
         assert project["document_count"] == count
     finally:
         assert restarted.stop() in CLEAN_EXITS
+
+
+def test_a_burst_beyond_the_pool_and_thread_limits_is_served(server: Server) -> None:
+    """More concurrent requests than pooled connections (20) and worker threads (40):
+    every one is answered, none waits on a connection the event loop would have to return."""
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        body = {"name": "Small", "sdlc_path": str(CORPUS_DIR / "task-list")}
+        assert client.post("/api/v1/projects", json=body).status_code == 201
+        client.post("/api/v1/projects/small/sync")
+        while client.get("/api/v1/projects/small").json()["sync_status"] == "syncing":
+            time.sleep(0.02)
+    paths = ["/api/v1/search?q=task", "/api/v1/projects/small", "/api/v1/system/health"]
+
+    async def burst() -> list[int]:
+        limits = httpx.Limits(max_connections=150)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=20, limits=limits) as c:
+            responses = await asyncio.gather(*(c.get(paths[i % 3]) for i in range(150)))
+        return [r.status_code for r in responses]
+
+    assert asyncio.run(burst()) == [200] * 150

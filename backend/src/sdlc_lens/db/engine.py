@@ -64,9 +64,11 @@ def create_db_engine(database_url: str, *, create_dir: bool = True) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
-        # A connection per concurrent request thread; SQLite connections are cheap.
+        # Keep 20 connections open; beyond that, open more rather than wait. Point reads check
+        # connections out on the event loop (api/deps.py), and a checkout that waited for a
+        # free connection there would block the very loop that returns them.
         pool_size=20,
-        max_overflow=20,
+        max_overflow=-1,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine, "connect", _on_connect)
