@@ -1,4 +1,4 @@
-"""Dockerfile and shell scripts lint clean: hadolint and shellcheck, from the dev dependencies."""
+"""Everything lints clean: ruff (Python), hadolint (Dockerfile), shellcheck (shell scripts)."""
 
 import os
 import shutil
@@ -9,6 +9,7 @@ from pathlib import Path
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = BACKEND_DIR.parent
 SHELL_SCRIPTS = [BACKEND_DIR / "docker-entrypoint.sh", REPO_DIR / ".ci" / "run"]
+PYTHON_DIRS = ["src", "tests", "migrations", "benchmarks"]
 
 
 def _tool(name: str) -> str:
@@ -20,7 +21,9 @@ def _tool(name: str) -> str:
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=120, check=False, cwd=BACKEND_DIR
+    )
 
 
 def test_dockerfile_passes_hadolint() -> None:
@@ -36,3 +39,11 @@ def test_shell_scripts_pass_shellcheck() -> None:
         [_tool("shellcheck"), "--severity=style", "--external-sources", *map(str, scripts)]
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_python_passes_ruff_lint_and_format() -> None:
+    ruff = _tool("ruff")
+    lint = _run([ruff, "check", "--no-cache", *PYTHON_DIRS])
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fmt = _run([ruff, "format", "--check", "--no-cache", *PYTHON_DIRS])
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
