@@ -41,14 +41,19 @@ def register_and_trigger(client: httpx.Client, path: Path) -> None:
     assert client.post("/api/v1/projects/big/sync").status_code == 202
 
 
+def sync_small_project(client: httpx.Client) -> None:
+    """Register the 38-document task-list tree as `small` and sync it to the end."""
+    body = {"name": "Small", "sdlc_path": str(CORPUS_DIR / "task-list")}
+    assert client.post("/api/v1/projects", json=body).status_code == 201
+    assert client.post("/api/v1/projects/small/sync").status_code == 202
+    while client.get("/api/v1/projects/small").json()["sync_status"] == "syncing":
+        time.sleep(0.02)
+
+
 def start_big_sync_over_small_project(server: Server, big_tree: Path) -> None:
     """Sync the 38-document tree, then re-point the project at the big tree and trigger."""
     with httpx.Client(base_url=server.base_url, timeout=5) as client:
-        body = {"name": "Small", "sdlc_path": str(CORPUS_DIR / "task-list")}
-        assert client.post("/api/v1/projects", json=body).status_code == 201
-        client.post("/api/v1/projects/small/sync")
-        while client.get("/api/v1/projects/small").json()["sync_status"] == "syncing":
-            time.sleep(0.02)
+        sync_small_project(client)
         repoint = client.put("/api/v1/projects/small", json={"sdlc_path": str(big_tree)})
         assert repoint.status_code == 200
         assert client.post("/api/v1/projects/small/sync").status_code == 202
@@ -119,11 +124,7 @@ def test_a_burst_beyond_the_pool_and_thread_limits_is_served(server: Server) -> 
     """More concurrent requests than pooled connections (20) and worker threads (40):
     every one is answered, none waits on a connection the event loop would have to return."""
     with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        body = {"name": "Small", "sdlc_path": str(CORPUS_DIR / "task-list")}
-        assert client.post("/api/v1/projects", json=body).status_code == 201
-        client.post("/api/v1/projects/small/sync")
-        while client.get("/api/v1/projects/small").json()["sync_status"] == "syncing":
-            time.sleep(0.02)
+        sync_small_project(client)
     paths = ["/api/v1/search?q=task", "/api/v1/projects/small", "/api/v1/system/health"]
 
     async def burst() -> list[int]:
