@@ -375,7 +375,10 @@ def machine_info() -> dict[str, str]:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BACKEND_DIR
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "."], capture_output=True, text=True, cwd=BACKEND_DIR
+        ["git", "status", "--porcelain", "--", ".", ":!BENCHMARKS.md"],
+        capture_output=True,
+        text=True,
+        cwd=BACKEND_DIR,
     ).stdout.strip()
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
