@@ -285,6 +285,10 @@ def test_failure_mid_write_keeps_previous_documents_and_index(
     assert documents_by_path(client) == before
     assert fts_hits(client, "story") == hits_before
     assert fts_hits(client, "quokka") == set()
+    # Nothing of the failed attempt lingers on the pooled connection: the next sync works.
+    monkeypatch.undo()
+    assert sync(client, "demo")["sync_status"] == "synced"
+    assert fts_hits(client, "quokka") == {"stories/US0001-story.md"}
 
 
 def test_sync_error_detail_is_in_the_log(
