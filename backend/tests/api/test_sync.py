@@ -1,5 +1,6 @@
 """Sync (SPEC §5-§6): trigger, states, change detection, deletes, guards, atomicity, bad files."""
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -453,3 +454,45 @@ def test_database_file_is_real_sqlite(client: TestClient, tree: Path, database_u
     path = database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 5
+
+
+def test_every_column_is_stored_under_its_own_name(client: TestClient, tmp_path: Path) -> None:
+    # Every front-matter value is distinct, so two columns swapped anywhere between the
+    # parser and the INSERT would show up here as a wrong value under some column.
+    root = tmp_path / "sdlc-studio"
+    path = write(
+        root,
+        "stories/US0007-columns.md",
+        "# US0007: Columns\n\n"
+        "> **Status:** Review\n> **Owner:** olivia\n> **Priority:** P3\n"
+        "> **Story Points:** 8\n> **Epic:** EP0002\n> **Story:** US0005\n"
+        "> **Depends on:** US0006, US0004\n> **Aliases:** US0100\n> **Sprint:** S9\n\n"
+        "Body words.\n",
+    )
+    register(client, "Demo", root)
+    sync(client, "demo")
+    row = documents_by_path(client)["stories/US0007-columns.md"]
+    st = path.stat()
+    expected = {
+        "file_path": "stories/US0007-columns.md",
+        "doc_type": "story",
+        "doc_id": "US0007-columns",
+        "title": "US0007: Columns",
+        "status": "Review",
+        "owner": "olivia",
+        "priority": "P3",
+        "story_points": 8,
+        "epic": "EP0002",
+        "story": "US0005",
+        "ref_id": "US0007",
+        "depends_on": "US0006,US0004",
+        "aliases": "US0100",
+        "metadata_json": '{"sprint": "S9"}',
+        "file_size": st.st_size,
+        "file_ctime_ns": st.st_ctime_ns,
+        "parser_epoch": sync_module.PARSER_EPOCH,
+    }
+    assert {key: row[key] for key in expected} == expected
+    assert row["file_hash"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert row["synced_at"] == client.get("/api/v1/projects/demo").json()["last_synced_at"]
+    assert "Body words." in row["content"]

@@ -1,5 +1,10 @@
 """Table definitions. The schema itself is created by the Alembic migrations."""
 
+from dataclasses import dataclass, fields
+from functools import cache
+from operator import attrgetter
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -97,3 +102,50 @@ documents = Table(
         "parser_epoch",
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    """One `documents` row as a sync writes it; each field is named after its column.
+
+    The sync's SQL lists its columns from these fields and its values from an instance, so a
+    new column is one field here, and no two values can be matched up by position alone.
+    """
+
+    project_id: int
+    file_path: str
+    doc_type: str
+    doc_id: str
+    title: str
+    status: str | None
+    owner: str | None
+    priority: str | None
+    story_points: int | None
+    epic: str | None
+    story: str | None
+    ref_id: str | None
+    depends_on: str | None
+    aliases: str | None
+    metadata_json: str | None
+    content: str
+    file_hash: str
+    file_size: int
+    file_mtime_ns: int | None
+    file_ctime_ns: int
+    parser_epoch: int
+    synced_at: str
+
+    @classmethod
+    def column_names(cls) -> tuple[str, ...]:
+        """The columns, in the order `values()` returns them."""
+        return tuple(f.name for f in fields(cls))
+
+    def values(self) -> tuple[Any, ...]:
+        """The column values, in the order of `column_names()`."""
+        return _row_getter()(self)
+
+
+@cache
+def _row_getter() -> "attrgetter[tuple[Any, ...]]":
+    # One C-level getter for all fields: a sync builds thousands of rows.
+    return attrgetter(*DocumentRow.column_names())

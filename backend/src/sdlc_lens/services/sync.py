@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from sdlc_lens.db.engine import write_transaction
-from sdlc_lens.db.models import projects
+from sdlc_lens.db.models import DocumentRow, projects
 from sdlc_lens.parsing import DocumentRecord, build_document, parse_project_config
 from sdlc_lens.services.projects import is_within, path_is_directory
 from sdlc_lens.services.walk import FileStat, Walk, walk_project
@@ -37,47 +37,27 @@ EMPTY_SOURCE_ERROR = "source returned no documents - refusing to delete existing
 INTERRUPTED_ERROR = "Sync was interrupted (the server stopped); sync again"
 UNEXPECTED_ERROR = "Sync failed unexpectedly; nothing was changed - see the server log"
 
-_CONTENT_COLUMNS = (
-    "doc_type",
-    "doc_id",
-    "title",
-    "status",
-    "owner",
-    "priority",
-    "story_points",
-    "epic",
-    "story",
-    "ref_id",
-    "depends_on",
-    "aliases",
-    "metadata_json",
-    "content",
-    "file_hash",
-    "file_size",
-    "file_mtime_ns",
-    "file_ctime_ns",
-    "parser_epoch",
-    "synced_at",
-)
-_COLUMNS_SQL = ", ".join(_CONTENT_COLUMNS)
-
 # New and changed rows are first staged in a temporary table, then written to `documents`
 # with ONE statement each. FTS5 flushes its pending index data at every statement boundary
 # (savepoint), so row-by-row statements would write one tiny index segment per document and
 # keep merging them; one statement lets the triggers build the index delta in memory.
 # All SQL below is built once from constant column names; every value is a bound parameter.
-_STAGE_TABLE_SQL = (
-    f"CREATE TEMP TABLE sync_rows (id INTEGER, project_id INTEGER, file_path TEXT, {_COLUMNS_SQL})"
+# The staging table's columns are `id` (the stored row to update, NULL for a new one) followed
+# by DocumentRow's fields, so the column list and the values come from one definition.
+_ROW_COLUMNS = DocumentRow.column_names()
+_COLUMNS_SQL = ", ".join(_ROW_COLUMNS)
+_STAGE_TABLE_SQL = f"CREATE TEMP TABLE sync_rows (id INTEGER, {_COLUMNS_SQL})"
+_STAGE_SQL = (
+    f"INSERT INTO temp.sync_rows (id, {_COLUMNS_SQL}) "  # noqa: S608
+    f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 1))})"
 )
-_STAGE_SQL = f"INSERT INTO temp.sync_rows VALUES ({', '.join('?' * (len(_CONTENT_COLUMNS) + 3))})"  # noqa: S608
 _UPDATE_SQL = (
-    f"UPDATE documents SET {', '.join(f'{c} = s.{c}' for c in _CONTENT_COLUMNS)} "  # noqa: S608
+    f"UPDATE documents SET {', '.join(f'{c} = s.{c}' for c in _ROW_COLUMNS)} "  # noqa: S608
     "FROM temp.sync_rows AS s WHERE s.id IS NOT NULL AND documents.id = s.id"
 )
 _INSERT_SQL = (
-    f"INSERT INTO documents (project_id, file_path, {_COLUMNS_SQL}) "  # noqa: S608
-    f"SELECT project_id, file_path, {_COLUMNS_SQL} FROM temp.sync_rows WHERE id IS NULL "
-    "ORDER BY rowid"
+    f"INSERT INTO documents ({_COLUMNS_SQL}) "  # noqa: S608
+    f"SELECT {_COLUMNS_SQL} FROM temp.sync_rows WHERE id IS NULL ORDER BY rowid"
 )
 _DROP_STAGE_SQL = "DROP TABLE temp.sync_rows"
 _STORED_FILES_SQL = (
@@ -129,7 +109,7 @@ class SyncPlan:
     """The batched writes one sync will make."""
 
     synced_at: str  # the sync's timestamp, on every row it writes and on the project
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id or None for new, ...)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id or None, *row.values())
     fingerprints: list[tuple[Any, ...]] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
 
@@ -279,9 +259,8 @@ def _plan_changes(
         record = build_document(rel_path, text, status_vocab)
         if record is None:
             continue
-        known_id = None if known is None else known.id
-        values = _row_values(record, digest, fingerprint, plan.synced_at)
-        plan.rows.append((known_id, project_id, rel_path, *values))
+        row = document_row(project_id, rel_path, record, digest, fingerprint, plan.synced_at)
+        plan.rows.append((None if known is None else known.id, *row.values()))
         if known is None:
             result.added += 1
         else:
@@ -359,30 +338,39 @@ def mark_interrupted_syncs(engine: Engine) -> int:
         ).rowcount
 
 
-def _row_values(
-    record: DocumentRecord, digest: str, fingerprint: tuple[int, int | None, int], now: str
-) -> tuple[Any, ...]:
-    """The values of `_CONTENT_COLUMNS`, in order."""
-    metadata_json = json.dumps(record.metadata, ensure_ascii=False) if record.metadata else None
-    return (
-        record.doc_type,
-        record.doc_id,
-        record.title,
-        record.status,
-        record.owner,
-        record.priority,
-        record.story_points,
-        record.epic,
-        record.story,
-        record.ref_id,
-        record.depends_on,
-        record.aliases,
-        metadata_json,
-        record.content,
-        digest,
-        *fingerprint,
-        PARSER_EPOCH,
-        now,
+def document_row(
+    project_id: int,
+    rel_path: str,
+    record: DocumentRecord,
+    digest: str,
+    fingerprint: tuple[int, int | None, int],
+    now: str,
+) -> DocumentRow:
+    """The stored row for a parsed document, every column given by name."""
+    size, mtime_ns, ctime_ns = fingerprint
+    return DocumentRow(
+        project_id=project_id,
+        file_path=rel_path,
+        doc_type=record.doc_type,
+        doc_id=record.doc_id,
+        title=record.title,
+        status=record.status,
+        owner=record.owner,
+        priority=record.priority,
+        story_points=record.story_points,
+        epic=record.epic,
+        story=record.story,
+        ref_id=record.ref_id,
+        depends_on=record.depends_on,
+        aliases=record.aliases,
+        metadata_json=json.dumps(record.metadata, ensure_ascii=False) if record.metadata else None,
+        content=record.content,
+        file_hash=digest,
+        file_size=size,
+        file_mtime_ns=mtime_ns,
+        file_ctime_ns=ctime_ns,
+        parser_epoch=PARSER_EPOCH,
+        synced_at=now,
     )
 
 
