@@ -4,6 +4,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,17 @@ from sdlc_lens.errors import (
 from sdlc_lens.timeutil import utc_now
 
 PROJECT_NOT_FOUND = "Project not found"
+
+
+class SyncState(StrEnum):
+    """A project's `sync_status`: never_synced -> syncing -> synced | error (SPEC §5)."""
+
+    NEVER_SYNCED = "never_synced"
+    SYNCING = "syncing"
+    SYNCED = "synced"
+    ERROR = "error"
+
+
 PATH_MISSING = "Project sdlc-studio path does not exist on filesystem"
 PATH_OUTSIDE_BASE = "sdlc_path must be within the allowed base"
 EMPTY_SLUG = "Project name produces an empty slug after sanitisation"
@@ -194,8 +206,8 @@ def claim_sync(engine: Engine, slug: str) -> int:
     with write_transaction(engine) as conn:
         claimed = conn.execute(
             projects.update()
-            .where(projects.c.slug == slug, projects.c.sync_status != "syncing")
-            .values(sync_status="syncing", sync_error=None)
+            .where(projects.c.slug == slug, projects.c.sync_status != SyncState.SYNCING)
+            .values(sync_status=SyncState.SYNCING, sync_error=None)
             .returning(projects.c.id)
         ).scalar()
         if claimed is not None:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select
 from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import DocumentRow, projects
 from sdlc_lens.parsing import DocumentRecord, build_document, parse_project_config
-from sdlc_lens.services.projects import is_within, path_is_directory
+from sdlc_lens.services.projects import SyncState, is_within, path_is_directory
 from sdlc_lens.services.walk import FileStat, Walk, walk_project
 from sdlc_lens.timeutil import utc_now
 
@@ -79,7 +79,7 @@ class SyncCancelledError(Exception):
 class SyncResult:
     """What one sync did; the counters are logged and summarised in `sync_error`."""
 
-    status: str = "synced"
+    status: SyncState = SyncState.SYNCED
     error: str | None = None
     added: int = 0
     updated: int = 0
@@ -132,14 +132,14 @@ def run_sync(
     except SyncCancelledError:
         _mark_error(engine, project_id, INTERRUPTED_ERROR)
         logger.warning("sync of project %s interrupted by shutdown; nothing written", project_id)
-        return SyncResult(status="error", error=INTERRUPTED_ERROR)
+        return SyncResult(status=SyncState.ERROR, error=INTERRUPTED_ERROR)
     except BaseException:
         logger.exception("sync of project %s failed; previous documents kept", project_id)
         _mark_error(engine, project_id, UNEXPECTED_ERROR)
         raise
     if result is not None:
         result.seconds = time.perf_counter() - started
-        log = logger.info if result.status == "synced" else logger.warning
+        log = logger.info if result.status == SyncState.SYNCED else logger.warning
         log(
             "sync of project %s finished: %s in %.3fs (%d added, %d updated, %d unchanged, "
             "%d deleted, %d errors)",
@@ -195,7 +195,7 @@ def _sync(
     result = SyncResult(errors=len(walk.unreadable_dirs))
     plan = _plan_changes(project_id, walk, stored, status_vocab, force_reparse, result, should_stop)
     if result.errors:
-        result.status = "error"
+        result.status = SyncState.ERROR
         result.error = (
             f"{result.errors} file(s) could not be synced and were left unchanged; "
             f"{result.added} added, {result.updated} updated, {result.deleted} deleted. "
@@ -316,7 +316,7 @@ def _apply(engine: Engine, project_id: int, plan: SyncPlan, project_values: dict
 def _finish_early(engine: Engine, project_id: int, message: str) -> SyncResult:
     """End a sync that wrote nothing: `error`, message kept, `last_synced_at` untouched."""
     _mark_error(engine, project_id, message)
-    return SyncResult(status="error", error=message)
+    return SyncResult(status=SyncState.ERROR, error=message)
 
 
 def _mark_error(engine: Engine, project_id: int, message: str) -> None:
@@ -324,7 +324,7 @@ def _mark_error(engine: Engine, project_id: int, message: str) -> None:
         conn.execute(
             projects.update()
             .where(projects.c.id == project_id)
-            .values(sync_status="error", sync_error=message)
+            .values(sync_status=SyncState.ERROR, sync_error=message)
         )
 
 
@@ -333,8 +333,8 @@ def mark_interrupted_syncs(engine: Engine) -> int:
     with write_transaction(engine) as conn:
         return conn.execute(
             projects.update()
-            .where(projects.c.sync_status == "syncing")
-            .values(sync_status="error", sync_error=INTERRUPTED_ERROR)
+            .where(projects.c.sync_status == SyncState.SYNCING)
+            .values(sync_status=SyncState.ERROR, sync_error=INTERRUPTED_ERROR)
         ).rowcount
 
 

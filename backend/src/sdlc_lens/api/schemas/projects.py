@@ -4,6 +4,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sdlc_lens.services.projects import SyncState
+
 NameField = Field(min_length=1, max_length=200)
 
 
@@ -60,7 +62,7 @@ class ProjectOut(BaseModel):
     repo_path: str
     masked_token: str | None
     connection_id: int | None
-    sync_status: Literal["never_synced", "syncing", "synced", "error"]
+    sync_status: SyncState
     sync_error: str | None
     schema_version: int | None
     profile: str | None
@@ -75,5 +77,5 @@ class SyncAccepted(BaseModel):
     """202 answer to a sync trigger; poll GET /projects/{slug} until it leaves `syncing`."""
 
     slug: str
-    sync_status: Literal["syncing"] = "syncing"
+    sync_status: Literal[SyncState.SYNCING] = SyncState.SYNCING
     message: str = "Sync started"
