@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sdlc_lens.services import sync as sync_module
+from sdlc_lens.services.files import ProjectFolder
 from tests.helpers import CORPUS_DIR, assert_error, register, sync, wait_for_sync, write_tree
 
 # Independent of the code under test: which folder holds which kind of document.
@@ -404,15 +405,15 @@ def test_file_that_turns_unreadable_keeps_its_stored_document(
     sync(client, "demo")
     before = documents_by_path(client)["stories/US0001-story.md"]
     write(tree, "stories/US0001-story.md", b"\xff\xfe not utf-8 any more")
-    real_read = sync_module._read_bytes
+    real_read = ProjectFolder.read
 
-    def deny_us0002(path: str) -> bytes:
+    def deny_us0002(folder: ProjectFolder, rel_path: str, limit: int) -> bytes:
         # Tests run as root, which file permissions cannot stop; simulate EACCES.
-        if path.endswith("US0002-story.md"):
+        if rel_path.endswith("US0002-story.md"):
             raise PermissionError(13, "Permission denied")
-        return real_read(path)
+        return real_read(folder, rel_path, limit)
 
-    monkeypatch.setattr(sync_module, "_read_bytes", deny_us0002)
+    monkeypatch.setattr(ProjectFolder, "read", deny_us0002)
     os.utime(tree / "stories/US0002-story.md")  # force a read of that file too
     result = sync(client, "demo")
     assert result["sync_status"] == "error"

@@ -14,11 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Row, select
 
 from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import DocumentRow, projects
-from sdlc_lens.parsing import DocumentRecord, build_document, parse_project_config
+from sdlc_lens.parsing import DocumentRecord, ProjectConfig, build_document, parse_project_config
+from sdlc_lens.services.files import (
+    CONFIG_SIZE_LIMIT,
+    MARKDOWN_SIZE_LIMIT,
+    ProjectFolder,
+    RefusedFileError,
+)
 from sdlc_lens.services.projects import SyncState, is_within, path_is_directory
 from sdlc_lens.services.walk import FileStat, Walk, walk_project
 from sdlc_lens.timeutil import utc_now
@@ -36,6 +42,10 @@ RACY_WINDOW_NS = 2_000_000_000
 EMPTY_SOURCE_ERROR = "source returned no documents - refusing to delete existing documents"
 INTERRUPTED_ERROR = "Sync was interrupted (the server stopped); sync again"
 UNEXPECTED_ERROR = "Sync failed unexpectedly; nothing was changed - see the server log"
+
+# The project settings files at the folder's root, read (best effort) on every sync.
+CONFIG_FILES = (".config.yaml", ".version")
+SETTINGS_KEPT = "the project's stored settings are kept"
 
 # New and changed rows are first staged in a temporary table, then written to `documents`
 # with ONE statement each. FTS5 flushes its pending index data at every statement boundary
@@ -164,7 +174,12 @@ def _sync(
 ) -> SyncResult | None:
     with engine.connect() as conn:
         project = conn.execute(
-            select(projects.c.sdlc_path, projects.c.status_vocab).where(projects.c.id == project_id)
+            select(
+                projects.c.sdlc_path,
+                projects.c.status_vocab,
+                projects.c.schema_version,
+                projects.c.profile,
+            ).where(projects.c.id == project_id)
         ).first()
     if project is None:
         return None
@@ -175,13 +190,35 @@ def _sync(
     if problem is not None:
         return _finish_early(engine, project_id, problem)
     assert sdlc_path is not None
+    try:
+        folder = ProjectFolder(sdlc_path)
+    except OSError:
+        return _finish_early(engine, project_id, f"Path not found: {sdlc_path}")
+    with folder:
+        return _sync_folder(engine, project_id, project, folder, allow_empty, should_stop)
 
-    walk = walk_project(sdlc_path)
-    config = parse_project_config(
-        _read_text(Path(sdlc_path, ".config.yaml")), _read_text(Path(sdlc_path, ".version"))
-    )
-    status_vocab = {k: list(v) for k, v in config.status_vocab.items()}
-    vocab_json = json.dumps(status_vocab, sort_keys=True) if status_vocab else None
+
+def _sync_folder(
+    engine: Engine,
+    project_id: int,
+    project: Row[Any],
+    folder: ProjectFolder,
+    allow_empty: bool,
+    should_stop: Callable[[], bool],
+) -> SyncResult | None:
+    walk = walk_project(folder.root)
+    result = SyncResult(errors=len(walk.unreadable_dirs))
+    config = _read_config(folder, result)
+    if config is None:
+        # A settings file could not be read: keep the project's stored settings rather than
+        # fall back to none (a lost status vocabulary would re-parse and re-status everything).
+        schema_version, profile = project.schema_version, project.profile
+        vocab_json = project.status_vocab
+        status_vocab = json.loads(vocab_json) if vocab_json else {}
+    else:
+        schema_version, profile = config.schema_version, config.profile
+        status_vocab = {k: list(v) for k, v in config.status_vocab.items()}
+        vocab_json = json.dumps(status_vocab, sort_keys=True) if status_vocab else None
     # Custom status tokens change canonical statuses, so a vocabulary change re-parses all.
     force_reparse = vocab_json != project.status_vocab
 
@@ -192,8 +229,11 @@ def _sync(
     if not walk.files and stored and walk.unreadable_dirs:
         return _finish_early(engine, project_id, _unreadable_summary(walk.unreadable_dirs))
 
-    result = SyncResult(errors=len(walk.unreadable_dirs))
-    plan = _plan_changes(project_id, walk, stored, status_vocab, force_reparse, result, should_stop)
+    for rel_path, reason in walk.problems.items():
+        _file_failed(result, rel_path, reason)
+    plan = _plan_changes(
+        project_id, folder, walk, stored, status_vocab, force_reparse, result, should_stop
+    )
     if result.errors:
         result.status = SyncState.ERROR
         result.error = (
@@ -207,8 +247,8 @@ def _sync(
         "sync_status": result.status,
         "sync_error": result.error,
         "last_synced_at": plan.synced_at,
-        "schema_version": config.schema_version,
-        "profile": config.profile,
+        "schema_version": schema_version,
+        "profile": profile,
         "status_vocab": vocab_json,
     }
     if not _apply(engine, project_id, plan, project_values):
@@ -219,6 +259,7 @@ def _sync(
 
 def _plan_changes(
     project_id: int,
+    folder: ProjectFolder,
     walk: Walk,
     stored: dict[str, StoredFile],
     status_vocab: dict[str, list[str]],
@@ -233,44 +274,100 @@ def _plan_changes(
     """
     plan = SyncPlan(synced_at=utc_now())
     racy_after = time.time_ns() - RACY_WINDOW_NS
+    to_read: list[_ChangedFile] = []
     for rel_path, st in walk.files.items():
-        if should_stop():
-            raise SyncCancelledError
         known = stored.get(rel_path)
         current = known is not None and known.parser_epoch == PARSER_EPOCH and not force_reparse
         if current and known is not None and known.fingerprint_matches(st):
             result.unchanged += 1
-            continue
-        try:
-            data = _read_bytes(st.path)
-        except OSError as exc:
-            _file_failed(result, rel_path, f"cannot be read ({exc.strerror or 'I/O error'})")
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        fingerprint = _trusted_fingerprint(st, racy_after)
-        if current and known is not None and known.file_hash == digest:
-            result.unchanged += 1
-            plan.fingerprints.append((*fingerprint, known.id))
-            continue
-        text = _decode(data)
-        if text is None:
-            _file_failed(result, rel_path, "is not UTF-8 text")
-            continue
-        record = build_document(rel_path, text, status_vocab)
-        if record is None:
-            continue
-        row = document_row(project_id, rel_path, record, digest, fingerprint, plan.synced_at)
-        plan.rows.append((None if known is None else known.id, *row.values()))
-        if known is None:
-            result.added += 1
         else:
-            result.updated += 1
+            to_read.append(_ChangedFile(rel_path, st, known, current))
+
+    for changed in to_read:
+        if should_stop():
+            raise SyncCancelledError
+        _plan_file(project_id, folder, changed, status_vocab, racy_after, plan, result)
 
     for rel_path, known in stored.items():
-        if rel_path not in walk.files and not _under_any(rel_path, walk.unreadable_dirs):
+        if (
+            rel_path not in walk.files
+            and rel_path not in walk.problems
+            and not _under_any(rel_path, walk.unreadable_dirs)
+        ):
             plan.deletes.append(known.id)
     result.deleted = len(plan.deletes)
     return plan
+
+
+@dataclass(frozen=True, slots=True)
+class _ChangedFile:
+    """A file whose stat fingerprint does not match what is stored: it has to be read."""
+
+    rel_path: str
+    st: FileStat
+    known: StoredFile | None  # the stored row at this path, if any
+    current: bool  # the stored row was parsed by this parser with this vocabulary
+
+
+def _plan_file(
+    project_id: int,
+    folder: ProjectFolder,
+    changed: _ChangedFile,
+    status_vocab: dict[str, list[str]],
+    racy_after: int,
+    plan: SyncPlan,
+    result: SyncResult,
+) -> None:
+    """Read one new or changed file and add what it needs to the plan."""
+    rel_path, known = changed.rel_path, changed.known
+    try:
+        data = folder.read(rel_path, MARKDOWN_SIZE_LIMIT)
+    except RefusedFileError as exc:
+        _file_failed(result, rel_path, exc.reason)
+        return
+    except OSError as exc:
+        _file_failed(result, rel_path, _cannot_read(exc))
+        return
+    digest = hashlib.sha256(data).hexdigest()
+    fingerprint = _trusted_fingerprint(changed.st, racy_after)
+    if changed.current and known is not None and known.file_hash == digest:
+        result.unchanged += 1
+        plan.fingerprints.append((*fingerprint, known.id))
+        return
+    text = _decode(data)
+    if text is None:
+        _file_failed(result, rel_path, "is not UTF-8 text")
+        return
+    record = build_document(rel_path, text, status_vocab)
+    if record is None:
+        return
+    row = document_row(project_id, rel_path, record, digest, fingerprint, plan.synced_at)
+    plan.rows.append((None if known is None else known.id, *row.values()))
+    if known is None:
+        result.added += 1
+    else:
+        result.updated += 1
+
+
+def _read_config(folder: ProjectFolder, result: SyncResult) -> ProjectConfig | None:
+    """The project settings, or None when a settings file exists but could not be read."""
+    texts: dict[str, str | None] = {}
+    for name in CONFIG_FILES:
+        try:
+            data = folder.read(name, CONFIG_SIZE_LIMIT)
+        except FileNotFoundError:
+            texts[name] = None
+            continue
+        except RefusedFileError as exc:
+            _file_failed(result, name, exc.reason, SETTINGS_KEPT)
+            continue
+        except OSError as exc:
+            _file_failed(result, name, _cannot_read(exc), SETTINGS_KEPT)
+            continue
+        texts[name] = data.decode("utf-8", errors="replace")
+    if len(texts) < len(CONFIG_FILES):
+        return None
+    return parse_project_config(texts[".config.yaml"], texts[".version"])
 
 
 def _precheck(sdlc_path: str | None, allowed_base: Path | None) -> str | None:
@@ -389,21 +486,15 @@ def _decode(data: bytes) -> str | None:
         return None
 
 
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:  # noqa: PTH123 - hot path, plain open is cheapest
-        return handle.read()
+def _cannot_read(exc: OSError) -> str:
+    return f"cannot be read ({exc.strerror or 'I/O error'})"
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except (OSError, ValueError):
-        return None
-
-
-def _file_failed(result: SyncResult, rel_path: str, reason: str) -> None:
+def _file_failed(
+    result: SyncResult, rel_path: str, reason: str, kept: str = "its stored document is kept"
+) -> None:
     # The path and reason go to the log; the client-facing summary only counts them.
-    logger.warning("skipped %r: it %s; its stored document is kept", rel_path, reason)
+    logger.warning("skipped %r: it %s; %s", rel_path, reason, kept)
     result.errors += 1
 
 
