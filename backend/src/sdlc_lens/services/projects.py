@@ -1,6 +1,5 @@
 """Project registry: slugs, path checks, CRUD and the atomic sync claim."""
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -214,11 +213,3 @@ def claim_sync(engine: Engine, slug: str) -> int:
             return int(claimed)
         project_id_for(conn, slug)  # raises 404 when the project does not exist
     raise SyncInProgressError("Sync already running for this project")
-
-
-def path_is_directory(path: str) -> bool:
-    """Whether `path` currently exists as a directory (sync pre-check)."""
-    try:
-        return os.path.isdir(path)  # noqa: PTH112 - mirrors the os.scandir walk
-    except (OSError, ValueError):
-        return False

@@ -8,6 +8,8 @@ the process dies, before the single COMMIT, the previous documents and index are
 import hashlib
 import json
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from sdlc_lens.services.files import (
     ProjectFolder,
     RefusedFileError,
 )
-from sdlc_lens.services.projects import SyncState, is_within, path_is_directory
+from sdlc_lens.services.projects import SyncState, is_within
 from sdlc_lens.services.walk import FileStat, Walk, walk_project
 from sdlc_lens.timeutil import utc_now
 
@@ -40,6 +42,8 @@ PARSER_EPOCH = 1
 RACY_WINDOW_NS = 2_000_000_000
 
 EMPTY_SOURCE_ERROR = "source returned no documents - refusing to delete existing documents"
+# A folder with no entries at all is what an unmounted volume looks like.
+EMPTY_FOLDER_ERROR = "folder is empty (is the volume mounted?)"
 INTERRUPTED_ERROR = "Sync was interrupted (the server stopped); sync again"
 UNEXPECTED_ERROR = "Sync failed unexpectedly; nothing was changed - see the server log"
 
@@ -192,6 +196,8 @@ def _sync(
     assert sdlc_path is not None
     try:
         folder = ProjectFolder(sdlc_path)
+    except PermissionError:
+        return _finish_early(engine, project_id, unreadable_folder_error())
     except OSError:
         return _finish_early(engine, project_id, f"Path not found: {sdlc_path}")
     with folder:
@@ -207,6 +213,11 @@ def _sync_folder(
     should_stop: Callable[[], bool],
 ) -> SyncResult | None:
     walk = walk_project(folder.root)
+    if "" in walk.unreadable_dirs:
+        return _finish_early(engine, project_id, unreadable_folder_error())
+    if walk.root_is_empty and not allow_empty:
+        return _finish_early(engine, project_id, EMPTY_FOLDER_ERROR)
+
     result = SyncResult(errors=len(walk.unreadable_dirs))
     config = _read_config(folder, result)
     if config is None:
@@ -373,11 +384,25 @@ def _read_config(folder: ProjectFolder, result: SyncResult) -> ProjectConfig | N
 def _precheck(sdlc_path: str | None, allowed_base: Path | None) -> str | None:
     if not sdlc_path:
         return "No sdlc_path configured for local project"
-    if not path_is_directory(sdlc_path):
+    try:
+        is_folder = stat.S_ISDIR(os.stat(sdlc_path).st_mode)  # noqa: PTH116 - mirrors the walk
+    except PermissionError:
+        return unreadable_folder_error()
+    except (OSError, ValueError):
+        is_folder = False
+    if not is_folder:
         return f"Path not found: {sdlc_path}"
     if allowed_base is not None and not is_within(Path(sdlc_path).resolve(), allowed_base):
         return "sdlc_path is outside the allowed base"
+    # Listing needs read, and opening what is listed needs search (x): both, or nothing works.
+    if not os.access(sdlc_path, os.R_OK | os.X_OK):
+        return unreadable_folder_error()
     return None
+
+
+def unreadable_folder_error() -> str:
+    """`sync_error` for a folder the service's user may not list (a uid or mode mismatch)."""
+    return f"folder not readable by uid {os.geteuid()}"
 
 
 def _stored_files(conn: Connection, project_id: int) -> dict[str, StoredFile]:

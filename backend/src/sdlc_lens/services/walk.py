@@ -50,6 +50,7 @@ class Walk:
     # Documents found but not usable, with the reason ("it ..."): reported per file, and a
     # stored document at such a path is kept. A name that is not UTF-8 is shown escaped.
     problems: dict[str, str] = field(default_factory=dict)
+    root_is_empty: bool = False  # not even a hidden file: typically a volume not mounted
 
 
 def is_markdown(name: str) -> bool:
@@ -78,6 +79,8 @@ def walk_project(root: str) -> Walk:
             logger.warning("cannot read folder %r: %s", rel_dir or ".", exc.strerror or exc)
             walk.unreadable_dirs.append(rel_dir)
             continue
+        if not rel_dir and not entries:
+            walk.root_is_empty = True
         subdirs = []
         for entry in entries:
             rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name

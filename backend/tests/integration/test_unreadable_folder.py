@@ -1,0 +1,76 @@
+"""A project folder the service's user may not read is reported as such (issue 11 item 4).
+
+The tests run as root, which file modes cannot stop; the server here runs as root without
+the capabilities that override file modes (`setpriv`), so the modes apply to it exactly as
+they apply to the image's uid 10001.
+"""
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import migrate, write_tree
+from tests.processes import Server, start_server
+
+# Drop every capability (CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH among them) for Uvicorn.
+WITHOUT_MODE_OVERRIDE = ("setpriv", "--bounding-set", "-all", "--inh-caps", "-all", "--")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    database = tmp_path / "lens.db"
+    migrate(f"sqlite:///{database}")
+    running = start_server(database, tmp_path / "server.log", wrapper=WITHOUT_MODE_OVERRIDE)
+    yield running
+    running.stop(signal.SIGKILL)
+
+
+def sync(client: httpx.Client, slug: str) -> dict[str, Any]:
+    assert client.post(f"/api/v1/projects/{slug}/sync").status_code == 202
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        project = client.get(f"/api/v1/projects/{slug}").json()
+        if project["sync_status"] != "syncing":
+            return project
+        time.sleep(0.02)
+    raise AssertionError(f"sync of {slug} did not finish")
+
+
+@pytest.mark.parametrize(
+    ("locked", "mode"),
+    [
+        ("project", 0o000),  # nothing allowed
+        ("project", 0o300),  # cannot list it
+        ("project", 0o400),  # can list it, cannot open what it holds
+        ("parent", 0o000),  # cannot even reach it
+    ],
+    ids=["project-000", "project-300", "project-400", "parent-000"],
+)
+def test_unreadable_folder_names_the_uid_and_keeps_the_documents(
+    server: Server, tmp_path: Path, locked: str, mode: int
+) -> None:
+    project = write_tree(
+        tmp_path / "parent" / "project",
+        {"prd.md": "# PRD\n", "stories/US0001-one.md": "# US0001: One\n"},
+    )
+    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+        body = {"name": "Demo", "sdlc_path": str(project)}
+        assert client.post("/api/v1/projects", json=body).status_code == 201
+        synced = sync(client, "demo")
+        assert synced["sync_status"] == "synced", synced
+        folder = project if locked == "project" else project.parent
+        folder.chmod(mode)
+        try:
+            result = sync(client, "demo")
+        finally:
+            folder.chmod(0o755)
+    assert result["sync_status"] == "error"
+    assert result["sync_error"] == f"folder not readable by uid {os.geteuid()}"
+    assert result["document_count"] == 2
+    assert result["last_synced_at"] == synced["last_synced_at"]
