@@ -28,6 +28,7 @@ from sdlc_lens.services.files import (
     RefusedFileError,
 )
 from sdlc_lens.services.projects import SyncState, is_within
+from sdlc_lens.services.sync_progress import SyncProgress
 from sdlc_lens.services.walk import FileStat, Walk, walk_project
 from sdlc_lens.timeutil import utc_now
 
@@ -93,6 +94,7 @@ class SyncCancelledError(Exception):
 class SyncResult:
     """What one sync did; the counters are logged and summarised in `sync_error`."""
 
+    slug: str = ""  # the project, named in the log lines
     status: SyncState = SyncState.SYNCED
     error: str | None = None
     added: int = 0
@@ -135,14 +137,18 @@ def run_sync(
     allowed_base: Path | None = None,
     allow_empty: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
+    progress: SyncProgress | None = None,
 ) -> SyncResult | None:
     """Sync one project already claimed as `syncing`; always leaves it `synced` or `error`.
 
-    Returns None when the project was deleted meanwhile (nothing to report to).
+    Returns None when the project was deleted meanwhile (nothing to report to). `progress`
+    receives the phase and file counts as the sync goes.
     """
     started = time.perf_counter()
     try:
-        result = _sync(engine, project_id, allowed_base, allow_empty, should_stop)
+        result = _sync(
+            engine, project_id, allowed_base, allow_empty, should_stop, progress or SyncProgress()
+        )
     except SyncCancelledError:
         _mark_error(engine, project_id, INTERRUPTED_ERROR)
         logger.warning("sync of project %s interrupted by shutdown; nothing written", project_id)
@@ -155,9 +161,9 @@ def run_sync(
         result.seconds = time.perf_counter() - started
         log = logger.info if result.status == SyncState.SYNCED else logger.warning
         log(
-            "sync of project %s finished: %s in %.3fs (%d added, %d updated, %d unchanged, "
-            "%d deleted, %d errors)",
-            project_id,
+            "sync of %s finished: %s in %.3fs (%d added, %d updated, %d unchanged, "
+            "%d deleted, %d errors)%s",
+            result.slug,
             result.status,
             result.seconds,
             result.added,
@@ -165,6 +171,7 @@ def run_sync(
             result.unchanged,
             result.deleted,
             result.errors,
+            f": {result.error}" if result.error else "",
         )
     return result
 
@@ -175,10 +182,12 @@ def _sync(
     allowed_base: Path | None,
     allow_empty: bool,
     should_stop: Callable[[], bool],
+    progress: SyncProgress,
 ) -> SyncResult | None:
     with engine.connect() as conn:
         project = conn.execute(
             select(
+                projects.c.slug,
                 projects.c.sdlc_path,
                 projects.c.status_vocab,
                 projects.c.schema_version,
@@ -187,21 +196,22 @@ def _sync(
         ).first()
     if project is None:
         return None
+    slug: str = project.slug
     sdlc_path: str | None = project.sdlc_path
-    logger.info("sync of project %s started: %s", project_id, sdlc_path)
+    logger.info("sync of %s started: %s", slug, sdlc_path)
 
     problem = _precheck(sdlc_path, allowed_base)
     if problem is not None:
-        return _finish_early(engine, project_id, problem)
+        return _finish_early(engine, project_id, slug, problem)
     assert sdlc_path is not None
     try:
         folder = ProjectFolder(sdlc_path)
     except PermissionError:
-        return _finish_early(engine, project_id, unreadable_folder_error())
+        return _finish_early(engine, project_id, slug, unreadable_folder_error())
     except OSError:
-        return _finish_early(engine, project_id, f"Path not found: {sdlc_path}")
+        return _finish_early(engine, project_id, slug, f"Path not found: {sdlc_path}")
     with folder:
-        return _sync_folder(engine, project_id, project, folder, allow_empty, should_stop)
+        return _sync_folder(engine, project_id, project, folder, allow_empty, should_stop, progress)
 
 
 def _sync_folder(
@@ -211,14 +221,23 @@ def _sync_folder(
     folder: ProjectFolder,
     allow_empty: bool,
     should_stop: Callable[[], bool],
+    progress: SyncProgress,
 ) -> SyncResult | None:
-    walk = walk_project(folder.root)
+    slug: str = project.slug
+    scan_started = time.perf_counter()
+    walk = walk_project(folder.root, progress.file_seen)
+    logger.info(
+        "sync of %s: found %d document file(s) in %.3fs",
+        slug,
+        len(walk.files),
+        time.perf_counter() - scan_started,
+    )
     if "" in walk.unreadable_dirs:
-        return _finish_early(engine, project_id, unreadable_folder_error())
+        return _finish_early(engine, project_id, slug, unreadable_folder_error())
     if walk.root_is_empty and not allow_empty:
-        return _finish_early(engine, project_id, EMPTY_FOLDER_ERROR)
+        return _finish_early(engine, project_id, slug, EMPTY_FOLDER_ERROR)
 
-    result = SyncResult(errors=len(walk.unreadable_dirs))
+    result = SyncResult(slug=slug, errors=len(walk.unreadable_dirs))
     config = _read_config(folder, result)
     if config is None:
         # A settings file could not be read: keep the project's stored settings rather than
@@ -236,14 +255,14 @@ def _sync_folder(
     with engine.connect() as conn:
         stored = _stored_files(conn, project_id)
     if not walk.files and stored and not allow_empty and not walk.unreadable_dirs:
-        return _finish_early(engine, project_id, EMPTY_SOURCE_ERROR)
+        return _finish_early(engine, project_id, slug, EMPTY_SOURCE_ERROR)
     if not walk.files and stored and walk.unreadable_dirs:
-        return _finish_early(engine, project_id, _unreadable_summary(walk.unreadable_dirs))
+        return _finish_early(engine, project_id, slug, _unreadable_summary(walk.unreadable_dirs))
 
     for rel_path, reason in walk.problems.items():
         _file_failed(result, rel_path, reason)
     plan = _plan_changes(
-        project_id, folder, walk, stored, status_vocab, force_reparse, result, should_stop
+        project_id, folder, walk, stored, status_vocab, force_reparse, result, should_stop, progress
     )
     if result.errors:
         result.status = SyncState.ERROR
@@ -262,8 +281,9 @@ def _sync_folder(
         "profile": profile,
         "status_vocab": vocab_json,
     }
+    progress.start_writing()
     if not _apply(engine, project_id, plan, project_values):
-        logger.info("project %s was deleted during its sync; nothing written", project_id)
+        logger.info("project %s was deleted during its sync; nothing written", slug)
         return None
     return result
 
@@ -277,6 +297,7 @@ def _plan_changes(
     force_reparse: bool,
     result: SyncResult,
     should_stop: Callable[[], bool],
+    progress: SyncProgress,
 ) -> SyncPlan:
     """Read, hash and parse what changed; count what happened in `result`.
 
@@ -285,19 +306,26 @@ def _plan_changes(
     """
     plan = SyncPlan(synced_at=utc_now())
     racy_after = time.time_ns() - RACY_WINDOW_NS
+    debug = logger.isEnabledFor(logging.DEBUG)  # one check, not one call per unchanged file
     to_read: list[_ChangedFile] = []
     for rel_path, st in walk.files.items():
         known = stored.get(rel_path)
         current = known is not None and known.parser_epoch == PARSER_EPOCH and not force_reparse
         if current and known is not None and known.fingerprint_matches(st):
             result.unchanged += 1
+            if debug:
+                logger.debug(
+                    "sync of %s: %r unchanged (same size, mtime and ctime)", result.slug, rel_path
+                )
         else:
             to_read.append(_ChangedFile(rel_path, st, known, current))
+    progress.start_parsing(len(to_read))
 
     for changed in to_read:
         if should_stop():
             raise SyncCancelledError
         _plan_file(project_id, folder, changed, status_vocab, racy_after, plan, result)
+        progress.file_done()
 
     for rel_path, known in stored.items():
         if (
@@ -306,6 +334,7 @@ def _plan_changes(
             and not _under_any(rel_path, walk.unreadable_dirs)
         ):
             plan.deletes.append(known.id)
+            logger.debug("sync of %s: %r deleted (no longer in the folder)", result.slug, rel_path)
     result.deleted = len(plan.deletes)
     return plan
 
@@ -344,6 +373,7 @@ def _plan_file(
     if changed.current and known is not None and known.file_hash == digest:
         result.unchanged += 1
         plan.fingerprints.append((*fingerprint, known.id))
+        logger.debug("sync of %s: %r unchanged (same SHA-256)", result.slug, rel_path)
         return
     text = _decode(data)
     if text is None:
@@ -351,6 +381,7 @@ def _plan_file(
         return
     record = build_document(rel_path, text, status_vocab)
     if record is None:
+        logger.debug("sync of %s: %r skipped (not a document)", result.slug, rel_path)
         return
     row = document_row(project_id, rel_path, record, digest, fingerprint, plan.synced_at)
     plan.rows.append((None if known is None else known.id, *row.values()))
@@ -358,6 +389,9 @@ def _plan_file(
         result.added += 1
     else:
         result.updated += 1
+    logger.debug(
+        "sync of %s: %r parsed (%s)", result.slug, rel_path, "added" if known is None else "updated"
+    )
 
 
 def _read_config(folder: ProjectFolder, result: SyncResult) -> ProjectConfig | None:
@@ -435,10 +469,10 @@ def _apply(engine: Engine, project_id: int, plan: SyncPlan, project_values: dict
     return True
 
 
-def _finish_early(engine: Engine, project_id: int, message: str) -> SyncResult:
+def _finish_early(engine: Engine, project_id: int, slug: str, message: str) -> SyncResult:
     """End a sync that wrote nothing: `error`, message kept, `last_synced_at` untouched."""
     _mark_error(engine, project_id, message)
-    return SyncResult(status=SyncState.ERROR, error=message)
+    return SyncResult(slug=slug, status=SyncState.ERROR, error=message)
 
 
 def _mark_error(engine: Engine, project_id: int, message: str) -> None:
@@ -519,7 +553,7 @@ def _file_failed(
     result: SyncResult, rel_path: str, reason: str, kept: str = "its stored document is kept"
 ) -> None:
     # The path and reason go to the log; the client-facing summary only counts them.
-    logger.warning("skipped %r: it %s; %s", rel_path, reason, kept)
+    logger.warning("sync of %s: skipped %r: it %s; %s", result.slug, rel_path, reason, kept)
     result.errors += 1
 
 

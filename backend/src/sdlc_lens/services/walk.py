@@ -3,6 +3,7 @@
 import logging
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sdlc_lens.services.files import escapes_folder, not_regular_reason
@@ -59,13 +60,13 @@ def is_markdown(name: str) -> bool:
     return lowered.endswith(".md") and lowered != "_index.md"
 
 
-def walk_project(root: str) -> Walk:
+def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Walk:
     """Every markdown file below `root`, keyed by POSIX relative path, in sorted order.
 
     Symlinked directories are never entered (no loops, no second copy of a tree); a symlinked
     file counts only when its target is a regular file inside the project folder. A `.md`
     entry that is not a regular file (a FIFO, a device) or whose name is not UTF-8 is listed
-    in `problems`.
+    in `problems`. `on_file` is called for each file found, for progress reports.
     """
     real_root = os.path.realpath(root)
     walk = Walk()
@@ -111,6 +112,7 @@ def walk_project(root: str) -> Walk:
                 walk.problems[_printable(rel_path)] = BAD_FILE_NAME
                 continue
             walk.files[rel_path] = found
+            on_file()
         # Depth-first in name order: reversed so that pop() takes the first name next.
         pending.extend(reversed(subdirs))
     return walk
