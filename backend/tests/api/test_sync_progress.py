@@ -63,6 +63,16 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
+def progress(phase: str, seen: int, to_process: int, done: int) -> dict[str, Any]:
+    """A `sync_progress` object."""
+    return {
+        "phase": phase,
+        "files_seen": seen,
+        "files_to_process": to_process,
+        "files_done": done,
+    }
+
+
 def progress_of(client: TestClient, slug: str) -> dict[str, Any] | None:
     """`sync_progress` as both project endpoints show it (they must agree)."""
     one = client.get(f"/api/v1/projects/{slug}").json()
@@ -109,24 +119,9 @@ def test_progress_shows_each_phase_then_null(
     assert progress_of(client, "demo") is None  # never synced
 
     assert client.post("/api/v1/projects/demo/sync").status_code == 202
-    assert look_when_reached(client, scanned, "demo") == {
-        "phase": "scanning",
-        "files_seen": 5,
-        "files_to_process": 0,
-        "files_done": 0,
-    }
-    assert look_when_reached(client, parsing, "demo") == {
-        "phase": "parsing",
-        "files_seen": 5,
-        "files_to_process": 5,
-        "files_done": 1,
-    }
-    assert look_when_reached(client, writing, "demo") == {
-        "phase": "writing",
-        "files_seen": 5,
-        "files_to_process": 5,
-        "files_done": 5,
-    }
+    assert look_when_reached(client, scanned, "demo") == progress("scanning", 5, 0, 0)
+    assert look_when_reached(client, parsing, "demo") == progress("parsing", 5, 5, 1)
+    assert look_when_reached(client, writing, "demo") == progress("writing", 5, 5, 5)
     finished = wait_for_sync(client, "demo")
     assert finished["sync_status"] == "synced" and finished["document_count"] == 5
     assert progress_of(client, "demo") is None
@@ -142,12 +137,7 @@ def test_progress_counts_only_the_changed_files_to_process(
     gates.append(writing)
     monkeypatch.setattr(sync_module, "_apply", writing.hold(sync_module._apply))
     assert client.post("/api/v1/projects/demo/sync").status_code == 202
-    assert look_when_reached(client, writing, "demo") == {
-        "phase": "writing",
-        "files_seen": 5,
-        "files_to_process": 1,
-        "files_done": 1,
-    }
+    assert look_when_reached(client, writing, "demo") == progress("writing", 5, 1, 1)
     assert wait_for_sync(client, "demo")["sync_progress"] is None
 
 
@@ -168,14 +158,9 @@ def test_progress_is_null_while_a_sync_waits_its_turn(
 
 def test_progress_board_forgets_a_sync_that_failed() -> None:
     board = SyncProgressBoard()
-    with pytest.raises(RuntimeError), board.track(7) as progress:
-        progress.file_seen()
-        assert board.snapshot(7) == {
-            "phase": "scanning",
-            "files_seen": 1,
-            "files_to_process": 0,
-            "files_done": 0,
-        }
+    with pytest.raises(RuntimeError), board.track(7) as tracked:
+        tracked.file_seen()
+        assert board.snapshot(7) == progress("scanning", 1, 0, 0)
         raise RuntimeError
     assert board.snapshot(7) is None
 

@@ -7,15 +7,13 @@ they apply to the image's uid 10001.
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import migrate, write_tree
+from tests.helpers import migrate, register, sync, write_tree
 from tests.processes import Server, start_server
 
 # Drop every capability (CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH among them) for Uvicorn.
@@ -29,17 +27,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
     running = start_server(database, tmp_path / "server.log", wrapper=WITHOUT_MODE_OVERRIDE)
     yield running
     running.stop(signal.SIGKILL)
-
-
-def sync(client: httpx.Client, slug: str) -> dict[str, Any]:
-    assert client.post(f"/api/v1/projects/{slug}/sync").status_code == 202
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        project = client.get(f"/api/v1/projects/{slug}").json()
-        if project["sync_status"] != "syncing":
-            return project
-        time.sleep(0.02)
-    raise AssertionError(f"sync of {slug} did not finish")
 
 
 @pytest.mark.parametrize(
@@ -60,8 +47,7 @@ def test_unreadable_folder_names_the_uid_and_keeps_the_documents(
         {"prd.md": "# PRD\n", "stories/US0001-one.md": "# US0001: One\n"},
     )
     with httpx.Client(base_url=server.base_url, timeout=5) as client:
-        body = {"name": "Demo", "sdlc_path": str(project)}
-        assert client.post("/api/v1/projects", json=body).status_code == 201
+        register(client, "Demo", project)
         synced = sync(client, "demo")
         assert synced["sync_status"] == "synced", synced
         folder = project if locked == "project" else project.parent
