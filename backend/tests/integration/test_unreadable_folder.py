@@ -60,3 +60,25 @@ def test_unreadable_folder_names_the_uid_and_keeps_the_documents(
     assert result["sync_error"] == f"folder not readable by uid {os.geteuid()}"
     assert result["document_count"] == 2
     assert result["last_synced_at"] == synced["last_synced_at"]
+
+
+def test_files_that_cannot_be_opened_keep_their_documents(server: Server, tmp_path: Path) -> None:
+    # `stories` can be listed but not searched: its files are seen and cannot be stat'ed.
+    project = write_tree(
+        tmp_path / "project",
+        {"prd.md": "# PRD\n", "stories/US0001-one.md": "# One\n", "stories/US0002-two.md": "# 2\n"},
+    )
+    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+        register(client, "Demo", project)
+        assert sync(client, "demo")["document_count"] == 3
+        (project / "stories").chmod(0o600)
+        try:
+            result = sync(client, "demo")
+        finally:
+            (project / "stories").chmod(0o755)
+        documents = client.get("/api/v1/projects/demo/documents").json()
+    assert result["sync_status"] == "error"
+    assert result["sync_error"].startswith("2 file(s) could not be synced")
+    assert result["document_count"] == 3, documents
+    log = server.wait_for_log("stories/US0002-two.md")
+    assert "skipped 'stories/US0001-one.md': it cannot be read (Permission denied)" in log

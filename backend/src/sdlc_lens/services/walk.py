@@ -104,7 +104,8 @@ def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Walk:
                     # A dangling link or a loop: not followed, like a link out of the project.
                     logger.info("not following %r: %s", rel_path, exc.strerror or exc)
                 else:
-                    walk.problems[rel_path] = f"cannot be read ({exc.strerror or 'I/O error'})"
+                    reason = f"cannot be read ({exc.strerror or 'I/O error'})"
+                    walk.problems[_printable(rel_path)] = reason
                 continue
             if found is None:
                 continue
@@ -154,5 +155,5 @@ def _is_utf8(name: str) -> bool:
 
 
 def _printable(rel_path: str) -> str:
-    """`caf\\xe9.md` for a name whose bytes are not UTF-8: safe to log and report."""
+    """The path itself, or `caf\\xe9.md` for a name whose bytes are not UTF-8."""
     return os.fsencode(rel_path).decode("utf-8", "backslashreplace")
