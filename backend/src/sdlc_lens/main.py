@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from sdlc_lens import __version__
 from sdlc_lens.api.routes import documents, projects, search, stats, system
 from sdlc_lens.config import Settings, get_settings
-from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
+from sdlc_lens.db.engine import create_db_engine, write_transaction
 from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
 from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.errors import install_error_handlers
@@ -34,9 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        logger.info(
-            "SDLC Lens %s starting; database %s", __version__, redact(settings.database_url)
-        )
+        logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
         await run_in_threadpool(recover_on_startup, engine)
         yield
         logger.info("shutting down: stopping background syncs")

@@ -70,10 +70,9 @@ def test_image_metadata_for_operators(image: str) -> None:
     assert "/data/db" in config["Volumes"]
     assert config["User"] not in ("", "0", "root")
     assert config["Healthcheck"]["Test"] == ["CMD", "python", "-m", "sdlc_lens.healthcheck"]
-    env = dict(item.split("=", 1) for item in config["Env"])
-    assert env["SDLC_LENS_DATABASE_URL"] == "sqlite:////data/db/sdlc_lens.db"
-    assert env["PATH"].startswith("/app/.venv/bin:")
-    assert (env["SDLC_LENS_HOST"], env["SDLC_LENS_PORT"]) == ("0.0.0.0", "8000")
+    # The settings `docker inspect` shows are those the image changes: the database location.
+    settings = {k: v for k, v in (item.split("=", 1) for item in config["Env"]) if "SDLC" in k}
+    assert settings == {"SDLC_LENS_DATABASE_URL": "sqlite:////data/db/sdlc_lens.db"}
 
 
 def test_stale_lockfile_fails_the_build(image: str, tmp_path: Path) -> None:
