@@ -129,18 +129,9 @@ def test_runs_as_non_root_and_cannot_change_the_application(image: str, lab: dh.
     exec_uid, server_uid = uid.split()
     assert exec_uid == server_uid != "0", uid
 
-    site = "/app/.venv/lib/python3.12/site-packages"
-    for target in (
-        "/app/alembic.ini",
-        "/app/docker-entrypoint.sh",
-        "/app/migrations/env.py",
-        f"{site}/sdlc_lens/main.py",
-    ):
-        code, output = dh.exec_in(container, ["sh", "-c", f"echo x >> {target}"])
-        assert code != 0, f"{target} is writable by the service user"
-    for directory in ("/app", "/app/migrations", f"{site}/sdlc_lens", "/usr/local/lib"):
-        code, output = dh.exec_in(container, ["touch", f"{directory}/intruder"])
-        assert code != 0, f"{directory} is writable by the service user"
+    # Nothing under /app is writable (test_image_hardening.py); the libraries are not either.
+    code, output = dh.exec_in(container, ["touch", "/usr/local/lib/python3.12/intruder"])
+    assert code != 0, "the standard library is writable by the service user"
     code, output = dh.exec_in(container, ["touch", "/data/db/writable"])
     assert code == 0, output
 
