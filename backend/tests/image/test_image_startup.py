@@ -1,6 +1,7 @@
-"""What an operator sees when the container starts: one log format on stdout, and a one-line
-reason when a setting or the database folder is wrong."""
+"""What an operator sees when the container starts: one log format on stdout, a one-line
+reason when a setting or the database folder is wrong, and no start-up spent compiling."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,25 @@ pytestmark = pytest.mark.image
 
 TASK_LIST = dh.CORPUS_DIR / "task-list"
 SERVICE_UID = 10001
+IMPORT_LINE = re.compile(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)\s*$", re.MULTILINE)
+# Run inside the image: which of the named modules come from a .py file without a .pyc next to
+# it (in __pycache__)? Python would compile those in memory at every start, since nobody may
+# write the image's files. Prints the number checked, then the missing names.
+MISSING_BYTECODE = """
+import importlib.util, os, sys
+checked, missing = 0, []
+for name in sys.argv[1:]:
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception:
+        continue  # a module loaded by file path (Alembic's migration scripts)
+    if spec is None or not (spec.origin or "").endswith(".py"):
+        continue  # built in, frozen or a C extension: no bytecode to have
+    checked += 1
+    if not os.path.exists(importlib.util.cache_from_source(spec.origin)):
+        missing.append(name)
+print(checked, *missing)
+"""
 
 
 def start_refused(lab: dh.Lab, image: str, **kwargs: object) -> tuple[int, list[str]]:
@@ -65,3 +85,39 @@ def test_another_uid_with_the_default_data_folder(image: str, lab: dh.Lab) -> No
     assert len(lines) == 1, lines
     assert "/data/db is not writable by uid 12345 (gid 12345)" in lines[0]
     assert "fix: chown -R 12345:12345 the host folder or volume mounted at /data/db" in lines[0]
+
+
+def test_every_module_a_start_imports_is_precompiled(image: str, lab: dh.Lab) -> None:
+    """The builder's standard-library warm-up list must cover what a real session imports."""
+    profile = {"PYTHONPROFILEIMPORTTIME": "1"}  # each Python process lists its imports
+    container = lab.container(
+        image, env=profile, volumes={str(TASK_LIST): ("/data/projects/task-list", "ro")}
+    )
+    url = dh.wait_healthy(container, timeout=60)
+    body = {"name": "Task List", "sdlc_path": "/data/projects/task-list"}
+    assert dh.api("POST", url + "/api/v1/projects", json=body).status_code == 201
+    assert dh.api("POST", url + "/api/v1/projects/task-list/sync").status_code == 202
+    assert dh.wait_for_sync(url, "task-list")["sync_status"] == "synced"
+    for path in (
+        "/api/v1/projects/task-list/documents?per_page=5",
+        "/api/v1/projects/task-list/documents/story/US0002-create-task",
+        "/api/v1/projects/task-list/stats",
+        "/api/v1/search?q=dentist",
+        "/docs",
+        "/openapi.json",
+    ):
+        assert dh.api("GET", url + path).status_code == 200, path
+    code, probe = dh.exec_in(container, ["python", "-m", "sdlc_lens.healthcheck"], env=profile)
+    assert code == 0, probe
+    dh.stop(container)
+
+    # -X importtime lists the modules `import` statements load (importlib.import_module's,
+    # such as the app module Uvicorn is given, are not listed; their own imports are).
+    modules = sorted(set(IMPORT_LINE.findall(dh.logs(container) + probe)))
+    expected = {"alembic.command", "uvicorn.main", "sdlc_lens.api.routes", "urllib.request"}
+    assert expected <= set(modules), expected - set(modules)
+    code, output = lab.run(image, ["python", "-c", MISSING_BYTECODE, *modules])
+    assert code == 0, output
+    checked, *missing = output.split()
+    assert int(checked) > 300, output  # the session really was recorded
+    assert missing == [], f"imported at start without bytecode in the image: {missing}"
