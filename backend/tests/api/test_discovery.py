@@ -64,6 +64,13 @@ def app_for(database_url: str, root: Path, **overrides: Any) -> TestClient:
     return TestClient(create_app(settings))
 
 
+def start_once(database_url: str, root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A first start, to its end: everything below the root registered and synced."""
+    with app_for(database_url, root) as client:
+        settle(client, caplog)
+    caplog.clear()
+
+
 def test_each_sdlc_studio_folder_below_the_root_is_registered_and_synced(
     database_url: str, root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -82,9 +89,7 @@ def test_each_sdlc_studio_folder_below_the_root_is_registered_and_synced(
 def test_a_restart_syncs_again_and_registers_new_folders(
     database_url: str, root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with app_for(database_url, root) as client:
-        settle(client, caplog)
-    caplog.clear()
+    start_once(database_url, root, caplog)
     write_tree(root, {"shop/sdlc-studio/stories/US0002-log-out.md": STORY.replace("1", "2")})
     write_tree(root, {"wiki/sdlc-studio/prd.md": "# PRD\n"})
     with app_for(database_url, root) as client:
@@ -110,9 +115,7 @@ def test_a_registered_slug_is_never_overwritten(
 def test_a_vanished_folder_is_reported_not_deleted(
     database_url: str, root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with app_for(database_url, root) as client:
-        settle(client, caplog)
-    caplog.clear()
+    start_once(database_url, root, caplog)
     shutil.rmtree(root / "shop")
     with app_for(database_url, root) as client:
         listed = settle(client, caplog)
