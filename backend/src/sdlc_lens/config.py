@@ -12,8 +12,6 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sdlc_lens.db.engine import DatabaseUrlError, sqlite_url
-
 ENV_PREFIX = "SDLC_LENS_"
 
 
@@ -24,6 +22,9 @@ def _level_name(value: object) -> object:
 
 def _usable_sqlite_url(value: str) -> str:
     """Refuse what is not a SQLite URL; the string itself is kept as the operator wrote it."""
+    # Imported here, not at the top: ServerSettings (the health probe's) never needs SQLAlchemy.
+    from sdlc_lens.db.engine import DatabaseUrlError, sqlite_url
+
     try:
         url = sqlite_url(value)
     except DatabaseUrlError as exc:
@@ -45,8 +46,9 @@ def default_database_url() -> str:
     return f"sqlite:///{Path.home() / '.local' / 'share' / 'sdlc-lens' / 'sdlc_lens.db'}"
 
 
-class Settings(BaseSettings):
-    """Every knob of the service. The container image sets only DATABASE_URL (to /data/db)."""
+class ServerSettings(BaseSettings):
+    """Where the server listens: all that the image's health probe reads. The probe runs every
+    10 s, so it reads these alone and stays clear of the database layer's imports."""
 
     # An empty variable means "unset" (compose files and `-e VAR=` produce them); surrounding
     # whitespace is ignored.
@@ -56,6 +58,11 @@ class Settings(BaseSettings):
 
     host: str = "0.0.0.0"  # noqa: S104 - a LAN service listens on all interfaces by default
     port: int = Field(default=8000, ge=1, le=65535)
+
+
+class Settings(ServerSettings):
+    """Every knob of the service. The container image sets only DATABASE_URL (to /data/db)."""
+
     database_url: DatabaseUrl = Field(default_factory=default_database_url)
     log_level: LogLevel = "INFO"
     allowed_project_base: Path | None = None
