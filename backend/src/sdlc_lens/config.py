@@ -5,14 +5,19 @@ container's entrypoint (through `python -m sdlc_lens.preflight`) all read their 
 """
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SDLC_LENS_"
+# scheme://authority/database?query, as SQLAlchemy splits a URL; SQLite has no authority.
+_URL = re.compile(r"(?P<scheme>[\w+]+)://(?P<authority>[^/?]*)(?:/(?P<database>[^?]*))?(?:\?.*)?")
+_EXPECTED = "sqlite:///<path of the database file>"
 
 
 def _level_name(value: object) -> object:
@@ -20,17 +25,30 @@ def _level_name(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _usable_sqlite_url(value: str) -> str:
-    """Refuse what is not a SQLite URL; the string itself is kept as the operator wrote it."""
-    # Imported here, not at the top: ServerSettings (the health probe's) never needs SQLAlchemy.
-    from sdlc_lens.db.engine import DatabaseUrlError, sqlite_url
+def sqlite_database_path(database_url: str) -> Path | None:
+    """The absolute path of the file a SQLite URL names; None for an in-memory database.
 
-    try:
-        url = sqlite_url(value)
-    except DatabaseUrlError as exc:
-        raise ValueError(f"{exc}; expected sqlite:///<path of the database file>") from None
-    if url.username or url.password or url.host:
+    Raises ValueError (saying what to write instead) for anything that is not a SQLite URL
+    naming a file. Parsed with the standard library, so that reading the settings stays cheap
+    for the short-lived processes (the entrypoint's check, the health probe); the engine parses
+    the URL again with SQLAlchemy, and a test keeps both readings in agreement.
+    """
+    match = _URL.fullmatch(database_url)
+    if match is None:
+        raise ValueError(f"not a database URL; expected {_EXPECTED}")
+    backend = match["scheme"].partition("+")[0]
+    if backend != "sqlite":
+        raise ValueError(f"only SQLite is supported, got {backend!r}; expected {_EXPECTED}")
+    if match["authority"]:
         raise ValueError("a SQLite URL names a file only: no user, password or host")
+    database = unquote(match["database"] or "")
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().absolute()
+
+
+def _usable_sqlite_url(value: str) -> str:
+    sqlite_database_path(value)  # the string is kept as the operator wrote it
     return value
 
 
@@ -46,9 +64,8 @@ def default_database_url() -> str:
     return f"sqlite:///{Path.home() / '.local' / 'share' / 'sdlc-lens' / 'sdlc_lens.db'}"
 
 
-class ServerSettings(BaseSettings):
-    """Where the server listens: all that the image's health probe reads. The probe runs every
-    10 s, so it reads these alone and stays clear of the database layer's imports."""
+class Settings(BaseSettings):
+    """Every knob of the service. The container image sets only DATABASE_URL (to /data/db)."""
 
     # An empty variable means "unset" (compose files and `-e VAR=` produce them); surrounding
     # whitespace is ignored.
@@ -58,11 +75,6 @@ class ServerSettings(BaseSettings):
 
     host: str = "0.0.0.0"  # noqa: S104 - a LAN service listens on all interfaces by default
     port: int = Field(default=8000, ge=1, le=65535)
-
-
-class Settings(ServerSettings):
-    """Every knob of the service. The container image sets only DATABASE_URL (to /data/db)."""
-
     database_url: DatabaseUrl = Field(default_factory=default_database_url)
     log_level: LogLevel = "INFO"
     allowed_project_base: Path | None = None

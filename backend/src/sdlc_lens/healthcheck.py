@@ -1,8 +1,8 @@
 """Container health probe: `python -m sdlc_lens.healthcheck` exits 0 only on a 200 from health.
 
-The image's HEALTHCHECK runs it. Host and port come from the server's own settings
-(`SDLC_LENS_HOST`, `SDLC_LENS_PORT`, read by ServerSettings, the part of Settings that does not
-load the database layer), so moving the port moves the probe with it. A wildcard bind address
+The image's HEALTHCHECK runs it every 10 s, so it stays light (no SQLAlchemy, no app). Host
+and port come from the same settings object as the server's (`SDLC_LENS_HOST`,
+`SDLC_LENS_PORT`), so moving the port moves the probe with it. A wildcard bind address
 (0.0.0.0, ::, empty) is probed on 127.0.0.1.
 """
 
@@ -10,14 +10,14 @@ import sys
 import urllib.error
 import urllib.request
 
-from sdlc_lens.config import ServerSettings
+from sdlc_lens.config import Settings
 
 HEALTH_PATH = "/api/v1/system/health"
 TIMEOUT_SECONDS = 3.0
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104 - compared, not bound
 
 
-def probe_url(settings: ServerSettings) -> str:
+def probe_url(settings: Settings) -> str:
     """The health URL of the server these settings start."""
     host = settings.host.strip()
     if host in _WILDCARD_HOSTS:
@@ -44,7 +44,7 @@ def probe(url: str, timeout: float = TIMEOUT_SECONDS) -> tuple[bool, str]:
 
 def main() -> int:
     try:
-        url = probe_url(ServerSettings())
+        url = probe_url(Settings())
     except ValueError as exc:  # pydantic's ValidationError: the server cannot start either
         print(f"unhealthy: invalid SDLC_LENS_* settings: {exc}", file=sys.stderr)
         return 1

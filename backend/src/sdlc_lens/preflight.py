@@ -8,16 +8,18 @@ before anything is migrated: exit status 2 and one line per bad setting on stder
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from sdlc_lens.config import Settings, env_name
-from sdlc_lens.db.engine import database_file, redact, sqlite_url
+from sdlc_lens.config import Settings, env_name, sqlite_database_path
 from sdlc_lens.logging_setup import log_formatter
 
 EXIT_INVALID_SETTINGS = 2
+# user:password@ in a URL (a refused database URL may carry one; it is not logged).
+_PASSWORD = re.compile(r"(://[^:/@]*):[^@/]*@")
 # Files container engines create at the root of every container (Docker, Podman).
 _CONTAINER_MARKERS = (Path("/.dockerenv"), Path("/run/.containerenv"))
 
@@ -59,7 +61,7 @@ def check_settings() -> Settings:
 
 def database_folder_problem(database_url: str) -> str | None:
     """Why the database's folder cannot be used (created if missing), or None when it can."""
-    path = database_file(sqlite_url(database_url))
+    path = sqlite_database_path(database_url)
     if path is None:
         return None  # in memory
     folder = path.parent
@@ -91,8 +93,8 @@ def _fix(folder: Path) -> str:
 
 def _shown(field: str, value: str) -> str:
     """The value as the operator wrote it, on one line; a URL's password hidden."""
-    if field == "database_url" and "@" in value:
-        value = redact(value)
+    if field == "database_url":
+        value = _PASSWORD.sub(r"\1:***@", value)
     return value if value.isprintable() and value.strip() == value else repr(value)
 
 

@@ -5,8 +5,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sdlc_lens.config import Settings
-from sdlc_lens.db.engine import DatabaseUrlError, create_db_engine, redact, sqlite_url
+from sdlc_lens.config import Settings, sqlite_database_path
+from sdlc_lens.db.engine import (
+    DatabaseUrlError,
+    create_db_engine,
+    database_file,
+    redact,
+    sqlite_url,
+)
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -116,3 +122,38 @@ def test_engine_creates_the_database_folder(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
     assert target.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////data/db/a.db",
+        "sqlite+aiosqlite:////data/db/a.db",
+        "sqlite+pysqlite:////data/db/a.db",
+        "sqlite:///relative/lens.db",
+        "sqlite:///~/lens.db",
+        "sqlite:////data/a%20b/lens.db",
+        "sqlite:////data/db/a.db?mode=ro",
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite:///file:lens.db?mode=memory&uri=true",
+    ],
+)
+def test_settings_and_engine_agree_on_the_database_file(
+    url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Settings check URLs without SQLAlchemy (cheap for short-lived processes); the engine
+    connects through SQLAlchemy. Both must name the same file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert sqlite_database_path(url) == database_file(sqlite_url(url))
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:secret@host/db", "not a url", "mysql:///x", "SQLite:////x.db"]
+)
+def test_settings_and_engine_refuse_the_same_urls(url: str) -> None:
+    with pytest.raises(DatabaseUrlError):
+        sqlite_url(url)
+    with pytest.raises(ValueError, match="expected sqlite:///"):
+        sqlite_database_path(url)

@@ -29,7 +29,7 @@ def sqlite_url(database_url: str) -> URL:
     try:
         url = make_url(database_url)
     except Exception as exc:
-        raise DatabaseUrlError("not a database URL") from exc
+        raise DatabaseUrlError(f"not a database URL: {redact(database_url)!r}") from exc
     if url.get_backend_name() != "sqlite":
         raise DatabaseUrlError(f"only SQLite is supported, got {url.get_backend_name()!r}")
     url = url.set(drivername="sqlite")
