@@ -7,7 +7,7 @@
 #                                     (`bash`, `alembic current`)
 #
 # Settings are the SDLC_LENS_* variables; their defaults live in sdlc_lens/config.py only.
-# From a source checkout: cd backend && uv run ./docker-entrypoint.sh
+# From a source checkout (repository root): uv run --directory backend ./docker-entrypoint.sh
 set -euo pipefail
 
 if [[ $# -gt 0 && $1 != -* ]]; then
