@@ -10,12 +10,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from sdlc_lens import __version__
+from sdlc_lens.api.errors import install_error_handlers
 from sdlc_lens.api.routes import documents, projects, search, stats, system
 from sdlc_lens.config import Settings, get_settings
 from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
 from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
 from sdlc_lens.db.schema import MIGRATION_HEAD
-from sdlc_lens.errors import install_error_handlers
 from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.sync import mark_interrupted_syncs
 from sdlc_lens.services.sync_runner import SyncRunner
