@@ -1,0 +1,66 @@
+"""ASGI middleware for what holds for every request, whatever the route."""
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sdlc_lens.api.errors import error_response
+
+# The largest request body accepted. The API's bodies are a few hundred bytes of JSON; the
+# limit keeps a client from making the service hold an arbitrary amount of memory.
+MAX_BODY_BYTES = 1024 * 1024
+BODY_TOO_LARGE = f"Request body is larger than {MAX_BODY_BYTES} bytes (1 MiB)"
+# The rest of an oversized body is not read: closing tells the client not to reuse the
+# connection, whose next bytes would be the unread body.
+_CLOSE = {"Connection": "close"}
+
+
+class BodyTooLargeError(HTTPException):
+    """Raised from `receive` once a body without Content-Length passes the limit.
+
+    An HTTPException, because FastAPI re-raises those from its body reading (any other
+    exception there becomes a 400) and the app's handler turns it into the 413 envelope.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(413, BODY_TOO_LARGE, headers=_CLOSE)
+
+
+class BodySizeLimit:
+    """413 for a request body over `max_bytes`, with memory bounded by the limit.
+
+    A declared Content-Length over the limit is refused before the app runs (so no route
+    acts on it); a chunked body is counted as it streams in and refused once it passes.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = error_response(413, "PAYLOAD_TOO_LARGE", BODY_TOO_LARGE, headers=_CLOSE)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLargeError
+            return message
+
+        await self.app(scope, counted_receive, send)
+
+
+def install_middleware(app: FastAPI) -> None:
+    """Wrap the app in the middleware above (the last added runs first)."""
+    app.add_middleware(BodySizeLimit)

@@ -1,0 +1,52 @@
+"""HTTP hygiene on every route: body size, integer ranges, HEAD, Allow, racing writes."""
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sdlc_lens.api.middleware import MAX_BODY_BYTES
+from tests.helpers import assert_error, register
+
+
+def json_body_of_size(size: int, **fields: str) -> bytes:
+    """A JSON object with `fields`, padded by an ignored key to exactly `size` bytes."""
+    empty = json.dumps({**fields, "padding": ""}).encode()
+    body = json.dumps({**fields, "padding": "a" * (size - len(empty))}).encode()
+    assert len(body) == size
+    return body
+
+
+# --- Request bodies over 1 MiB: 413 with the envelope --------------------------------------
+
+
+def test_a_body_of_exactly_the_limit_is_accepted(client: TestClient, tmp_path: Path) -> None:
+    body = json_body_of_size(MAX_BODY_BYTES, name="At Limit", sdlc_path=str(tmp_path))
+    response = client.post(
+        "/api/v1/projects", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/projects"), ("PUT", "/projects/p")])
+def test_a_declared_length_over_the_limit_is_413(
+    client: TestClient, tmp_path: Path, method: str, path: str
+) -> None:
+    register(client, "P", tmp_path)
+    body = json_body_of_size(MAX_BODY_BYTES + 1, name="Too Big", sdlc_path=str(tmp_path))
+    response = client.request(
+        method, "/api/v1" + path, content=body, headers={"content-type": "application/json"}
+    )
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE", "larger than 1048576 bytes")
+    assert response.headers["connection"] == "close"
+    assert [p["name"] for p in client.get("/api/v1/projects").json()] == ["P"]
+
+
+def test_a_route_without_a_body_never_runs_for_an_oversized_one(
+    client: TestClient, tmp_path: Path
+) -> None:
+    register(client, "P", tmp_path)
+    response = client.request("DELETE", "/api/v1/projects/p", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert client.get("/api/v1/projects/p").status_code == 200

@@ -1,0 +1,57 @@
+"""HTTP behaviour that only a real server shows: oversized streamed bodies and connections
+after an unexpected error, against a real Uvicorn on a real socket."""
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import migrate
+from tests.processes import Server, start_server
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """The real app plus one failing route, served by Uvicorn."""
+    database = tmp_path / "lens.db"
+    migrate(f"sqlite:///{database}")
+    running = start_server(
+        database, tmp_path / "server.log", app="tests.integration.failing_app:create_app"
+    )
+    yield running
+    running.stop(signal.SIGKILL)
+
+
+def peak_rss(pid: int) -> int:
+    """The process's peak resident memory in bytes (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc status")
+
+
+def test_a_streamed_body_over_the_limit_is_refused_with_bounded_memory(server: Server) -> None:
+    """A chunked body (no Content-Length) of 64 MiB: 413 with the envelope, and the server
+    never holds more than about the limit of it in memory."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "Big", "sdlc_path": "/tmp", "padding": "'
+        for _ in range(64 * 4):
+            yield b"a" * (MIB // 4)
+        yield b'"}'
+
+    before = peak_rss(server.process.pid)
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        response = client.post(
+            "/api/v1/projects", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413, response.text
+        assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert response.headers["connection"] == "close"
+        assert client.get("/api/v1/projects").json() == []
+    growth = peak_rss(server.process.pid) - before
+    assert growth < 16 * MIB, f"peak memory grew by {growth / MIB:.0f} MiB"
