@@ -50,3 +50,42 @@ def test_a_route_without_a_body_never_runs_for_an_oversized_one(
     response = client.request("DELETE", "/api/v1/projects/p", content=b"x" * (MAX_BODY_BYTES + 1))
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
     assert client.get("/api/v1/projects/p").status_code == 200
+
+
+# --- Integers outside SQLite's 64-bit range: 422, never 500 -------------------------------
+
+INT64_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
+def test_an_integer_body_field_outside_64_bits_is_422(
+    client: TestClient, tmp_path: Path, value: int
+) -> None:
+    register(client, "P", tmp_path)
+    response = client.put("/api/v1/projects/p", json={"connection_id": value})
+    assert_error(response, 422, "VALIDATION_ERROR", "connection_id")
+    assert client.get("/api/v1/projects/p").json()["connection_id"] is None
+
+
+def test_the_64_bit_extremes_are_stored(client: TestClient, tmp_path: Path) -> None:
+    register(client, "P", tmp_path)
+    for value in (INT64_MAX, -(2**63)):
+        response = client.put("/api/v1/projects/p", json={"connection_id": value})
+        assert response.status_code == 200, response.text
+        assert client.get("/api/v1/projects/p").json()["connection_id"] == value
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/projects/p/documents?page={n}",
+        "/api/v1/projects/p/documents?per_page={n}",
+        "/api/v1/search?q=task&page={n}",
+    ],
+)
+def test_an_integer_query_parameter_outside_64_bits_is_422(
+    client: TestClient, tmp_path: Path, path: str
+) -> None:
+    register(client, "P", tmp_path)
+    assert_error(client.get(path.format(n=2**63)), 422, "VALIDATION_ERROR")
+    assert client.get(path.format(n=INT64_MAX)).status_code == 200

@@ -4,6 +4,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sdlc_lens.api.schemas.common import SqliteInt
 from sdlc_lens.services.projects import SyncState
 
 NameField = Field(min_length=1, max_length=200)
@@ -37,7 +38,7 @@ class ProjectUpdate(BaseModel):
     repo_branch: str | None = Field(default=None, min_length=1, max_length=200)
     repo_path: str | None = Field(default=None, min_length=1, max_length=500)
     access_token: str | None = None
-    connection_id: int | None = None
+    connection_id: SqliteInt | None = None
     auto_sync: bool | None = None
 
     @model_validator(mode="after")
