@@ -89,3 +89,57 @@ def test_an_integer_query_parameter_outside_64_bits_is_422(
     register(client, "P", tmp_path)
     assert_error(client.get(path.format(n=2**63)), 422, "VALIDATION_ERROR")
     assert client.get(path.format(n=INT64_MAX)).status_code == 200
+
+
+# --- HEAD wherever GET works; Allow lists every method of the path -------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/system/health",
+        "/api/v1/projects",
+        "/api/v1/projects/p",
+        "/api/v1/projects/p/documents",
+        "/api/v1/projects/p/stats",
+        "/api/v1/stats",
+        "/api/v1/search?q=task",
+        "/openapi.json",
+        "/docs",
+    ],
+)
+def test_head_answers_like_get_without_a_body(
+    client: TestClient, tmp_path: Path, path: str
+) -> None:
+    register(client, "P", tmp_path)
+    get = client.get(path)
+    head = client.head(path)
+    assert get.status_code == head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == str(len(get.content))
+
+
+def test_head_of_a_missing_resource_is_404_without_a_body(client: TestClient) -> None:
+    response = client.head("/api/v1/projects/nope")
+    assert response.status_code == 404 and response.content == b""
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/api/v1/projects", "GET, HEAD, POST"),
+        ("POST", "/api/v1/projects/p", "GET, HEAD, PUT, DELETE"),
+        ("GET", "/api/v1/projects/p/sync", "POST"),
+        ("HEAD", "/api/v1/projects/p/sync", "POST"),
+        ("DELETE", "/api/v1/system/health", "GET, HEAD"),
+    ],
+)
+def test_405_lists_every_method_of_the_path(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    if method != "HEAD":
+        assert_error(response, 405, "METHOD_NOT_ALLOWED")

@@ -61,6 +61,32 @@ class BodySizeLimit:
         await self.app(scope, counted_receive, send)
 
 
+class HeadAsGet:
+    """HEAD wherever GET works: the GET is run and its headers sent without the body.
+
+    FastAPI routes answer only the methods they declare, so without this every HEAD got a 405.
+    Content-Length stays the GET's, as HTTP asks of a HEAD answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
 def install_middleware(app: FastAPI) -> None:
     """Wrap the app in the middleware above (the last added runs first)."""
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(HeadAsGet)
