@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.helpers import migrate
+from tests.integration.failing_app import FAILING_PATH
 from tests.processes import Server, start_server
 
 MIB = 1024 * 1024
@@ -55,3 +56,26 @@ def test_a_streamed_body_over_the_limit_is_refused_with_bounded_memory(server: S
         assert client.get("/api/v1/projects").json() == []
     growth = peak_rss(server.process.pid) - before
     assert growth < 16 * MIB, f"peak memory grew by {growth / MIB:.0f} MiB"
+
+
+def test_the_connection_stays_usable_after_an_unexpected_error(server: Server) -> None:
+    """A keep-alive client's next request on the same connection is answered after a 500
+    (or the 500 said `Connection: close`, so the client knew not to reuse it)."""
+    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+        for _ in range(10):
+            failed = client.get(FAILING_PATH)
+            assert failed.status_code == 500
+            assert failed.json() == {
+                "error": {"code": "INTERNAL", "message": "Internal server error"}
+            }
+            kept_open = failed.headers.get("connection") != "close"
+            after = client.get("/api/v1/system/health")
+            assert after.status_code == 200
+    log = server.log()
+    assert "an unexpected failure with a secret detail" in log  # logged, never sent
+    if kept_open:
+        # One connection served all twenty requests: the client never had to reconnect.
+        lines = log.splitlines()
+        first = next(i for i, line in enumerate(lines) if f'"GET {FAILING_PATH}' in line)
+        ports = {line.split()[1] for line in lines[first:] if '"GET /api/v1/' in line}
+        assert len(ports) == 1, ports

@@ -123,10 +123,15 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "VALIDATION_ERROR", validation_message(exc.errors()))
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    # The traceback goes to the log; the client only ever sees the fixed message.
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+def internal_error(method: str, path: str, exc: BaseException) -> JSONResponse:
+    """The 500 envelope for an unexpected exception, whose traceback goes to the log only."""
+    logger.error("unhandled error on %s %s", method, path, exc_info=exc)
     return error_response(500, "INTERNAL", "Internal server error")
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Only reached for a failure in the middleware itself (see api/middleware.py).
+    return internal_error(request.method, request.url.path, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

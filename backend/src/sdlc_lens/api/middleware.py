@@ -5,7 +5,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sdlc_lens.api.errors import error_response
+from sdlc_lens.api.errors import error_response, internal_error
 
 # The largest request body accepted. The API's bodies are a few hundred bytes of JSON; the
 # limit keeps a client from making the service hold an arbitrary amount of memory.
@@ -86,7 +86,42 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, send_without_body)
 
 
+class UnexpectedErrorAsEnvelope:
+    """The 500 envelope for an exception no handler took, on a connection that stays usable.
+
+    Starlette's outermost error middleware sends its 500 and then re-raises so the server can
+    log it, and Uvicorn answers any exception that reaches it by closing the connection: after
+    a response that had not said `Connection: close`, so a keep-alive client's next request on
+    it failed. Here the exception is logged and answered, and goes no further. Only when the
+    response had already started is it re-raised: half a response cannot be mended, and the
+    server closes the connection, which is then the right thing to do.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_track(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_track)
+        except Exception as exc:
+            if started:
+                raise
+            response = internal_error(scope["method"], scope["path"], exc)
+            await response(scope, receive, send)
+
+
 def install_middleware(app: FastAPI) -> None:
     """Wrap the app in the middleware above (the last added runs first)."""
+    app.add_middleware(UnexpectedErrorAsEnvelope)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(HeadAsGet)
