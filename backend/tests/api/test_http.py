@@ -1,12 +1,17 @@
 """HTTP hygiene on every route: body size, integer ranges, HEAD, Allow, racing writes."""
 
 import json
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from sdlc_lens.api.middleware import MAX_BODY_BYTES
+from sdlc_lens.config import Settings
+from sdlc_lens.main import create_app
 from tests.helpers import assert_error, register
 
 
@@ -143,3 +148,36 @@ def test_405_lists_every_method_of_the_path(
     assert response.headers["allow"] == allow
     if method != "HEAD":
         assert_error(response, 405, "METHOD_NOT_ALLOWED")
+
+
+# --- A create answers with what it created, whatever commits right after it ----------------
+
+
+def test_a_delete_right_after_the_insert_does_not_turn_a_create_into_a_404(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A DELETE commits the moment the create's INSERT has committed and its connection
+    goes back to the pool: the create still answers 201 with the project it made."""
+    app = create_app(settings)
+    database = settings.database_url.removeprefix("sqlite:///")
+    inserted = threading.Event()
+    deleted = threading.Event()
+
+    def note_insert(_conn, _cursor, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO PROJECTS"):
+            inserted.set()
+
+    def delete_once_the_insert_is_released(*_args: object) -> None:
+        if inserted.is_set() and not deleted.is_set():
+            deleted.set()
+            with sqlite3.connect(database) as other:
+                other.execute("DELETE FROM projects WHERE slug = 'racer'")
+
+    event.listen(app.state.engine, "after_cursor_execute", note_insert)
+    event.listen(app.state.engine.pool, "checkin", delete_once_the_insert_is_released)
+    with TestClient(app) as client:
+        response = client.post("/api/v1/projects", json={"name": "Racer", "sdlc_path": "/tmp"})
+        assert deleted.is_set()
+        assert response.status_code == 201, response.text
+        assert response.json()["slug"] == "racer" and response.json()["document_count"] == 0
+        assert_error(client.get("/api/v1/projects/racer"), 404, "NOT_FOUND")

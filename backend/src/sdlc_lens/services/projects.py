@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 
 from sdlc_lens.db.engine import write_transaction
@@ -98,6 +98,12 @@ _DOCUMENT_COUNT = (
 _PROJECT_QUERY = select(
     *_PROJECT_COLUMNS, projects.c.access_token, _DOCUMENT_COUNT.label("document_count")
 ).order_by(projects.c.created_at, projects.c.id)
+# What an INSERT returns for the same view: a project that is being created owns no documents.
+_CREATED_PROJECT = (
+    *_PROJECT_COLUMNS,
+    projects.c.access_token,
+    literal_column("0").label("document_count"),
+)
 
 
 def project_view(row: Row[Any]) -> dict[str, Any]:
@@ -155,23 +161,23 @@ def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -
         resolve_project_path(new.sdlc_path, allowed_base) if new.sdlc_path is not None else None
     )
     now = utc_now()
+    insert = projects.insert().values(
+        slug=slug,
+        name=new.name,
+        sdlc_path=sdlc_path,
+        source_type=new.source_type,
+        created_at=now,
+        updated_at=now,
+    )
     try:
-        with engine.begin() as conn:
-            conn.execute(
-                projects.insert().values(
-                    slug=slug,
-                    name=new.name,
-                    sdlc_path=sdlc_path,
-                    source_type=new.source_type,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        # The answer comes from the insert itself (RETURNING): a delete that commits right
+        # after it cannot turn a successful create into a 404.
+        with write_transaction(engine) as conn:
+            row = conn.execute(insert.returning(*_CREATED_PROJECT)).one()
     except IntegrityError as exc:
         # Two creates racing for one slug: the unique constraint decides, the loser gets 409.
         raise ConflictError("Project slug already exists") from exc
-    with engine.connect() as conn:
-        return get_project(conn, slug)
+    return project_view(row)
 
 
 def update_project(
@@ -185,11 +191,10 @@ def update_project(
         values["sdlc_path"] = resolve_project_path(changes["sdlc_path"], allowed_base)
     values.update({key: changes[key] for key in PASSTHROUGH_FIELDS if key in changes})
     with write_transaction(engine) as conn:
-        project_id_for(conn, slug)
         if values:
             values["updated_at"] = utc_now()
             conn.execute(projects.update().where(projects.c.slug == slug).values(**values))
-    with engine.connect() as conn:
+        # Read back in the same transaction: the answer is the project as this update left it.
         return get_project(conn, slug)
 
 
