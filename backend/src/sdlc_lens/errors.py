@@ -31,4 +31,16 @@ class ServiceUnavailableError(AppError):
 
 
 class PathNotFoundError(AppError):
-    """A project's `sdlc_path` is not a usable folder."""
+    """A project's `sdlc_path` does not exist."""
+
+
+class PathNotADirectoryError(AppError):
+    """A project's `sdlc_path` exists but is a file (or anything else but a folder)."""
+
+
+class PathNotReadableError(AppError):
+    """A project's `sdlc_path` is a folder the service's user cannot list."""
+
+
+class PathOutsideBaseError(AppError):
+    """A project's `sdlc_path` resolves outside SDLC_LENS_ALLOWED_PROJECT_BASE."""

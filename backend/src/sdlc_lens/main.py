@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from sdlc_lens import __version__
 from sdlc_lens.api.errors import install_error_handlers
 from sdlc_lens.api.middleware import install_middleware
-from sdlc_lens.api.routes import documents, projects, search, stats, system
+from sdlc_lens.api.routes import documents, projects, root, search, stats, system
 from sdlc_lens.config import Settings, get_settings
 from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
 from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (system, projects, documents, stats, search):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(root.router)
     return app
 
 

@@ -207,7 +207,8 @@ def test_nonexistent_path_is_400(client: TestClient, tmp_path: Path) -> None:
 def test_a_file_instead_of_a_folder_is_400(client: TestClient, tmp_path: Path) -> None:
     file = tmp_path / "prd.md"
     file.write_text("# PRD\n")
-    assert_error(post(client, name="P", sdlc_path=str(file)), 400, "PATH_NOT_FOUND")
+    response = post(client, name="P", sdlc_path=str(file))
+    assert_error(response, 400, "PATH_NOT_A_DIRECTORY", f"is a file, not a folder: {file}")
 
 
 def test_relative_path_resolves_against_the_server_directory(
@@ -307,16 +308,24 @@ def test_allowed_base_refuses_paths_outside(database_url: str, tmp_path: Path) -
         assert post(client, name="In", sdlc_path=str(inside)).status_code == 201
         message = "sdlc_path must be within the allowed base"
         assert_error(
-            post(client, name="Out", sdlc_path=str(outside)), 400, "PATH_NOT_FOUND", message
+            post(client, name="Out", sdlc_path=str(outside)), 400, "PATH_OUTSIDE_BASE", message
         )
         # Through a symlink inside the base, and through `..`: both resolve outside.
         assert_error(
             post(client, name="Link", sdlc_path=str(base / "sneaky")),
             400,
-            "PATH_NOT_FOUND",
+            "PATH_OUTSIDE_BASE",
             message,
         )
         dotted = str(base / "team" / ".." / ".." / "elsewhere")
-        assert_error(post(client, name="Dots", sdlc_path=dotted), 400, "PATH_NOT_FOUND", message)
+        response = post(client, name="Dots", sdlc_path=dotted)
+        assert_error(response, 400, "PATH_OUTSIDE_BASE", message)
         response = client.put("/api/v1/projects/in", json={"sdlc_path": str(outside)})
-        assert_error(response, 400, "PATH_NOT_FOUND", message)
+        assert_error(response, 400, "PATH_OUTSIDE_BASE", message)
+
+
+def test_github_sources_are_refused_until_they_exist(client: TestClient, folder: Path) -> None:
+    response = post(client, name="Repo", sdlc_path=str(folder), source_type="github")
+    assert_error(response, 422, "VALIDATION_ERROR", "GitHub sources are not supported yet")
+    assert "only local folders can be registered" in response.json()["error"]["message"]
+    assert client.get("/api/v1/projects").json() == []

@@ -166,3 +166,13 @@ def test_migrations_create_the_database_folder(tmp_path: Path) -> None:
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert {"projects", "documents", "documents_fts", "alembic_version"} <= tables
     assert mode == "wal"
+
+
+def test_the_root_names_the_product_and_links_the_docs_and_health(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "SDLC Lens" and body["version"] == __version__
+    assert body["health"] == HEALTH and body["docs"] == "/docs"
+    for link in (body["docs"], body["health"], body["openapi"]):
+        assert client.get(link).status_code == 200, link

@@ -2,12 +2,16 @@
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sdlc_lens.api.schemas.common import SqliteInt
 from sdlc_lens.services.projects import SyncState
 
 NameField = Field(min_length=1, max_length=200)
+GITHUB_NOT_SUPPORTED = (
+    "GitHub sources are not supported yet; only local folders can be registered "
+    "(source_type 'local' with an sdlc_path)"
+)
 
 
 class ProjectCreate(BaseModel):
@@ -17,7 +21,17 @@ class ProjectCreate(BaseModel):
 
     name: str = NameField
     sdlc_path: str | None = None
-    source_type: Literal["local", "github"] = "local"
+    source_type: Literal["local"] = Field(
+        default="local", description="Only local folders for now (`github` is refused)."
+    )
+
+    @field_validator("source_type", mode="before")
+    @classmethod
+    def _github_is_not_supported_yet(cls, value: object) -> object:
+        # Refused here rather than accepted and then failing at every sync.
+        if value == "github":
+            raise ValueError(GITHUB_NOT_SUPPORTED)
+        return value
 
     @model_validator(mode="after")
     def _local_needs_path(self) -> Self:

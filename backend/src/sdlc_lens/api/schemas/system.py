@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Health(BaseModel):
@@ -14,3 +14,13 @@ class Health(BaseModel):
     migration_ok: bool
     fts_ok: bool
     ready: bool
+
+
+class ServiceInfo(BaseModel):
+    """GET /: the product, its version and where to go next (paths on this server)."""
+
+    name: str
+    version: str
+    docs: str = Field(description="Interactive API documentation.")
+    openapi: str = Field(description="The OpenAPI description of the API.")
+    health: str = Field(description="Readiness check: 200 when ready, 503 otherwise.")
