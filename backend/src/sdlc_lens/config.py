@@ -3,10 +3,10 @@
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
 
@@ -14,6 +14,14 @@ LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
 def default_database_url() -> str:
     """`~/.local/share/sdlc-lens/sdlc_lens.db`: never relative to the working directory."""
     return f"sqlite:///{Path.home() / '.local' / 'share' / 'sdlc-lens' / 'sdlc_lens.db'}"
+
+
+def comma_separated(value: object) -> object:
+    """`"a, b/"` -> `["a", "b"]`: blank items and trailing slashes dropped (browsers send an
+    Origin without one); anything but a string is left to validation."""
+    if not isinstance(value, str):
+        return value
+    return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
 
 
 class Settings(BaseSettings):
@@ -26,6 +34,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     log_level: LogLevel = "INFO"
     allowed_project_base: Path | None = None
+    # Browser origins allowed to call the API (CORS), comma-separated; unset: none; `*`: any.
+    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(comma_separated)] = []
 
     @property
     def log_level_number(self) -> int:

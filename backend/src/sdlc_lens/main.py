@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sync_runner = runner
     install_error_handlers(app)
-    install_middleware(app)
+    install_middleware(app, settings.cors_origins)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (system, projects, documents, stats, search):

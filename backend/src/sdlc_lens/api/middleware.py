@@ -1,6 +1,7 @@
 """ASGI middleware for what holds for every request, whatever the route."""
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -120,8 +121,16 @@ class UnexpectedErrorAsEnvelope:
             await response(scope, receive, send)
 
 
-def install_middleware(app: FastAPI) -> None:
-    """Wrap the app in the middleware above (the last added runs first)."""
+# What a browser may do cross-origin: every method of the API. Content-Type (for JSON bodies)
+# is one of the headers CORS always allows.
+CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE"]
+
+
+def install_middleware(app: FastAPI, cors_origins: list[str]) -> None:
+    """Wrap the app in the middleware above (the last added runs first), and in CORS for
+    `cors_origins` when there are any (outermost, so that every answer carries its headers)."""
     app.add_middleware(UnexpectedErrorAsEnvelope)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(HeadAsGet)
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=CORS_METHODS)
