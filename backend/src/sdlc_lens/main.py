@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from sdlc_lens import __version__
 from sdlc_lens.api.errors import install_error_handlers
 from sdlc_lens.api.middleware import install_middleware
+from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
 from sdlc_lens.api.routes import documents, projects, root, search, stats, system
 from sdlc_lens.config import Settings, get_settings
 from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
@@ -44,12 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(runner.shutdown)
         engine.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="SDLC Lens",
         version=__version__,
         summary="Read-only API over sdlc-studio project documents.",
         lifespan=lifespan,
+        **OFFLINE_DOCS,
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_runner = runner

@@ -11,12 +11,6 @@ from sdlc_lens.main import create_app
 from sdlc_lens.services.projects import slugify
 from tests.helpers import CORPUS_DIR, assert_error, register, sync
 
-PROJECT_KEYS = {
-    "slug", "name", "sdlc_path", "source_type", "repo_url", "repo_branch", "repo_path",
-    "masked_token", "connection_id", "sync_status", "sync_error", "schema_version", "profile",
-    "last_synced_at", "auto_sync", "last_synced_commit_sha", "document_count", "created_at",
-}  # fmt: skip
-
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
@@ -30,8 +24,7 @@ def test_create_returns_the_full_project(client: TestClient, folder: Path) -> No
         "/api/v1/projects", json={"name": "Acme Portal", "sdlc_path": str(folder)}
     )
     assert response.status_code == 201
-    body = response.json()
-    assert set(body) == PROJECT_KEYS
+    body = response.json()  # its keys: test_contract.py checks them against the model
     assert body["slug"] == "acme-portal"
     assert body["name"] == "Acme Portal"
     assert body["sdlc_path"] == str(folder)
@@ -85,7 +78,6 @@ def test_list_is_ordered_by_creation_with_live_counts(client: TestClient, folder
     listed = client.get("/api/v1/projects").json()
     assert [p["slug"] for p in listed] == ["zeta", "alpha", "mid", "corpus"]
     assert [p["document_count"] for p in listed] == [0, 0, 0, 38]
-    assert all(set(p) == PROJECT_KEYS for p in listed)
 
 
 def test_list_runs_a_fixed_number_of_queries(settings: Settings, folder: Path) -> None:

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from sdlc_lens.errors import (
     AppError,
@@ -92,7 +92,7 @@ async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(status_code, code, exc.message)
 
 
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def allowed_methods(request: Request) -> str:
@@ -102,14 +102,19 @@ def allowed_methods(request: Request) -> str:
     served by several routes (GET and POST /projects) listed one of them. Each method is
     tried against the app's routes as the router itself would match it.
     """
-    allowed = []
-    for method in _METHODS:
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
-            allowed.append(method)
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Mount):
+            # Matched whatever the method; the only mount here serves files, read with GET.
+            if route.matches(request.scope)[0] is Match.FULL:
+                allowed.add("GET")
+            continue
+        for method in _METHODS:
+            if route.matches({**request.scope, "method": method})[0] is Match.FULL:
+                allowed.add(method)
     if "GET" in allowed:
-        allowed.insert(1, "HEAD")
-    return ", ".join(allowed)
+        allowed.add("HEAD")
+    return ", ".join(method for method in _METHODS if method in allowed)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -3,19 +3,40 @@
 from fastapi import APIRouter, Request
 
 from sdlc_lens import __version__
+from sdlc_lens.api.openapi import DOCS_URL, REDOC_URL
 from sdlc_lens.api.schemas.system import ServiceInfo
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/", response_model=ServiceInfo)
+@router.get(
+    "/",
+    response_model=ServiceInfo,
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "name": "SDLC Lens",
+                        "version": "0.1.0",
+                        "docs": "/docs",
+                        "redoc": "/redoc",
+                        "openapi": "/openapi.json",
+                        "health": "/api/v1/system/health",
+                    }
+                }
+            }
+        }
+    },
+)
 async def service_info(request: Request) -> ServiceInfo:
     """The product name and version, with links to the API docs and the health check."""
     app = request.app
     return ServiceInfo(
         name=app.title,
         version=__version__,
-        docs=app.docs_url,
+        docs=DOCS_URL,
+        redoc=REDOC_URL,
         openapi=app.openapi_url,
         health=app.url_path_for("health"),
     )

@@ -4,7 +4,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sdlc_lens.api.schemas.common import SqliteInt
+from sdlc_lens.api.schemas.common import ResponseModel, SqliteInt
 from sdlc_lens.services.projects import SyncState
 
 NameField = Field(min_length=1, max_length=200)
@@ -17,7 +17,12 @@ GITHUB_NOT_SUPPORTED = (
 class ProjectCreate(BaseModel):
     """POST /projects. Unknown keys are ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [{"name": "Acme Portal", "sdlc_path": "/data/projects/acme"}]
+        },
+    )
 
     name: str = NameField
     sdlc_path: str | None = None
@@ -43,7 +48,12 @@ class ProjectCreate(BaseModel):
 class ProjectUpdate(BaseModel):
     """PUT /projects/{slug}: a partial update; at least one known key must be present."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [{"name": "Acme Portal (web)"}, {"sdlc_path": "/data/projects/acme-v2"}]
+        },
+    )
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     sdlc_path: str | None = Field(default=None, min_length=1)
@@ -65,8 +75,32 @@ class ProjectUpdate(BaseModel):
         return self
 
 
-class ProjectOut(BaseModel):
+PROJECT_EXAMPLE = {
+    "slug": "acme-portal",
+    "name": "Acme Portal",
+    "sdlc_path": "/data/projects/acme",
+    "source_type": "local",
+    "repo_url": None,
+    "repo_branch": "main",
+    "repo_path": "sdlc-studio",
+    "masked_token": None,
+    "connection_id": None,
+    "sync_status": "synced",
+    "sync_error": None,
+    "schema_version": 2,
+    "profile": "default",
+    "last_synced_at": "2026-03-02T09:16:10.004211+00:00",
+    "auto_sync": False,
+    "last_synced_commit_sha": None,
+    "document_count": 38,
+    "created_at": "2026-03-02T09:15:04.512301+00:00",
+}
+
+
+class ProjectOut(ResponseModel):
     """A project as every endpoint returns it; all keys are always present."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PROJECT_EXAMPLE]})
 
     slug: str
     name: str
@@ -88,7 +122,7 @@ class ProjectOut(BaseModel):
     created_at: str
 
 
-class SyncAccepted(BaseModel):
+class SyncAccepted(ResponseModel):
     """202 answer to a sync trigger; poll GET /projects/{slug} until it leaves `syncing`."""
 
     slug: str

@@ -2,11 +2,28 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
+
+from sdlc_lens.api.schemas.common import ResponseModel
 
 
-class Health(BaseModel):
+class Health(ResponseModel):
     """200 when ready, 503 with the same body otherwise."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "healthy",
+                    "database": "connected",
+                    "version": "0.1.0",
+                    "migration_ok": True,
+                    "fts_ok": True,
+                    "ready": True,
+                }
+            ]
+        }
+    )
 
     status: Literal["healthy", "unhealthy"]
     database: Literal["connected", "disconnected"]
@@ -16,11 +33,12 @@ class Health(BaseModel):
     ready: bool
 
 
-class ServiceInfo(BaseModel):
+class ServiceInfo(ResponseModel):
     """GET /: the product, its version and where to go next (paths on this server)."""
 
     name: str
     version: str
-    docs: str = Field(description="Interactive API documentation.")
+    docs: str = Field(description="Interactive API documentation (Swagger UI).")
+    redoc: str = Field(description="The same documentation as one page (ReDoc).")
     openapi: str = Field(description="The OpenAPI description of the API.")
     health: str = Field(description="Readiness check: 200 when ready, 503 otherwise.")
