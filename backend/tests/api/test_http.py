@@ -181,3 +181,29 @@ def test_a_delete_right_after_the_insert_does_not_turn_a_create_into_a_404(
         assert response.status_code == 201, response.text
         assert response.json()["slug"] == "racer" and response.json()["document_count"] == 0
         assert_error(client.get("/api/v1/projects/racer"), 404, "NOT_FOUND")
+
+
+# --- Text that no database or UTF-8 answer can hold: 422, never 500 ------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("POST", "/api/v1/projects", "name"),
+        ("POST", "/api/v1/projects", "sdlc_path"),
+        ("PUT", "/api/v1/projects/p", "sdlc_path"),
+        ("PUT", "/api/v1/projects/p", "repo_url"),
+        ("PUT", "/api/v1/projects/p", "repo_branch"),
+        ("PUT", "/api/v1/projects/p", "access_token"),
+    ],
+)
+def test_a_lone_surrogate_in_any_text_field_is_422(
+    client: TestClient, tmp_path: Path, method: str, path: str, field: str
+) -> None:
+    register(client, "P", tmp_path)
+    body = {"name": "Q", "sdlc_path": str(tmp_path), field: "x\\ud800y"}
+    raw = json.dumps(body).replace("\\\\ud800", "\\ud800").encode()  # a JSON \u escape
+    response = client.request(
+        method, path, content=raw, headers={"content-type": "application/json"}
+    )
+    assert_error(response, 422, "VALIDATION_ERROR", f"{field}: ")

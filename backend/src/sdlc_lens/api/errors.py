@@ -68,7 +68,8 @@ def status_and_code(exc: AppError) -> tuple[int, str]:
 def error_response(
     status_code: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """A JSON response carrying the envelope."""
+    """A JSON response carrying the envelope (a message that echoes input stays encodable)."""
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     return JSONResponse(
         {"error": {"code": code, "message": message}}, status_code=status_code, headers=headers
     )

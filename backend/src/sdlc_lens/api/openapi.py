@@ -110,6 +110,23 @@ def error_responses(
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def exact_bounds(node: Any) -> None:
+    """Write whole-number bounds as integers: FastAPI makes them floats, and a float names
+    2**63 as 9.223372036854776e18, which readers of the JSON may round either way."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _BOUNDS and isinstance(value, float) and value.is_integer():
+                node[key] = int(value)
+            else:
+                exact_bounds(value)
+    elif isinstance(node, list):
+        for item in node:
+            exact_bounds(item)
+
+
 def model_examples() -> dict[str, list[Any]]:
     """The examples each API model declares, by model (= component) name."""
     found: dict[str, list[Any]] = {}
@@ -148,6 +165,7 @@ def install_openapi(app: FastAPI) -> None:
         for name, examples in model_examples().items():
             if name in components:
                 components[name]["examples"] = examples
+        exact_bounds(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

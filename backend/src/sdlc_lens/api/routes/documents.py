@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from sdlc_lens.api.deps import ConnectionDep
 from sdlc_lens.api.openapi import ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
-from sdlc_lens.api.schemas.common import SQLITE_INT_MAX
+from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.documents import DocumentDetail, DocumentList
 from sdlc_lens.services import documents as service
 
@@ -27,12 +27,12 @@ def list_documents(
     ] = None,
     sort: service.SortKey = "updated_at",
     order: service.SortOrder = "desc",
-    page: Annotated[int, Query(ge=1, le=SQLITE_INT_MAX)] = 1,
+    page: Annotated[int, Query(ge=1, lt=SQLITE_INT_LIMIT)] = 1,
     per_page: Annotated[
         int,
         Query(
             ge=1,
-            le=SQLITE_INT_MAX,
+            lt=SQLITE_INT_LIMIT,
             description=f"Page size; above {service.MAX_PER_PAGE} it is lowered to "
             f"{service.MAX_PER_PAGE} (and the response says so).",
         ),

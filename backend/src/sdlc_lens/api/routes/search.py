@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from sdlc_lens.api.deps import ConnectionDep
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
-from sdlc_lens.api.schemas.common import SQLITE_INT_MAX
+from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.search import SearchResults
 from sdlc_lens.services import search as service
 
@@ -49,7 +49,7 @@ def search(
         str | None,
         Query(description="Exact canonical status; `none` selects documents without one."),
     ] = None,
-    page: Annotated[int, Query(ge=1, le=SQLITE_INT_MAX)] = 1,
+    page: Annotated[int, Query(ge=1, lt=SQLITE_INT_LIMIT)] = 1,
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = service.DEFAULT_PER_PAGE,
 ) -> Any:
     """Ranked documents matching `q`, with highlighted snippets."""
