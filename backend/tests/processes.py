@@ -1,10 +1,12 @@
 """Real Uvicorn processes for the integration tests and the benchmarks."""
 
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,14 @@ APP = "sdlc_lens.main:create_app"
 HEALTH_PATH = "/api/v1/system/health"
 # Uvicorn finishes its graceful shutdown, then re-raises SIGTERM so the exit status says why.
 CLEAN_EXITS = {0, -signal.SIGTERM}
+
+
+# Root reads any file whatever its mode. As root, Uvicorn is run without the capabilities that
+# override file modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH among all), so the modes apply to
+# it as to the image's uid 10001; any other user is subject to them already.
+WITHOUT_MODE_OVERRIDE: tuple[str, ...] = (
+    ("setpriv", "--bounding-set", "-all", "--inh-caps", "-all", "--") if os.geteuid() == 0 else ()
+)
 
 
 def free_port() -> int:
@@ -57,11 +67,11 @@ def start_server(
     log_level: str = "INFO",
     app: str = APP,
     health_path: str = HEALTH_PATH,
-    wrapper: tuple[str, ...] = (),
+    wrapper: Sequence[str] = (),
 ) -> Server:
     """Start `uvicorn --factory <app>` on a free port; return once it answers 200.
 
-    `wrapper` is a command that runs Uvicorn, e.g. one that drops privileges.
+    `wrapper` is a command prefix that runs Uvicorn, e.g. with fewer privileges.
     """
     port = free_port()
     env = {

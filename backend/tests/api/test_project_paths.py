@@ -13,7 +13,7 @@ from sdlc_lens import container
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.helpers import assert_error, migrate
-from tests.processes import start_server
+from tests.processes import WITHOUT_MODE_OVERRIDE, start_server
 
 HINT = "paths are as the container sees them"
 MOUNT_EXAMPLE = "-v /host/path:/data/projects/name:ro"
@@ -115,13 +115,6 @@ def test_update_gets_the_same_path_errors(
     assert_hint(response, in_container)
 
 
-# Root reads any folder, whatever its mode: as root, the server runs without the capabilities
-# that let it (the kernel then checks the mode bits as for anyone else).
-AS_AN_ORDINARY_USER = (
-    ("setpriv", "--bounding-set", "-dac_override,-dac_read_search") if os.geteuid() == 0 else ()
-)
-
-
 @pytest.fixture
 def unreadable(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "locked" / "sdlc-studio"
@@ -134,7 +127,7 @@ def unreadable(tmp_path: Path) -> Iterator[Path]:
 def test_an_unreadable_folder_names_the_service_uid(tmp_path: Path, unreadable: Path) -> None:
     database = tmp_path / "lens.db"
     migrate(f"sqlite:///{database}")
-    server = start_server(database, tmp_path / "server.log", wrapper=AS_AN_ORDINARY_USER)
+    server = start_server(database, tmp_path / "server.log", wrapper=WITHOUT_MODE_OVERRIDE)
     try:
         body = {"name": "Locked", "sdlc_path": str(unreadable)}
         response = httpx.post(f"{server.base_url}/api/v1/projects", json=body, timeout=5)

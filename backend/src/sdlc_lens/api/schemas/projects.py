@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sdlc_lens.api.schemas.common import ResponseModel, SqliteInt, Text
 from sdlc_lens.services.projects import SyncState
+from sdlc_lens.services.sync_progress import SyncPhase
 
 GITHUB_NOT_SUPPORTED = (
     "GitHub sources are not supported yet; only local folders can be registered "
@@ -112,6 +113,7 @@ PROJECT_EXAMPLE = {
     "connection_id": None,
     "sync_status": "synced",
     "sync_error": None,
+    "sync_progress": None,
     "schema_version": 2,
     "profile": "default",
     "last_synced_at": "2026-03-02T09:16:10.004211+00:00",
@@ -120,6 +122,20 @@ PROJECT_EXAMPLE = {
     "document_count": 38,
     "created_at": "2026-03-02T09:15:04.512301+00:00",
 }
+
+
+class SyncProgressOut(ResponseModel):
+    """How far the running sync has got (in memory; not stored)."""
+
+    phase: SyncPhase = Field(
+        description="`scanning` the folder, `parsing` new and changed files, or `writing` "
+        "the one transaction"
+    )
+    files_seen: int = Field(description="Document files found by the walk so far")
+    files_to_process: int = Field(
+        description="New or changed files to read and parse (known once scanning is over)"
+    )
+    files_done: int = Field(description="Files to process that have been read")
 
 
 class ProjectOut(ResponseModel):
@@ -138,6 +154,9 @@ class ProjectOut(ResponseModel):
     connection_id: int | None
     sync_status: SyncState
     sync_error: str | None
+    sync_progress: SyncProgressOut | None = Field(
+        description="Progress of the running sync; null when no sync is running"
+    )
     schema_version: int | None
     profile: str | None
     last_synced_at: str | None
