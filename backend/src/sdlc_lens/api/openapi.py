@@ -22,8 +22,8 @@ REDOC_URL = "/redoc"
 DOCS_ASSETS_URL = "/docs-assets"
 
 API_DESCRIPTION = f"""
-Read-only API over the markdown documents of sdlc-studio projects: register a project
-folder, sync it, then browse its documents, statistics and full-text search.
+Register a project's sdlc-studio folder, sync it, then browse its documents, statistics
+and full-text search.
 
 **Errors** always have the body `{{"error": {{"code": "...", "message": "..."}}}}`; the
 code is stable, the message is for people. Besides the answers listed per route, any
@@ -108,9 +108,8 @@ def error_responses(
 
 
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
-
-
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_SCHEMAS_PACKAGE = "sdlc_lens.api.schemas."
 
 
 def exact_bounds(node: Any) -> None:
@@ -141,11 +140,9 @@ def model_examples() -> dict[str, list[Any]]:
     return found
 
 
-_SCHEMAS_PACKAGE = "sdlc_lens.api.schemas."
-
-
 def install_openapi(app: FastAPI) -> None:
-    """Make `app.openapi()` drop FastAPI's automatic 422s (see the module docstring)."""
+    """Make `app.openapi()` drop FastAPI's automatic 422s, put the models' examples back and
+    write integer bounds exactly (see the module docstring and the helpers above)."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -40,7 +40,8 @@ class SyncState(StrEnum):
     ERROR = "error"
 
 
-# The first words of each message are the ones SPEC §3 names (clients match substrings).
+# Each message starts with its problem; PATH_MISSING and PATH_OUTSIDE_BASE are SPEC §3's
+# sentences, which clients match as substrings.
 PATH_MISSING = "Project sdlc-studio path does not exist on filesystem"
 PATH_NOT_A_FOLDER = "Project sdlc-studio path is a file, not a folder"
 PATH_NOT_READABLE = "Project sdlc-studio path is not readable by the service user"

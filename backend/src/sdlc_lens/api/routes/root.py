@@ -9,26 +9,7 @@ from sdlc_lens.api.schemas.system import ServiceInfo
 router = APIRouter(tags=["system"])
 
 
-@router.get(
-    "/",
-    response_model=ServiceInfo,
-    responses={
-        200: {
-            "content": {
-                "application/json": {
-                    "example": {
-                        "name": "SDLC Lens",
-                        "version": "0.1.0",
-                        "docs": "/docs",
-                        "redoc": "/redoc",
-                        "openapi": "/openapi.json",
-                        "health": "/api/v1/system/health",
-                    }
-                }
-            }
-        }
-    },
-)
+@router.get("/", response_model=ServiceInfo)
 async def service_info(request: Request) -> ServiceInfo:
     """The product name and version, with links to the API docs and the health check."""
     app = request.app

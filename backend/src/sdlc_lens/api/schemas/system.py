@@ -36,6 +36,21 @@ class Health(ResponseModel):
 class ServiceInfo(ResponseModel):
     """GET /: the product, its version and where to go next (paths on this server)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "SDLC Lens",
+                    "version": "0.1.0",
+                    "docs": "/docs",
+                    "redoc": "/redoc",
+                    "openapi": "/openapi.json",
+                    "health": "/api/v1/system/health",
+                }
+            ]
+        }
+    )
+
     name: str
     version: str
     docs: str = Field(description="Interactive API documentation (Swagger UI).")
