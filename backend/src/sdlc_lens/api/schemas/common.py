@@ -1,6 +1,6 @@
 """Types shared by the request and response models."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -38,6 +38,11 @@ def valid_unicode(value: str) -> str:
 Text = Annotated[str, AfterValidator(valid_unicode)]
 
 
+def with_examples(*examples: dict[str, Any]) -> ConfigDict:
+    """A model config whose JSON Schema (and so the OpenAPI description) shows `examples`."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 class ResponseModel(BaseModel):
     """A response body: every key always present and no other (the JSON Schema says both, so
     a body that drifts from its model fails validation against the OpenAPI description)."""
@@ -53,10 +58,6 @@ class ErrorDetail(ResponseModel):
 class ErrorEnvelope(ResponseModel):
     """Every error the API answers."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"error": {"code": "NOT_FOUND", "message": "Project not found"}}]
-        }
-    )
+    model_config = with_examples({"error": {"code": "NOT_FOUND", "message": "Project not found"}})
 
     error: ErrorDetail

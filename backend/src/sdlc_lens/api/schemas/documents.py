@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from sdlc_lens.api.schemas.common import ResponseModel
+from sdlc_lens.api.schemas.common import ResponseModel, with_examples
 
 _SUMMARY_EXAMPLE = {
     "doc_id": "US0012-login-form",
@@ -43,12 +43,8 @@ class DocumentSummary(DocumentFields):
 class DocumentList(ResponseModel):
     """One page of documents."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"items": [_SUMMARY_EXAMPLE], "total": 5, "page": 2, "per_page": 2, "pages": 3}
-            ]
-        }
+    model_config = with_examples(
+        {"items": [_SUMMARY_EXAMPLE], "total": 5, "page": 2, "per_page": 2, "pages": 3}
     )
 
     items: list[DocumentSummary]
@@ -61,18 +57,14 @@ class DocumentList(ResponseModel):
 class DocumentDetail(DocumentFields):
     """One document with its metadata and its whole text."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **{k: v for k, v in _SUMMARY_EXAMPLE.items() if k != "updated_at"},
-                    "metadata": {"created": "2026-02-20", "sprint": "Sprint 4"},
-                    "content": "## User Story\n\n**As a** user **I want** to log in...\n",
-                    "file_path": "stories/US0012-login-form.md",
-                    "file_hash": "9f2c" + "0" * 60,
-                    "synced_at": "2026-03-02T09:16:10.004211+00:00",
-                }
-            ]
+    model_config = with_examples(
+        {
+            **{k: v for k, v in _SUMMARY_EXAMPLE.items() if k != "updated_at"},
+            "metadata": {"created": "2026-02-20", "sprint": "Sprint 4"},
+            "content": "## User Story\n\n**As a** user **I want** to log in...\n",
+            "file_path": "stories/US0012-login-form.md",
+            "file_hash": "9f2c" + "0" * 60,
+            "synced_at": "2026-03-02T09:16:10.004211+00:00",
         }
     )
 

@@ -5,7 +5,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sdlc_lens.api.schemas.common import ResponseModel, SqliteInt, Text
+from sdlc_lens.api.schemas.common import ResponseModel, SqliteInt, Text, with_examples
 from sdlc_lens.services.projects import SyncState
 from sdlc_lens.services.sync_progress import SyncPhase
 
@@ -141,7 +141,7 @@ class SyncProgressOut(ResponseModel):
 class ProjectOut(ResponseModel):
     """A project as every endpoint returns it; all keys are always present."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [PROJECT_EXAMPLE]})
+    model_config = with_examples(PROJECT_EXAMPLE)
 
     slug: str
     name: str

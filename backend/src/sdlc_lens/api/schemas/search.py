@@ -1,8 +1,8 @@
 """Search response models (SPEC §9)."""
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from sdlc_lens.api.schemas.common import ResponseModel
+from sdlc_lens.api.schemas.common import ResponseModel, with_examples
 
 
 class SearchHit(ResponseModel):
@@ -27,28 +27,24 @@ class SearchHit(ResponseModel):
 class SearchResults(ResponseModel):
     """One page of search results."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = with_examples(
+        {
+            "items": [
                 {
-                    "items": [
-                        {
-                            "doc_id": "US0012-login-form",
-                            "type": "story",
-                            "title": "US0012: Login Form",
-                            "project_slug": "acme-portal",
-                            "project_name": "Acme Portal",
-                            "status": "In Progress",
-                            "snippet": "...validate the <mark>password</mark> before issuing...",
-                            "score": 3.1416,
-                        }
-                    ],
-                    "total": 7,
-                    "query": "password",
-                    "page": 1,
-                    "per_page": 20,
+                    "doc_id": "US0012-login-form",
+                    "type": "story",
+                    "title": "US0012: Login Form",
+                    "project_slug": "acme-portal",
+                    "project_name": "Acme Portal",
+                    "status": "In Progress",
+                    "snippet": "...validate the <mark>password</mark> before issuing...",
+                    "score": 3.1416,
                 }
-            ]
+            ],
+            "total": 7,
+            "query": "password",
+            "page": 1,
+            "per_page": 20,
         }
     )
 

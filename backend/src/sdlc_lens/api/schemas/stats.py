@@ -1,8 +1,8 @@
 """Statistics models (SPEC §11)."""
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from sdlc_lens.api.schemas.common import ResponseModel
+from sdlc_lens.api.schemas.common import ResponseModel, with_examples
 
 _BY_STATUS = "Documents per canonical status; documents without one are under `null`."
 _COMPLETION = "Terminal stories / stories, in percent to one decimal; 0.0 without stories."
@@ -11,19 +11,15 @@ _COMPLETION = "Terminal stories / stories, in percent to one decimal; 0.0 withou
 class ProjectStats(ResponseModel):
     """Counts and story completion for one project."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "slug": "acme-portal",
-                    "name": "Acme Portal",
-                    "total_documents": 38,
-                    "by_type": {"epic": 3, "story": 21, "plan": 10, "prd": 1, "other": 3},
-                    "by_status": {"Done": 20, "In Progress": 6, "Draft": 9, "null": 3},
-                    "completion_percentage": 61.9,
-                    "last_synced_at": "2026-03-02T09:16:10.004211+00:00",
-                }
-            ]
+    model_config = with_examples(
+        {
+            "slug": "acme-portal",
+            "name": "Acme Portal",
+            "total_documents": 38,
+            "by_type": {"epic": 3, "story": 21, "plan": 10, "prd": 1, "other": 3},
+            "by_status": {"Done": 20, "In Progress": 6, "Draft": 9, "null": 3},
+            "completion_percentage": 61.9,
+            "last_synced_at": "2026-03-02T09:16:10.004211+00:00",
         }
     )
 
@@ -49,26 +45,22 @@ class ProjectStatsSummary(ResponseModel):
 class GlobalStats(ResponseModel):
     """Counts over every project; completion weighted by each project's stories."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = with_examples(
+        {
+            "total_projects": 1,
+            "total_documents": 38,
+            "by_type": {"epic": 3, "story": 21, "plan": 10, "prd": 1, "other": 3},
+            "by_status": {"Done": 20, "In Progress": 6, "Draft": 9, "null": 3},
+            "completion_percentage": 61.9,
+            "projects": [
                 {
-                    "total_projects": 1,
+                    "slug": "acme-portal",
+                    "name": "Acme Portal",
                     "total_documents": 38,
-                    "by_type": {"epic": 3, "story": 21, "plan": 10, "prd": 1, "other": 3},
-                    "by_status": {"Done": 20, "In Progress": 6, "Draft": 9, "null": 3},
                     "completion_percentage": 61.9,
-                    "projects": [
-                        {
-                            "slug": "acme-portal",
-                            "name": "Acme Portal",
-                            "total_documents": 38,
-                            "completion_percentage": 61.9,
-                            "last_synced_at": "2026-03-02T09:16:10.004211+00:00",
-                        }
-                    ],
+                    "last_synced_at": "2026-03-02T09:16:10.004211+00:00",
                 }
-            ]
+            ],
         }
     )
 

@@ -2,26 +2,22 @@
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from sdlc_lens.api.schemas.common import ResponseModel
+from sdlc_lens.api.schemas.common import ResponseModel, with_examples
 
 
 class Health(ResponseModel):
     """200 when ready, 503 with the same body otherwise."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "status": "healthy",
-                    "database": "connected",
-                    "version": "0.1.0",
-                    "migration_ok": True,
-                    "fts_ok": True,
-                    "ready": True,
-                }
-            ]
+    model_config = with_examples(
+        {
+            "status": "healthy",
+            "database": "connected",
+            "version": "0.1.0",
+            "migration_ok": True,
+            "fts_ok": True,
+            "ready": True,
         }
     )
 
@@ -36,18 +32,14 @@ class Health(ResponseModel):
 class ServiceInfo(ResponseModel):
     """GET /: the product, its version and where to go next (paths on this server)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "SDLC Lens",
-                    "version": "0.1.0",
-                    "docs": "/docs",
-                    "redoc": "/redoc",
-                    "openapi": "/openapi.json",
-                    "health": "/api/v1/system/health",
-                }
-            ]
+    model_config = with_examples(
+        {
+            "name": "SDLC Lens",
+            "version": "0.1.0",
+            "docs": "/docs",
+            "redoc": "/redoc",
+            "openapi": "/openapi.json",
+            "health": "/api/v1/system/health",
         }
     )
 
