@@ -1,5 +1,6 @@
 """Real Uvicorn processes for the integration tests and the benchmarks."""
 
+import os
 import signal
 import socket
 import subprocess
@@ -17,6 +18,14 @@ APP = "sdlc_lens.main:create_app"
 HEALTH_PATH = "/api/v1/system/health"
 # Uvicorn finishes its graceful shutdown, then re-raises SIGTERM so the exit status says why.
 CLEAN_EXITS = {0, -signal.SIGTERM}
+
+
+# Root reads any file whatever its mode. As root, Uvicorn is run without the capabilities that
+# override file modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH among all), so the modes apply to
+# it as to the image's uid 10001; any other user is subject to them already.
+WITHOUT_MODE_OVERRIDE: tuple[str, ...] = (
+    ("setpriv", "--bounding-set", "-all", "--inh-caps", "-all", "--") if os.geteuid() == 0 else ()
+)
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from urllib.parse import unquote
 
 from pydantic import AfterValidator, BeforeValidator, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "SDLC_LENS_"
 # scheme://authority/database?query, as SQLAlchemy splits a URL; SQLite has no authority.
@@ -64,6 +64,14 @@ def default_database_url() -> str:
     return f"sqlite:///{Path.home() / '.local' / 'share' / 'sdlc-lens' / 'sdlc_lens.db'}"
 
 
+def comma_separated(value: object) -> object:
+    """`"a, b/"` -> `["a", "b"]`: blank items and trailing slashes dropped (browsers send an
+    Origin without one); anything but a string is left to validation."""
+    if not isinstance(value, str):
+        return value
+    return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+
+
 class Settings(BaseSettings):
     """Every knob of the service. The container image sets only DATABASE_URL (to /data/db)."""
 
@@ -80,6 +88,8 @@ class Settings(BaseSettings):
     allowed_project_base: Path | None = None
     # Each sdlc-studio folder directly below it is registered and synced at start-up.
     projects_root: Path | None = None
+    # Browser origins allowed to call the API (CORS), comma-separated; unset: none; `*`: any.
+    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(comma_separated)] = []
 
     @property
     def log_level_number(self) -> int:

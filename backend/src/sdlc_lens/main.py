@@ -6,17 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from sdlc_lens import __version__
-from sdlc_lens.api.routes import documents, projects, search, stats, system
+from sdlc_lens.api.errors import install_error_handlers
+from sdlc_lens.api.middleware import install_middleware
+from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
+from sdlc_lens.api.routes import documents, projects, root, search, stats, system
 from sdlc_lens.config import Settings, get_settings
 from sdlc_lens.db.engine import create_db_engine, write_transaction
 from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
 from sdlc_lens.db.schema import MIGRATION_HEAD
-from sdlc_lens.errors import install_error_handlers
 from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.discovery import discover_and_sync
 from sdlc_lens.services.sync import mark_interrupted_syncs
@@ -48,21 +51,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(runner.shutdown)
         engine.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="SDLC Lens",
         version=__version__,
         summary="Read-only API over sdlc-studio project documents.",
         lifespan=lifespan,
+        **OFFLINE_DOCS,
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_runner = runner
     install_error_handlers(app)
+    install_middleware(app, settings.cors_origins)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (system, projects, documents, stats, search):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(root.router)
     return app
 
 

@@ -15,13 +15,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from sdlc_lens.config import Settings, env_name, sqlite_database_path
+from sdlc_lens.container import running_in_container
 from sdlc_lens.logging_setup import log_formatter
 
 EXIT_INVALID_SETTINGS = 2
 # user:password@ in a URL (a refused database URL may carry one; it is not logged).
 _PASSWORD = re.compile(r"(://[^:/@]*):[^@/]*@")
-# Files container engines create at the root of every container (Docker, Podman).
-_CONTAINER_MARKERS = (Path("/.dockerenv"), Path("/run/.containerenv"))
 
 # Named for the reader: as `python -m`, __name__ would be "__main__".
 logger = logging.getLogger("sdlc_lens.preflight")
@@ -73,11 +72,6 @@ def database_folder_problem(database_url: str) -> str | None:
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"the database folder {folder} is not writable by {_user()}; {_fix(folder)}"
     return None
-
-
-def running_in_container() -> bool:
-    """Whether this process runs inside a Docker or Podman container."""
-    return any(marker.exists() for marker in _CONTAINER_MARKERS)
 
 
 def _user() -> str:

@@ -14,10 +14,7 @@ import httpx
 import pytest
 
 from tests.helpers import migrate, register, sync, write_tree
-from tests.processes import Server, start_server
-
-# Drop every capability (CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH among them) for Uvicorn.
-WITHOUT_MODE_OVERRIDE = ("setpriv", "--bounding-set", "-all", "--inh-caps", "-all", "--")
+from tests.processes import WITHOUT_MODE_OVERRIDE, Server, start_server
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-async def get_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    """The settings this app was built with (not re-read from the environment)."""
     return request.app.state.settings
 
 
@@ -49,7 +50,7 @@ async def get_connection(request: Request) -> AsyncIterator[Connection]:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SyncRunnerDep = Annotated[SyncRunner, Depends(get_sync_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]

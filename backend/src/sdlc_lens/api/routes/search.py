@@ -5,7 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
+from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.search import SearchResults
 from sdlc_lens.services import search as service
 
@@ -15,7 +17,19 @@ router = APIRouter(tags=["search"])
 @router.get(
     "/search",
     response_model=SearchResults,
-    responses={503: {"description": "The search index is missing"}},
+    responses=error_responses(
+        422,
+        503,
+        own={
+            422: ErrorAnswer(
+                COMMON_ERRORS[422].description, (("VALIDATION_ERROR", "query.q: Field required"),)
+            ),
+            503: ErrorAnswer(
+                "The search index is missing (the health check says so too).",
+                (("SERVICE_UNAVAILABLE", service.SEARCH_UNAVAILABLE),),
+            ),
+        },
+    ),
 )
 def search(
     conn: ConnectionDep,
@@ -35,7 +49,7 @@ def search(
         str | None,
         Query(description="Exact canonical status; `none` selects documents without one."),
     ] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, lt=SQLITE_INT_LIMIT)] = 1,
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = service.DEFAULT_PER_PAGE,
 ) -> Any:
     """Ranked documents matching `q`, with highlighted snippets."""
