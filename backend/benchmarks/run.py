@@ -26,8 +26,8 @@ from benchmarks.corpus import CORPUS_DIR, generate
 from benchmarks.load import LoadResult, run_load
 from benchmarks.report import render
 from benchmarks.settings import CLIENTS, LARGE, SMALL
-from tests.helpers import migrate
-from tests.processes import Server, start_server
+from harness.database import migrate
+from harness.processes import Server, start_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 WORK_DIR = BACKEND_DIR / "benchmarks" / ".corpora"  # git-ignored
@@ -93,12 +93,18 @@ class TreeFigures:
 # --- Servers and syncs ------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def fresh_server(name: str) -> Iterator[Server]:
-    """A Uvicorn process on a new, migrated database; stopped afterwards."""
+def server_folder(name: str) -> Path:
+    """An empty folder for one server's database and log."""
     folder = WORK_DIR / "servers" / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    return folder
+
+
+@contextlib.contextmanager
+def fresh_server(name: str) -> Iterator[Server]:
+    """A Uvicorn process on a new, migrated database; stopped afterwards."""
+    folder = server_folder(name)
     database = folder / "lens.db"
     migrate(f"sqlite:///{database}")
     server = start_server(database, folder / "server.log")
@@ -228,11 +234,9 @@ def share_of_documents(database: Path, word: str) -> float:
 
 def measure_api(results: Results, small: Path, large: Path, cfg: Settings) -> None:
     """Sequential and concurrent latency per endpoint at 5,000; list/search/stats at 20,000."""
-    with fresh_server("api-floor") as floor_server:
-        pass  # only to own a folder; the floor app is started below
-    floor_folder = WORK_DIR / "servers" / "api-floor"
+    floor_folder = server_folder("api-floor")
     floor = start_server(
-        floor_folder / "unused.db",
+        floor_folder / "unused.db",  # the floor app opens no database
         floor_folder / "floor.log",
         app="benchmarks.floor_app:create_app",
         health_path="/floor",
@@ -246,7 +250,6 @@ def measure_api(results: Results, small: Path, large: Path, cfg: Settings) -> No
         )
     finally:
         floor.stop()
-    del floor_server
 
     with fresh_server("api-5k") as server, httpx.Client(base_url=server.base_url) as client:
         register(client, "bench", small)
