@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import image
 from benchmarks.corpus import CORPUS_DIR, generate
 from benchmarks.load import LoadResult, run_load
 from benchmarks.report import render
@@ -341,24 +342,23 @@ def measure_load(results: Results, small: Path, cfg: Settings) -> None:
 
 
 def measure_image(results: Results, cfg: Settings) -> None:
-    """Size, build times, run-to-healthy and stop, with the image tests' helpers."""
-    from tests.image import docker_helpers as dh
-
-    reason = dh.docker_unavailable_reason()
+    """Size, build times, run-to-healthy and stop of the image built from this tree."""
+    reason = image.docker_unavailable_reason()
     if reason is not None:
         results.image["skipped"] = reason
         return
     tag = "sdlc-lens-backend:bench"
-    build_args = {"VERSION": dh.pyproject_version()}
-    results.image["cold build"] = Runs([dh.time_cold_build(tag, build_args)])
-    results.image["one-file rebuild"] = Runs(
-        [dh.time_one_file_rebuild(build_args) for _ in range(3)]
+    results.image["cold build"] = Runs([image.time_cold_build(tag)])
+    results.image["one-file rebuild"] = Runs([image.time_one_file_rebuild() for _ in range(3)])
+    results.image["size MB"] = image.image_size_mb(tag)
+    results.image["base MB"] = image.image_size_mb(image.BASE_IMAGE)
+    results.image["run to healthy"] = Runs(
+        [image.time_to_healthy(tag) for _ in range(cfg.image_runs)]
     )
-    results.image["size MB"] = dh.image_size_bytes(tag) / 1e6
-    results.image["base MB"] = dh.image_size_bytes(dh.BASE_IMAGE) / 1e6
-    results.image["run to healthy"] = Runs([dh.time_to_healthy(tag) for _ in range(cfg.image_runs)])
-    results.image["stop"] = Runs([dh.time_to_stop(tag) for _ in range(max(3, cfg.image_runs // 2))])
-    dh.remove_image(tag)
+    results.image["stop"] = Runs(
+        [image.time_to_stop(tag) for _ in range(max(3, cfg.image_runs // 2))]
+    )
+    image.remove_image(tag)
 
 
 # --- Environment ------------------------------------------------------------------
