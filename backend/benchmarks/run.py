@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -347,18 +348,20 @@ def measure_image(results: Results, cfg: Settings) -> None:
     if reason is not None:
         results.image["skipped"] = reason
         return
-    tag = "sdlc-lens-backend:bench"
-    results.image["cold build"] = Runs([image.time_cold_build(tag)])
-    results.image["one-file rebuild"] = Runs([image.time_one_file_rebuild() for _ in range(3)])
-    results.image["size MB"] = image.image_size_mb(tag)
-    results.image["base MB"] = image.image_size_mb(image.BASE_IMAGE)
-    results.image["run to healthy"] = Runs(
-        [image.time_to_healthy(tag) for _ in range(cfg.image_runs)]
-    )
-    results.image["stop"] = Runs(
-        [image.time_to_stop(tag) for _ in range(max(3, cfg.image_runs // 2))]
-    )
-    image.remove_image(tag)
+    tag = f"sdlc-lens-backend:bench-{uuid.uuid4().hex[:10]}"  # private: no one else's tag
+    try:
+        results.image["cold build"] = Runs([image.time_cold_build(tag)])
+        results.image["one-file rebuild"] = Runs([image.time_one_file_rebuild() for _ in range(3)])
+        results.image["size MB"] = image.image_size_mb(tag)
+        results.image["base MB"] = image.image_size_mb(image.BASE_IMAGE)
+        results.image["run to healthy"] = Runs(
+            [image.time_to_healthy(tag) for _ in range(cfg.image_runs)]
+        )
+        results.image["stop"] = Runs(
+            [image.time_to_stop(tag) for _ in range(max(3, cfg.image_runs // 2))]
+        )
+    finally:
+        image.remove_image(tag)
 
 
 # --- Environment ------------------------------------------------------------------
