@@ -7,9 +7,10 @@ harness, not for the numbers you commit), --output PATH.
 import argparse
 from pathlib import Path
 
+from benchmarks.report import render
+from benchmarks.results import Effort
 from benchmarks.run import run_all
-
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+from harness import BACKEND_DIR
 
 
 def main() -> None:
@@ -18,7 +19,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs, shorter loads")
     parser.add_argument("--output", type=Path, default=BACKEND_DIR / "BENCHMARKS.md")
     args = parser.parse_args()
-    run_all(output=args.output, quick=args.quick, image=not args.skip_image)
+    effort = Effort.quick() if args.quick else Effort()
+    results = run_all(effort, image=not args.skip_image)
+    args.output.write_text(render(results), encoding="utf-8")
+    print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.results import Effort, ImageFigures, Results, Runs
 from harness import BACKEND_DIR
 from harness.processes import HEALTH_PATH, free_port
 
@@ -26,6 +27,27 @@ APP_PORT = 8000
 _NOT_CONTEXT = shutil.ignore_patterns(
     ".venv", "tests", "benchmarks", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis"
 )
+
+
+def measure_image(results: Results, effort: Effort) -> None:
+    """Size, build times, run-to-healthy and stop of the image built from this tree."""
+    reason = docker_unavailable_reason()
+    if reason is not None:
+        results.not_available["image"] = reason
+        return
+    tag = f"sdlc-lens-backend:bench-{uuid.uuid4().hex[:10]}"  # private: no one else's tag
+    try:
+        cold_build = time_cold_build(tag)
+        results.image = ImageFigures(
+            cold_build=Runs(samples=[cold_build]),
+            one_file_rebuild=Runs(samples=[time_one_file_rebuild() for _ in range(3)]),
+            size=image_size_mb(tag),
+            base_size=image_size_mb(BASE_IMAGE),
+            run_to_healthy=Runs(samples=[time_to_healthy(tag) for _ in range(effort.image_runs)]),
+            stop=Runs(samples=[time_to_stop(tag) for _ in range(max(3, effort.image_runs // 2))]),
+        )
+    finally:
+        remove_image(tag)
 
 
 def docker_unavailable_reason() -> str | None:

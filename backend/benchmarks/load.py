@@ -31,14 +31,6 @@ class LoadResult:
         """Requests answered."""
         return len(self.latencies)
 
-    @property
-    def server_errors(self) -> int:
-        return sum(count for status, count in self.statuses.items() if status >= 500)
-
-    @property
-    def non_2xx(self) -> int:
-        return sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
-
     def percentile(self, q: float) -> float:
         """The q-th percentile latency (0 < q < 100) in seconds."""
         if not self.latencies:
@@ -50,10 +42,6 @@ class LoadResult:
     @property
     def p50(self) -> float:
         return statistics.median(self.latencies) if self.latencies else float("nan")
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.wall if self.wall else 0.0
 
 
 async def _request(

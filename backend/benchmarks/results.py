@@ -1,0 +1,154 @@
+"""What one benchmark run measured, as plain data; report.py renders it.
+
+Times are in seconds and sizes in MB throughout; the report converts for display.
+"""
+
+import statistics
+
+from pydantic import BaseModel, Field
+
+from benchmarks.load import LoadResult
+
+
+class Effort(BaseModel, frozen=True):
+    """How long and how often to measure."""
+
+    sync_runs: int = 5
+    sequential: int = 500
+    concurrent_seconds: float = 10.0
+    load_seconds: float = 60.0
+    image_runs: int = 9
+    trial: bool = False  # a quick trial of the harness, not figures to publish
+
+    @classmethod
+    def quick(cls) -> "Effort":
+        """A short trial of the harness: its figures are not the ones to publish."""
+        return cls(
+            sync_runs=2,
+            sequential=100,
+            concurrent_seconds=2.0,
+            load_seconds=10.0,
+            image_runs=3,
+            trial=True,
+        )
+
+
+class Runs(BaseModel):
+    """Repeated timings of one thing."""
+
+    samples: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+
+class Latency(BaseModel):
+    """One load run, summarised: percentiles, throughput and what the answers were."""
+
+    requests: int
+    wall: float
+    p50: float | None  # None: nothing answered
+    p95: float | None
+    p99: float | None
+    max: float | None
+    statuses: dict[int, int] = Field(default_factory=dict)
+    errors: int = 0  # broken connections
+    timeouts: int = 0  # no answer within the client's timeout
+    unfinished: int = 0  # still waiting when the run ended
+
+    @classmethod
+    def of(cls, load: LoadResult) -> "Latency":
+        answered = bool(load.latencies)
+        return cls(
+            requests=load.requests,
+            wall=load.wall,
+            p50=load.p50 if answered else None,
+            p95=load.percentile(95) if answered else None,
+            p99=load.percentile(99) if answered else None,
+            max=max(load.latencies) if answered else None,
+            statuses=dict(sorted(load.statuses.items())),
+            errors=load.errors,
+            timeouts=load.timeouts,
+            unfinished=load.unfinished,
+        )
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.wall if self.wall else 0.0
+
+    @property
+    def failures(self) -> int:
+        """Requests that got no 2xx answer."""
+        non_2xx = sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
+        return non_2xx + self.errors + self.timeouts
+
+    def count(self, *statuses: int) -> int:
+        return sum(self.statuses.get(status, 0) for status in statuses)
+
+
+class Memory(BaseModel):
+    """A server's resident memory."""
+
+    rss: float
+
+
+class MemoryChange(BaseModel):
+    before: Memory  # the server started on a migrated database, nothing synced
+    after: Memory  # just after the cold sync
+
+
+class SyncFigures(BaseModel):
+    runs: dict[str, Runs]  # "cold 5k", "no change 5k", "10 edited 5k", "cold 20k"
+    hash_baseline: Runs  # reading and hashing every file: the floor for any sync
+    counts: dict[str, int]  # documents by type at 5,000
+    memory_after_resyncs: Memory  # after 10 more syncs of 10 edited files each
+
+
+class ApiFigures(BaseModel):
+    frequent_word_share: float
+    sequential: dict[str, Latency]
+    concurrent: dict[str, Latency]
+    large_p50: dict[str, float]  # at 20,000 documents
+
+
+class LoadCheck(BaseModel):
+    latency: Latency
+    syncs: int
+
+
+class TreeFigures(BaseModel):
+    """One real tree from ../shared/corpus/."""
+
+    counts: dict[str, int]
+    cold: float
+    unchanged: Runs
+
+
+class TreeReport(BaseModel):
+    trees: dict[str, TreeFigures]
+    largest: str
+    largest_p50: dict[str, float]
+
+
+class ImageFigures(BaseModel):
+    cold_build: Runs
+    one_file_rebuild: Runs
+    size: float
+    base_size: float
+    run_to_healthy: Runs
+    stop: Runs
+
+
+class Results(BaseModel):
+    """Everything one run measured. A figure that could not be measured says why instead."""
+
+    machine: dict[str, str]
+    effort: Effort
+    sync: SyncFigures | None = None
+    memory: dict[str, MemoryChange] = Field(default_factory=dict)  # by corpus size
+    api: ApiFigures | None = None
+    load: LoadCheck | None = None
+    trees: TreeReport | None = None
+    image: ImageFigures | None = None
+    not_available: dict[str, str] = Field(default_factory=dict)  # figure -> why not

@@ -1,0 +1,140 @@
+"""API latency and throughput per endpoint, growth to 20,000 documents, and a load check."""
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import httpx
+
+from benchmarks.corpus import generate
+from benchmarks.load import run_load
+from benchmarks.results import ApiFigures, Effort, Latency, LoadCheck, Results
+from benchmarks.servers import (
+    fresh_server,
+    register,
+    server_folder,
+    timed_sync,
+)
+from benchmarks.settings import CLIENTS, SMALL
+from benchmarks.workspace import WORK_DIR
+from harness.processes import start_server
+
+PROJECT = "/api/v1/projects/bench"
+GROWTH = ("documents list (per_page=50)", "project stats", "search: frequent word")
+
+
+def endpoint_paths(client: httpx.Client) -> dict[str, str]:
+    """The requests measured, against a synced project named `bench`."""
+    listed = client.get(f"{PROJECT}/documents", params={"type": "story"}).json()
+    story = listed["items"][len(listed["items"]) // 2]
+    return {
+        "health": "/api/v1/system/health",
+        "documents list (per_page=50)": f"{PROJECT}/documents?per_page=50",
+        "document detail": f"{PROJECT}/documents/story/{story['doc_id']}",
+        "project stats": f"{PROJECT}/stats",
+        "global stats": "/api/v1/stats",
+        "search: frequent word": "/api/v1/search?q=status",
+        "search: rare word": "/api/v1/search?q=telegram",
+        "search: two words": "/api/v1/search?q=docker+compose",
+        "search: id": "/api/v1/search?q=US0003",
+    }
+
+
+def share_of_documents(database: Path, word: str) -> float:
+    """Fraction of documents whose indexed text holds `word` (to show 'frequent' is)."""
+    with sqlite3.connect(database) as conn:
+        hits = conn.execute(
+            "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?", (f'"{word}"',)
+        ).fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    return hits / total
+
+
+def measure_api(results: Results, small: Path, large: Path, effort: Effort) -> None:
+    """Sequential and concurrent figures per endpoint at 5,000; a few again at 20,000."""
+    sequential: dict[str, Latency] = {}
+    concurrent: dict[str, Latency] = {}
+
+    def measure(base_url: str, name: str, paths: list[str], requests: int) -> None:
+        run_load(base_url, paths, requests=30)  # warm-up
+        sequential[name] = Latency.of(run_load(base_url, paths, requests=requests))
+        concurrent[name] = Latency.of(
+            run_load(base_url, paths, clients=CLIENTS, seconds=effort.concurrent_seconds)
+        )
+
+    folder = server_folder("api-floor")
+    floor = start_server(
+        folder / "unused.db",  # the floor app opens no database
+        folder / "floor.log",
+        app="benchmarks.floor_app:create_app",
+        health_path="/floor",
+    )
+    try:
+        measure(floor.base_url, "floor (constant)", ["/floor"], effort.sequential)
+    finally:
+        floor.stop()
+
+    with fresh_server("api-5k") as server, httpx.Client(base_url=server.base_url) as client:
+        register(client, "bench", small)
+        timed_sync(client, "bench")
+        share = share_of_documents(server.database, "status")
+        for name, path in endpoint_paths(client).items():
+            measure(server.base_url, name, [path], effort.sequential)
+
+    large_p50: dict[str, float] = {}
+    with fresh_server("api-20k") as server, httpx.Client(base_url=server.base_url) as client:
+        register(client, "bench", large)
+        timed_sync(client, "bench")
+        paths = endpoint_paths(client)
+        for name in GROWTH:
+            run_load(server.base_url, [paths[name]], requests=30)
+            large_p50[name] = run_load(
+                server.base_url, [paths[name]], requests=effort.sequential
+            ).p50
+    results.api = ApiFigures(
+        frequent_word_share=share,
+        sequential=sequential,
+        concurrent=concurrent,
+        large_p50=large_p50,
+    )
+
+
+def measure_load(results: Results, small: Path, effort: Effort) -> None:
+    """20 clients of mixed reads while full re-syncs of 5,000 documents run back to back."""
+    changed = generate(SMALL, WORK_DIR / "corpus-5k-changed")
+    for path in changed.rglob("*.md"):
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("\nA second version of every document.\n")
+    with (
+        fresh_server("load") as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
+        register(client, "bench", small)
+        timed_sync(client, "bench")
+        paths = list(endpoint_paths(client).values())
+        stop = threading.Event()
+        syncs = 0
+        failures: list[Exception] = []
+
+        def resync_forever() -> None:
+            nonlocal syncs
+            trees = [changed, small]
+            try:
+                while not stop.is_set():
+                    tree = trees[syncs % 2]  # every document changes at every sync
+                    client.put(PROJECT, json={"sdlc_path": str(tree)}).raise_for_status()
+                    timed_sync(client, "bench")
+                    syncs += 1
+            except Exception as exc:  # re-raised below: a failed sync fails the check
+                failures.append(exc)
+
+        worker = threading.Thread(target=resync_forever)
+        worker.start()
+        try:
+            load = run_load(server.base_url, paths, clients=CLIENTS, seconds=effort.load_seconds)
+        finally:
+            stop.set()
+            worker.join()
+        if failures:
+            raise failures[0]
+        results.load = LoadCheck(latency=Latency.of(load), syncs=syncs)

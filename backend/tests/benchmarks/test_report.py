@@ -1,0 +1,76 @@
+"""The report: each figure next to its target, with the right verdict."""
+
+from benchmarks.report import render
+from benchmarks.results import (
+    ApiFigures,
+    Effort,
+    Latency,
+    Memory,
+    MemoryChange,
+    Results,
+    Runs,
+    SyncFigures,
+)
+
+MACHINE = {
+    "date": "2026-01-01 00:00 UTC",
+    "commit": "abc1234",
+    "cpu": "2 x test",
+    "memory": "1 GiB",
+    "python": "3.12",
+    "sqlite": "3.40",
+}
+
+
+def latency(p50_ms: float, rps: float = 100) -> Latency:
+    p50 = p50_ms / 1000
+    return Latency(
+        requests=int(rps), wall=1.0, p50=p50, p95=p50, p99=p50, max=p50, statuses={200: int(rps)}
+    )
+
+
+def sample_results() -> Results:
+    return Results(
+        machine=MACHINE,
+        effort=Effort.quick(),
+        sync=SyncFigures(
+            runs={
+                "cold 5k": Runs(samples=[1.0, 1.2, 1.1]),
+                "no change 5k": Runs(samples=[0.2]),
+                "10 edited 5k": Runs(samples=[0.1]),
+                "cold 20k": Runs(samples=[4.0]),
+            },
+            hash_baseline=Runs(samples=[0.1]),
+            counts={"story": 3},
+            memory_after_resyncs=Memory(rss=120),
+        ),
+        memory={"5,000": MemoryChange(before=Memory(rss=60), after=Memory(rss=100))},
+        api=ApiFigures(
+            frequent_word_share=0.5,
+            sequential={"document detail": latency(2.0)},
+            concurrent={"document detail": latency(30.0, rps=650)},
+            large_p50={},
+        ),
+        not_available={"image": "left out with --skip-image"},
+    )
+
+
+def row(report: str, label: str) -> str:
+    return next(line for line in report.splitlines() if line.startswith(f"| {label} |"))
+
+
+def test_each_figure_is_judged_against_its_target() -> None:
+    report = render(sample_results())
+    assert row(report, "cold 5k").endswith("≤ 1.5 s [3.1 s] ✅ |")  # median 1.1 s
+    assert row(report, "no change 5k").endswith("❌ |")  # 0.2 s > 0.15 s
+    assert "1.100 s (1.000–1.200)" in row(report, "cold 5k")
+    assert row(report, "60").endswith("| +20.0% | within 10 % [175 → 318 MB] ❌ |")
+    detail = row(report, "document detail")
+    assert "≤ 3 ms [8] ✅" in detail  # p50 2 ms
+    assert "≥ 750, none > 1 s ❌" in detail  # 650 req/s
+
+
+def test_what_was_not_measured_says_why() -> None:
+    report = render(sample_results())
+    assert "- **image**: left out with --skip-image" in report
+    assert "**Quick run**" in report
