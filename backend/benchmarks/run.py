@@ -6,6 +6,7 @@ it, a real SQLite file, real HTTP over loopback, and the real image for the Dock
 
 import os
 import platform
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -20,24 +21,26 @@ from benchmarks.scenarios.api import measure_api, measure_load
 from benchmarks.scenarios.sync import measure_sync
 from benchmarks.scenarios.trees import measure_real_trees
 from benchmarks.settings import LARGE, SMALL
-from benchmarks.workspace import WORK_DIR
+from benchmarks.workspace import workspace
 from harness import BACKEND_DIR
 
 
 def run_all(effort: Effort, *, image: bool) -> Results:
-    """Run every scenario; corpora and databases go to the git-ignored WORK_DIR."""
+    """Run every scenario; corpora and databases live in the workspace, removed at the end."""
     results = Results(machine=machine_info(), effort=effort)
-    small, large = WORK_DIR / "corpus-5k", WORK_DIR / "corpus-20k"
-    step("real trees", lambda: measure_real_trees(results, effort))
-    step("generating corpora", lambda: (generate(SMALL, small), generate(LARGE, large)))
-    step("sync and memory", lambda: measure_sync(results, small, large, effort))
-    generate(SMALL, small)  # undo the edits
-    step("API latency", lambda: measure_api(results, small, large, effort))
-    step("load check", lambda: measure_load(results, small, effort))
-    if image:
-        step("image", lambda: measure_image(results, effort))
-    else:
-        results.not_available["image"] = "left out with --skip-image"
+    with workspace() as work:
+        small, large = work / "corpus-5k", work / "corpus-20k"
+        step("real trees", lambda: measure_real_trees(results, effort))
+        step("generating corpora", lambda: (generate(SMALL, small), generate(LARGE, large)))
+        step("sync and memory", lambda: measure_sync(results, small, large, effort))
+        generate(SMALL, small)  # undo the edits
+        step("API latency", lambda: measure_api(results, small, large, effort))
+        shutil.rmtree(large)
+        step("load check", lambda: measure_load(results, small, work, effort))
+        if image:
+            step("image", lambda: measure_image(results, effort))
+        else:
+            results.not_available["image"] = "left out with --skip-image"
     return results
 
 

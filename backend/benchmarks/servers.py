@@ -27,7 +27,10 @@ def server_folder(name: str) -> Path:
 
 @contextlib.contextmanager
 def fresh_server(name: str) -> Iterator[Server]:
-    """A Uvicorn process on a new, migrated database; stopped afterwards."""
+    """A Uvicorn process on a new, migrated database; stopped and its folder removed after.
+
+    When the scenario fails, the folder (database, log) stays for a look.
+    """
     folder = server_folder(name)
     database = folder / "lens.db"
     migrate(f"sqlite:///{database}")
@@ -36,6 +39,7 @@ def fresh_server(name: str) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+    shutil.rmtree(folder)
 
 
 def register(client: httpx.Client, slug: str, path: Path) -> None:

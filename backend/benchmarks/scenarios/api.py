@@ -1,5 +1,6 @@
 """API latency and throughput per endpoint, growth to 20,000 documents, and a load check."""
 
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -16,7 +17,6 @@ from benchmarks.servers import (
     timed_sync,
 )
 from benchmarks.settings import CLIENTS, SMALL
-from benchmarks.workspace import WORK_DIR
 from harness.processes import start_server
 
 PROJECT = "/api/v1/projects/bench"
@@ -99,9 +99,9 @@ def measure_api(results: Results, small: Path, large: Path, effort: Effort) -> N
     )
 
 
-def measure_load(results: Results, small: Path, effort: Effort) -> None:
+def measure_load(results: Results, small: Path, work: Path, effort: Effort) -> None:
     """20 clients of mixed reads while full re-syncs of 5,000 documents run back to back."""
-    changed = generate(SMALL, WORK_DIR / "corpus-5k-changed")
+    changed = generate(SMALL, work / "corpus-5k-changed")
     for path in changed.rglob("*.md"):
         with path.open("a", encoding="utf-8") as handle:
             handle.write("\nA second version of every document.\n")
@@ -138,3 +138,4 @@ def measure_load(results: Results, small: Path, effort: Effort) -> None:
         if failures:
             raise failures[0]
         results.load = LoadCheck(latency=Latency.of(load), syncs=syncs)
+    shutil.rmtree(changed)

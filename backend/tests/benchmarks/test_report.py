@@ -1,5 +1,8 @@
-"""The report: each figure next to its target, with the right verdict."""
+"""The report: each figure next to its target; and where the command line writes it."""
 
+from pathlib import Path
+
+from benchmarks.__main__ import parse_args
 from benchmarks.report import render
 from benchmarks.results import (
     ApiFigures,
@@ -74,3 +77,9 @@ def test_what_was_not_measured_says_why() -> None:
     report = render(sample_results())
     assert "- **image**: left out with --skip-image" in report
     assert "**Quick run**" in report
+
+
+def test_a_quick_run_writes_no_file_unless_told_where() -> None:
+    assert parse_args(["--quick"]).output is None
+    assert parse_args([]).output.name == "BENCHMARKS.md"
+    assert parse_args(["--quick", "--output", "trial.md"]).output == Path("trial.md")
