@@ -25,6 +25,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer runs, shorter loads")
     parser.add_argument("--skip-image", action="store_true", help="leave out the Docker figures")
     parser.add_argument(
+        "--huge", action="store_true", help="keep the 50,000-document memory case in --quick"
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="where to write the report; default BENCHMARKS.md, none for --quick",
@@ -38,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     effort = Effort.quick() if args.quick else Effort()
+    if args.huge:
+        effort = effort.model_copy(update={"huge_corpus": True})
     results = run_all(effort, image=not args.skip_image)
     report = render(results)
     if args.output is None:

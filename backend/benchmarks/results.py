@@ -17,7 +17,10 @@ class Effort(BaseModel, frozen=True):
     sequential: int = 500
     concurrent_seconds: float = 10.0
     load_seconds: float = 60.0
+    abuse_seconds: float = 20.0
+    big_document_requests: int = 30
     image_runs: int = 9
+    huge_corpus: bool = True  # the 50,000-document memory case
     trial: bool = False  # a quick trial of the harness, not figures to publish
 
     @classmethod
@@ -28,7 +31,10 @@ class Effort(BaseModel, frozen=True):
             sequential=100,
             concurrent_seconds=2.0,
             load_seconds=10.0,
+            abuse_seconds=5.0,
+            big_document_requests=5,
             image_runs=3,
+            huge_corpus=False,
             trial=True,
         )
 
@@ -88,9 +94,15 @@ class Latency(BaseModel):
 
 
 class Memory(BaseModel):
-    """A server's resident memory."""
+    """A server's resident memory, split as /proc/PID/smaps_rollup reports it."""
 
     rss: float
+    anonymous: float  # the heap: what the process allocated
+
+    @property
+    def file_backed(self) -> float:
+        """Mapped files (the database, shared libraries) that the kernel may drop at will."""
+        return self.rss - self.anonymous
 
 
 class MemoryChange(BaseModel):
@@ -117,12 +129,32 @@ class LoadCheck(BaseModel):
     syncs: int
 
 
+class SearchAbuse(BaseModel):
+    """Hostile searches from many clients, and what the ordinary reads saw meanwhile."""
+
+    queries: dict[str, str]  # attack name -> query text
+    attacks: dict[str, Latency]
+    reads: dict[str, Latency]  # "documents list", "project stats"
+
+
+class BigDocumentSearch(BaseModel):
+    megabytes: int
+    word: str
+    sync: float
+    on_first_page: bool | None  # None when the first search got no answer in time
+    latency: Latency | None
+    timeout: float
+
+
 class TreeFigures(BaseModel):
     """One real tree from ../shared/corpus/."""
 
     counts: dict[str, int]
     cold: float
     unchanged: Runs
+    health_score: int | None = None
+    findings: dict[str, int] | None = None  # health-check findings per rule
+    parent_child_links: int | None = None  # children summed over every document's /related
 
 
 class TreeReport(BaseModel):
@@ -147,8 +179,11 @@ class Results(BaseModel):
     effort: Effort
     sync: SyncFigures | None = None
     memory: dict[str, MemoryChange] = Field(default_factory=dict)  # by corpus size
+    wal: dict[str, float] = Field(default_factory=dict)  # WAL file size after a phase
     api: ApiFigures | None = None
     load: LoadCheck | None = None
+    big_document: BigDocumentSearch | None = None
+    abuse: SearchAbuse | None = None
     trees: TreeReport | None = None
     image: ImageFigures | None = None
     not_available: dict[str, str] = Field(default_factory=dict)  # figure -> why not

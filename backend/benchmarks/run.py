@@ -1,4 +1,4 @@
-"""The benchmark suite: syncs, API latency and throughput, memory, image.
+"""The benchmark suite: syncs, API latency and throughput, memory, hostile searches, image.
 
 Everything runs against real processes: a Uvicorn server started exactly as the image starts
 it, a real SQLite file, real HTTP over loopback, and the real image for the Docker figures.
@@ -18,9 +18,10 @@ from benchmarks.corpus import generate
 from benchmarks.image import measure_image
 from benchmarks.results import Effort, Results
 from benchmarks.scenarios.api import measure_api, measure_load
-from benchmarks.scenarios.sync import measure_sync
+from benchmarks.scenarios.hostile import measure_abuse, measure_big_document
+from benchmarks.scenarios.sync import measure_huge_sync, measure_sync
 from benchmarks.scenarios.trees import measure_real_trees
-from benchmarks.settings import LARGE, SMALL
+from benchmarks.settings import HUGE, LARGE, SMALL
 from benchmarks.workspace import workspace
 from harness import BACKEND_DIR
 
@@ -29,14 +30,23 @@ def run_all(effort: Effort, *, image: bool) -> Results:
     """Run every scenario; corpora and databases live in the workspace, removed at the end."""
     results = Results(machine=machine_info(), effort=effort)
     with workspace() as work:
-        small, large = work / "corpus-5k", work / "corpus-20k"
+        small, large, huge = work / "corpus-5k", work / "corpus-20k", work / "corpus-50k"
         step("real trees", lambda: measure_real_trees(results, effort))
         step("generating corpora", lambda: (generate(SMALL, small), generate(LARGE, large)))
-        step("sync and memory", lambda: measure_sync(results, small, large, effort))
+        step("sync, memory and WAL", lambda: measure_sync(results, small, large, effort))
         generate(SMALL, small)  # undo the edits
         step("API latency", lambda: measure_api(results, small, large, effort))
         shutil.rmtree(large)
         step("load check", lambda: measure_load(results, small, work, effort))
+        step("search abuse", lambda: measure_abuse(results, small, effort))
+        step("search with a big document", lambda: measure_big_document(results, work, effort))
+        if effort.huge_corpus:
+            step(f"cold sync of {HUGE:,}", lambda: measure_huge_sync(results, generate(HUGE, huge)))
+            shutil.rmtree(huge)
+        else:
+            results.not_available[f"memory at {HUGE:,} documents"] = (
+                "left out of a --quick run; add --huge to include it"
+            )
         if image:
             step("image", lambda: measure_image(results, effort))
         else:
@@ -66,7 +76,7 @@ def machine_info() -> dict[str, str]:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BACKEND_DIR
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", ".", ":!BENCHMARKS.md"],
+        ["git", "status", "--porcelain", "--", ".", ":!BENCHMARKS.*"],
         capture_output=True,
         text=True,
         cwd=BACKEND_DIR,

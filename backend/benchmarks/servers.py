@@ -1,10 +1,17 @@
-"""Servers under measurement: each a real Uvicorn process on its own migrated database."""
+"""Servers under measurement: each a real Uvicorn process on its own migrated database.
+
+Also what the scenarios read from a server besides HTTP timings: its memory, the size of
+its write-ahead log, and whether an endpoint exists yet.
+"""
 
 import contextlib
 import shutil
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -26,10 +33,11 @@ def server_folder(name: str) -> Path:
 
 
 @contextlib.contextmanager
-def fresh_server(name: str) -> Iterator[Server]:
+def fresh_server(name: str, stop_timeout: float = 10) -> Iterator[Server]:
     """A Uvicorn process on a new, migrated database; stopped and its folder removed after.
 
-    When the scenario fails, the folder (database, log) stays for a look.
+    A server still busy with abandoned requests after `stop_timeout` is killed: the figures
+    are taken by then. When the scenario fails, the folder (database, log) stays for a look.
     """
     folder = server_folder(name)
     database = folder / "lens.db"
@@ -38,7 +46,10 @@ def fresh_server(name: str) -> Iterator[Server]:
     try:
         yield server
     finally:
-        server.stop()
+        try:
+            server.stop(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            server.stop(signal.SIGKILL)
     shutil.rmtree(folder)
 
 
@@ -47,18 +58,22 @@ def register(client: httpx.Client, slug: str, path: Path) -> None:
     response.raise_for_status()
 
 
-def timed_sync(client: httpx.Client, slug: str) -> float:
-    """Trigger a sync and poll until it is over (documents and search index committed)."""
+def wait_for_sync(client: httpx.Client, slug: str) -> tuple[float, dict[str, Any]]:
+    """Trigger a sync and poll until it is over: (seconds, the project as it ended)."""
     started = time.perf_counter()
     client.post(f"/api/v1/projects/{slug}/sync").raise_for_status()
     while True:
         project = client.get(f"/api/v1/projects/{slug}").json()
         if project["sync_status"] != "syncing":
-            break
+            return time.perf_counter() - started, project
         if time.perf_counter() - started > SYNC_TIMEOUT:
             raise RuntimeError(f"sync of {slug} still running after {SYNC_TIMEOUT:.0f} s")
         time.sleep(0.005)
-    seconds = time.perf_counter() - started
+
+
+def timed_sync(client: httpx.Client, slug: str) -> float:
+    """Seconds a sync takes until documents and search index are committed; it must succeed."""
+    seconds, project = wait_for_sync(client, slug)
     if project["sync_status"] != "synced":
         raise RuntimeError(
             f"sync of {slug} ended {project['sync_status']}: {project['sync_error']}"
@@ -66,10 +81,29 @@ def timed_sync(client: httpx.Client, slug: str) -> float:
     return seconds
 
 
+def unavailable(client: httpx.Client, path: str) -> str | None:
+    """None when GET `path` answers 200, else why not: for endpoints still being built."""
+    response = client.get(path)
+    if response.status_code == 200:
+        return None
+    try:
+        error = response.json()["error"]
+        detail = f"{error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        detail = response.text[:200]
+    return f"GET {path} answered {response.status_code} ({detail})"
+
+
 def memory(server: Server) -> Memory:
-    """The server's resident memory (MB)."""
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
-    kilobytes = next(
-        int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")
-    )
-    return Memory(rss=kilobytes / 1024)
+    """The server's resident memory, anonymous separately from file-backed (MB)."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{server.process.pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, value = line.partition(":")
+        fields[name] = int(value.split()[0]) / 1024  # kB
+    return Memory(rss=fields["Rss"], anonymous=fields["Anonymous"])
+
+
+def wal_size(server: Server) -> float:
+    """The size of the database's write-ahead log file (MB); 0 when there is none."""
+    wal = server.database.with_name(server.database.name + "-wal")
+    return wal.stat().st_size / 1e6 if wal.exists() else 0.0

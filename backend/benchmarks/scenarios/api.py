@@ -15,11 +15,17 @@ from benchmarks.servers import (
     register,
     server_folder,
     timed_sync,
+    unavailable,
+    wal_size,
 )
 from benchmarks.settings import CLIENTS, SMALL
 from harness.processes import start_server
 
 PROJECT = "/api/v1/projects/bench"
+RELATED = "related (story, epic, plan)"
+HEALTH_CHECK = "project health-check"
+# The health check reads the whole project: fewer sequential calls keep the run short.
+HEALTH_CHECK_SEQUENTIAL = 100
 GROWTH = ("documents list (per_page=50)", "project stats", "search: frequent word")
 
 
@@ -38,6 +44,19 @@ def endpoint_paths(client: httpx.Client) -> dict[str, str]:
         "search: two words": "/api/v1/search?q=docker+compose",
         "search: id": "/api/v1/search?q=US0003",
     }
+
+
+def related_paths(client: httpx.Client, per_type: int = 10) -> list[str]:
+    """`/related` of `per_type` stories, epics and plans: pages a reader opens, in turn."""
+    paths = []
+    for doc_type in ("story", "epic", "plan"):
+        listed = client.get(
+            f"{PROJECT}/documents",
+            params={"type": doc_type, "sort": "title", "order": "asc", "per_page": 50},
+        ).json()["items"]
+        for item in listed[:: max(1, len(listed) // per_type)][:per_type]:
+            paths.append(f"{PROJECT}/documents/{doc_type}/{item['doc_id']}/related")
+    return paths
 
 
 def share_of_documents(database: Path, word: str) -> float:
@@ -80,6 +99,18 @@ def measure_api(results: Results, small: Path, large: Path, effort: Effort) -> N
         share = share_of_documents(server.database, "status")
         for name, path in endpoint_paths(client).items():
             measure(server.base_url, name, [path], effort.sequential)
+        # Endpoints built on other branches: measured where they answer, else said so.
+        related = related_paths(client)
+        health_check = f"{PROJECT}/health-check"
+        for name, paths, requests in (
+            (RELATED, related, effort.sequential),
+            (HEALTH_CHECK, [health_check], min(effort.sequential, HEALTH_CHECK_SEQUENTIAL)),
+        ):
+            reason = unavailable(client, paths[0])
+            if reason is None:
+                measure(server.base_url, name, paths, requests)
+            else:
+                results.not_available[name] = reason
 
     large_p50: dict[str, float] = {}
     with fresh_server("api-20k") as server, httpx.Client(base_url=server.base_url) as client:
@@ -138,4 +169,5 @@ def measure_load(results: Results, small: Path, work: Path, effort: Effort) -> N
         if failures:
             raise failures[0]
         results.load = LoadCheck(latency=Latency.of(load), syncs=syncs)
+        results.wal[f"after {syncs} full re-syncs under load"] = wal_size(server)
     shutil.rmtree(changed)
