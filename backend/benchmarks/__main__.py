@@ -1,14 +1,16 @@
 """Run every benchmark:  uv run python -m benchmarks  (from backend/)
 
-A full run writes BENCHMARKS.md. A --quick run is a trial of the harness: it prints its report
-and writes no file unless --output says where. Generated corpora and the servers' databases
-are removed at the end; only the build cache entries of the image build remain, as after any
-`docker build`.
+A full run (about 15 minutes) writes BENCHMARKS.md and, next to it, BENCHMARKS.json with the
+same figures as plain data. A --quick run (about 4 minutes) is a trial of the harness: it
+prints its report and writes no file unless --output says where. Generated corpora and the
+servers' databases are removed at the end; only the build cache entries of the image build
+remain, as after any `docker build`.
 """
 
 import argparse
 from pathlib import Path
 
+from benchmarks.compare import figures, load_figures, table
 from benchmarks.report import render
 from benchmarks.results import Effort
 from benchmarks.run import run_all
@@ -30,7 +32,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--output",
         type=Path,
-        help="where to write the report; default BENCHMARKS.md, none for --quick",
+        help="where to write the report (and its .json); default BENCHMARKS.md, none for --quick",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="OLD",
+        help="an earlier run's .json (or BENCHMARKS.md): print a before/after table at the end",
     )
     args = parser.parse_args(argv)
     if args.output is None and not args.quick:
@@ -40,16 +48,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    output = args.output
+    before = load_figures(args.compare) if args.compare else None  # read before it is rewritten
     effort = Effort.quick() if args.quick else Effort()
     if args.huge:
         effort = effort.model_copy(update={"huge_corpus": True})
+
     results = run_all(effort, image=not args.skip_image)
     report = render(results)
-    if args.output is None:
+    if output is None:
         print(report)
     else:
-        args.output.write_text(report, encoding="utf-8")
-        print(f"wrote {args.output}")
+        output.write_text(report, encoding="utf-8")
+        results.write_json(output.with_suffix(".json"))
+        print(f"wrote {output} and {output.with_suffix('.json').name}")
+    if before is not None:
+        print(table(before, figures(report)))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""What one benchmark run measured, as plain data; report.py renders it.
+"""What one benchmark run measured, as plain data: written as JSON, read back to compare runs.
 
 Times are in seconds and sizes in MB throughout; the report converts for display.
 """
 
 import statistics
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -187,3 +188,10 @@ class Results(BaseModel):
     trees: TreeReport | None = None
     image: ImageFigures | None = None
     not_available: dict[str, str] = Field(default_factory=dict)  # figure -> why not
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def read_json(cls, path: Path) -> "Results":
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))

@@ -1,8 +1,9 @@
-"""The report: each figure next to its target; and where the command line writes it."""
+"""The report and the comparison: verdicts against targets, JSON round trip, old reports."""
 
 from pathlib import Path
 
 from benchmarks.__main__ import parse_args
+from benchmarks.compare import figures, table
 from benchmarks.report import render
 from benchmarks.results import (
     ApiFigures,
@@ -84,6 +85,44 @@ def test_what_was_not_measured_says_why() -> None:
     assert "not available" in row(report, "project health-check")
     assert "- **project health-check**: GET /x answered 404 (NOT_FOUND: Not Found)" in report
     assert "**Quick run**" in report
+
+
+def test_results_survive_json_unchanged(tmp_path: Path) -> None:
+    results = sample_results()
+    results.write_json(tmp_path / "run.json")
+    assert render(Results.read_json(tmp_path / "run.json")) == render(results)
+
+
+def test_an_old_report_compares_figure_by_figure() -> None:
+    old = """## API at 5,000 documents
+
+| Endpoint | Sequential p50 / p95 / p99 (ms) | req/s | Target p50 | 20 clients p50 / p95 / p99 / max (ms) | req/s | Target req/s |
+|---|---|---|---|---|---|---|
+| health | 0.6 / 0.8 / 1.1 | 1594 | ≤ 2 ms [15] ✅ | 9.5 / 10.2 / 11.7 / 14.8 | 2082 |  |
+
+## Memory (server RSS, MB)
+
+| Idle | After cold sync (5k) | After 10 re-syncs | Growth | Target |
+|---|---|---|---|---|
+| 63 | 238 | 247 | +3.8% | within 10 % [175 → 318 MB] ✅ |
+"""
+    assert figures(old) == {
+        "API at 5,000 documents > health > Sequential p50 (ms)": 0.6,
+        "API at 5,000 documents > health > Sequential p95 (ms)": 0.8,
+        "API at 5,000 documents > health > Sequential p99 (ms)": 1.1,
+        "API at 5,000 documents > health > Sequential req/s": 1594,
+        "API at 5,000 documents > health > 20 clients p50 (ms)": 9.5,
+        "API at 5,000 documents > health > 20 clients p95 (ms)": 10.2,
+        "API at 5,000 documents > health > 20 clients p99 (ms)": 11.7,
+        "API at 5,000 documents > health > 20 clients max (ms)": 14.8,
+        "API at 5,000 documents > health > 20 clients req/s": 2082,
+        "Memory > Idle": 63,
+        "Memory > After cold sync (5k)": 238,
+        "Memory > After 10 re-syncs": 247,
+        "Memory > Growth": 3.8,
+    }
+    new = figures(old.replace("| 63 |", "| 70 |"))
+    assert "| Memory > Idle | 63 | 70 | +11% |" in table(figures(old), new)
 
 
 def test_a_quick_run_writes_no_file_unless_told_where() -> None:
