@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -20,6 +21,8 @@ from benchmarks.workspace import WORK_DIR
 from harness.database import migrate
 from harness.processes import Server, start_server
 
+# Every scenario's server holds one project, registered under this slug.
+PROJECT = "/api/v1/projects/bench"
 # A sync that takes longer than this is stuck, and the run says so instead of waiting.
 SYNC_TIMEOUT = 600.0
 
@@ -79,6 +82,12 @@ def timed_sync(client: httpx.Client, slug: str) -> float:
             f"sync of {slug} ended {project['sync_status']}: {project['sync_error']}"
         )
     return seconds
+
+
+def document_path(doc_type: str, doc_id: str, *rest: str) -> str:
+    """`PROJECT/documents/{type}/{doc_id}[/rest...]`, each value escaped for the path."""
+    parts = (quote(doc_type, safe=""), quote(doc_id, safe=""), *rest)
+    return f"{PROJECT}/documents/" + "/".join(parts)
 
 
 def unavailable(client: httpx.Client, path: str) -> str | None:

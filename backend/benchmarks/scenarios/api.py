@@ -1,7 +1,6 @@
 """API latency and throughput per endpoint, growth to 20,000 documents, and a load check."""
 
 import shutil
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -11,6 +10,8 @@ from benchmarks.corpus import generate
 from benchmarks.load import run_load
 from benchmarks.results import ApiFigures, Effort, Latency, LoadCheck, Results
 from benchmarks.servers import (
+    PROJECT,
+    document_path,
     fresh_server,
     register,
     server_folder,
@@ -21,7 +22,6 @@ from benchmarks.servers import (
 from benchmarks.settings import CLIENTS, SMALL
 from harness.processes import start_server
 
-PROJECT = "/api/v1/projects/bench"
 RELATED = "related (story, epic, plan)"
 HEALTH_CHECK = "project health-check"
 # The health check reads the whole project: fewer sequential calls keep the run short.
@@ -36,7 +36,7 @@ def endpoint_paths(client: httpx.Client) -> dict[str, str]:
     return {
         "health": "/api/v1/system/health",
         "documents list (per_page=50)": f"{PROJECT}/documents?per_page=50",
-        "document detail": f"{PROJECT}/documents/story/{story['doc_id']}",
+        "document detail": document_path("story", story["doc_id"]),
         "project stats": f"{PROJECT}/stats",
         "global stats": "/api/v1/stats",
         "search: frequent word": "/api/v1/search?q=status",
@@ -55,18 +55,14 @@ def related_paths(client: httpx.Client, per_type: int = 10) -> list[str]:
             params={"type": doc_type, "sort": "title", "order": "asc", "per_page": 50},
         ).json()["items"]
         for item in listed[:: max(1, len(listed) // per_type)][:per_type]:
-            paths.append(f"{PROJECT}/documents/{doc_type}/{item['doc_id']}/related")
+            paths.append(document_path(doc_type, item["doc_id"], "related"))
     return paths
 
 
-def share_of_documents(database: Path, word: str) -> float:
-    """Fraction of documents whose indexed text holds `word` (to show 'frequent' is)."""
-    with sqlite3.connect(database) as conn:
-        hits = conn.execute(
-            "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?", (f'"{word}"',)
-        ).fetchone()[0]
-        total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-    return hits / total
+def share_of_documents(client: httpx.Client, word: str) -> float:
+    """Fraction of the project's documents that a search for `word` finds (is it frequent?)."""
+    found = client.get("/api/v1/search", params={"q": word, "per_page": 1}).json()["total"]
+    return found / client.get(f"{PROJECT}/stats").json()["total_documents"]
 
 
 def measure_api(results: Results, small: Path, large: Path, effort: Effort) -> None:
@@ -96,7 +92,7 @@ def measure_api(results: Results, small: Path, large: Path, effort: Effort) -> N
     with fresh_server("api-5k") as server, httpx.Client(base_url=server.base_url) as client:
         register(client, "bench", small)
         timed_sync(client, "bench")
-        share = share_of_documents(server.database, "status")
+        share = share_of_documents(client, "status")
         for name, path in endpoint_paths(client).items():
             measure(server.base_url, name, [path], effort.sequential)
         # Endpoints built on other branches: measured where they answer, else said so.

@@ -12,10 +12,9 @@ import httpx
 from benchmarks.corpus import generate, write_big_document
 from benchmarks.load import Traffic, run_traffic
 from benchmarks.results import BigDocumentSearch, Effort, Latency, Results, SearchAbuse
-from benchmarks.servers import fresh_server, register, timed_sync, wait_for_sync
+from benchmarks.servers import PROJECT, fresh_server, register, timed_sync, wait_for_sync
 from benchmarks.settings import BIG_DOCUMENT_MB, CLIENTS, SMALL
 
-PROJECT = "/api/v1/projects/bench"
 BIG_DOCUMENT = "bugs/BG0001-import-log.md"
 BIG_ID = Path(BIG_DOCUMENT).stem
 COMMON_WORD = "status"

@@ -2,15 +2,21 @@
 
 from collections import Counter
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from benchmarks.corpus import CORPUS_DIR
 from benchmarks.load import run_load
 from benchmarks.results import Effort, Results, Runs, TreeFigures, TreeReport
-from benchmarks.scenarios.api import PROJECT, endpoint_paths
-from benchmarks.servers import fresh_server, register, timed_sync, unavailable
+from benchmarks.scenarios.api import endpoint_paths
+from benchmarks.servers import (
+    PROJECT,
+    document_path,
+    fresh_server,
+    register,
+    timed_sync,
+    unavailable,
+)
 
 MAX_PER_PAGE = 50
 
@@ -59,10 +65,7 @@ def add_health_check(results: Results, client: httpx.Client, figures: TreeFigure
 def add_links(results: Results, client: httpx.Client, figures: TreeFigures) -> None:
     """Parent→child links: the children of every document's /related answer, summed."""
     documents = all_documents(client)
-    paths = [
-        f"{PROJECT}/documents/{quote(doc['type'], safe='')}/{quote(doc['doc_id'], safe='')}/related"
-        for doc in documents
-    ]
+    paths = [document_path(doc["type"], doc["doc_id"], "related") for doc in documents]
     reason = unavailable(client, paths[0]) if paths else "the tree has no documents"
     if reason is not None:
         results.not_available["real trees: related"] = reason
