@@ -316,6 +316,8 @@ def big_document_table(results: Results) -> Table | None:
         target = BIG_DOCUMENT_P50.judge(None)
     else:
         measured = latencies(big.latency, "p50", "p95", "max")
+        if big.latency.failures:  # e.g. 503 from a search budget: not a search that worked
+            measured += f" ({big.latency.failures} without a 200)"
         target = BIG_DOCUMENT_P50.judge(ms(big.latency.p50))
     return Table(
         f"Search with a {big.megabytes} MB document among the results",
