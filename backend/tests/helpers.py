@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 
 from harness.database import migrate as migrate  # re-exported: the tests' one helper module
 
@@ -25,8 +25,11 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def wait_for_sync(client: TestClient, slug: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Poll a project until its sync has finished, as the frontend does."""
+def wait_for_sync(client: httpx.Client, slug: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll a project until its sync has finished, as the frontend does.
+
+    `client` is the in-process TestClient (an httpx.Client) or one for a real server.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         project = client.get(f"/api/v1/projects/{slug}").json()
@@ -36,14 +39,14 @@ def wait_for_sync(client: TestClient, slug: str, timeout: float = 60.0) -> dict[
     raise AssertionError(f"sync of {slug} did not finish within {timeout}s")
 
 
-def register(client: TestClient, name: str, path: Path | str) -> dict[str, Any]:
+def register(client: httpx.Client, name: str, path: Path | str) -> dict[str, Any]:
     """Create a project and return its JSON, failing loudly if that did not work."""
     response = client.post("/api/v1/projects", json={"name": name, "sdlc_path": str(path)})
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def sync(client: TestClient, slug: str) -> dict[str, Any]:
+def sync(client: httpx.Client, slug: str) -> dict[str, Any]:
     """Trigger a sync and wait for its outcome."""
     response = client.post(f"/api/v1/projects/{slug}/sync")
     assert response.status_code == 202, response.text

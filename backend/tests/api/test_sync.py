@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sdlc_lens.services import sync as sync_module
+from sdlc_lens.services.files import ProjectFolder
 from tests.helpers import CORPUS_DIR, assert_error, register, sync, wait_for_sync, write_tree
 
 # Independent of the code under test: which folder holds which kind of document.
@@ -249,11 +250,43 @@ def test_emptied_folder_is_refused_then_allowed_explicitly(client: TestClient, t
     assert cleared["sync_status"] == "synced" and cleared["document_count"] == 0
 
 
-def test_empty_folder_without_documents_syncs_to_zero(client: TestClient, tmp_path: Path) -> None:
-    (tmp_path / "empty").mkdir()
-    register(client, "Empty", tmp_path / "empty")
-    result = sync(client, "empty")
+def test_empty_folder_says_the_volume_may_not_be_mounted(
+    client: TestClient, tmp_path: Path
+) -> None:
+    (tmp_path / "mount").mkdir()
+    register(client, "Mount", tmp_path / "mount")
+    result = sync(client, "mount")
+    assert result["sync_status"] == "error"
+    assert result["sync_error"] == "folder is empty (is the volume mounted?)"
+    assert result["last_synced_at"] is None
+    # A folder that really is empty can still be synced, explicitly.
+    assert client.post("/api/v1/projects/mount/sync?allow_empty=true").status_code == 202
+    cleared = wait_for_sync(client, "mount")
+    assert cleared["sync_status"] == "synced" and cleared["sync_error"] is None
+
+
+def test_emptied_mount_keeps_the_documents(client: TestClient, tree: Path) -> None:
+    register(client, "Demo", tree)
+    synced = sync(client, "demo")
+    for child in list(tree.iterdir()):
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    result = sync(client, "demo")
+    assert result["sync_status"] == "error"
+    assert result["sync_error"] == "folder is empty (is the volume mounted?)"
+    assert result["document_count"] == 5
+    assert result["last_synced_at"] == synced["last_synced_at"]
+    assert client.post("/api/v1/projects/demo/sync?allow_empty=true").status_code == 202
+    cleared = wait_for_sync(client, "demo")
+    assert cleared["sync_status"] == "synced" and cleared["document_count"] == 0
+
+
+def test_folder_without_documents_syncs_to_zero(client: TestClient, tmp_path: Path) -> None:
+    # A new sdlc-studio folder with nothing written yet: not an error (SPEC §6).
+    (tmp_path / "fresh" / "stories").mkdir(parents=True)
+    register(client, "Fresh", tmp_path / "fresh")
+    result = sync(client, "fresh")
     assert result["sync_status"] == "synced" and result["document_count"] == 0
+    assert result["sync_error"] is None
 
 
 def test_missing_folder_is_reported(client: TestClient, tree: Path) -> None:
@@ -404,15 +437,15 @@ def test_file_that_turns_unreadable_keeps_its_stored_document(
     sync(client, "demo")
     before = documents_by_path(client)["stories/US0001-story.md"]
     write(tree, "stories/US0001-story.md", b"\xff\xfe not utf-8 any more")
-    real_read = sync_module._read_bytes
+    real_read = ProjectFolder.read
 
-    def deny_us0002(path: str) -> bytes:
+    def deny_us0002(folder: ProjectFolder, rel_path: str, limit: int) -> bytes:
         # Tests run as root, which file permissions cannot stop; simulate EACCES.
-        if path.endswith("US0002-story.md"):
+        if rel_path.endswith("US0002-story.md"):
             raise PermissionError(13, "Permission denied")
-        return real_read(path)
+        return real_read(folder, rel_path, limit)
 
-    monkeypatch.setattr(sync_module, "_read_bytes", deny_us0002)
+    monkeypatch.setattr(ProjectFolder, "read", deny_us0002)
     os.utime(tree / "stories/US0002-story.md")  # force a read of that file too
     result = sync(client, "demo")
     assert result["sync_status"] == "error"
