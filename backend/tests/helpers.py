@@ -5,20 +5,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from alembic import command
-from alembic.config import Config
+
+from harness.database import migrate as migrate  # re-exported: the tests' one helper module
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent
 CORPUS_DIR = REPO_DIR.parent / "shared" / "corpus"
-
-
-def migrate(database_url: str, revision: str = "head") -> None:
-    """Run the real Alembic migrations against `database_url`."""
-    config = Config(str(BACKEND_DIR / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logging"] = False
-    command.upgrade(config, revision)
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from harness.processes import WITHOUT_MODE_OVERRIDE, start_server
 from sdlc_lens import container
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.helpers import assert_error, migrate
-from tests.processes import WITHOUT_MODE_OVERRIDE, start_server
 
 HINT = "paths are as the container sees them"
 MOUNT_EXAMPLE = "-v /host/path:/data/projects/name:ro"

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import Server, start_server
 from tests.helpers import CORPUS_DIR, migrate
-from tests.processes import Server, start_server
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Cases per operation and phase: about 700 cases in all, 20-40 s on two cores. Fixed seed,

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import Server, start_server
 from tests.helpers import migrate
 from tests.integration.failing_app import FAILING_PATH
-from tests.processes import Server, start_server
 
 MIB = 1024 * 1024
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import WITHOUT_MODE_OVERRIDE, Server, start_server
 from tests.helpers import migrate, register, sync, write_tree
-from tests.processes import WITHOUT_MODE_OVERRIDE, Server, start_server
 
 
 @pytest.fixture

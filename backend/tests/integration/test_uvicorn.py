@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import CLEAN_EXITS, Server, start_server
 from tests.helpers import CORPUS_DIR, migrate
-from tests.processes import CLEAN_EXITS, Server, start_server
 
 COPIES = 60  # 60 x 38 task-list documents: a sync that lasts long enough to talk over
 

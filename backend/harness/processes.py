@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import BACKEND_DIR
+from harness import BACKEND_DIR
 
 APP = "sdlc_lens.main:create_app"
 HEALTH_PATH = "/api/v1/system/health"
