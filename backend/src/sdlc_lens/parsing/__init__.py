@@ -14,7 +14,6 @@ from sdlc_lens.parsing.status import (
     TERMINAL,
     VOCABULARY,
     canonicalise_status,
-    is_done,
     is_terminal,
 )
 
@@ -32,7 +31,6 @@ __all__ = [
     "extract_refs",
     "id_head",
     "infer_type_and_id",
-    "is_done",
     "is_terminal",
     "parse_front_matter",
     "parse_project_config",
