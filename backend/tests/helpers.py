@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: paths, migrations, polling a sync, envelope checks."""
+"""Helpers shared by the tests: paths, migrations, polling a sync, envelope and body checks."""
 
 import time
 from pathlib import Path
@@ -7,6 +7,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
+
+from sdlc_lens.parsing import ParsedDocument
+from sdlc_lens.parsing.front_matter import normalise_text
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent
@@ -66,3 +69,48 @@ def assert_error(response: Any, status: int, code: str, message: str | None = No
     assert body["error"]["code"] == code, body
     if message is not None:
         assert message in body["error"]["message"], body
+
+
+def _quote_runs(lines: list[str]) -> list[range]:
+    """Every maximal run of front-matter-like lines (stripped text starts `>`, not `>>`)."""
+    runs: list[range] = []
+    start = None
+    for index, line in enumerate([*lines, ""]):
+        quote = line.strip().startswith(">") and not line.strip().startswith(">>")
+        if quote and start is None:
+            start = index
+        elif not quote and start is not None:
+            runs.append(range(start, index))
+            start = None
+    return runs
+
+
+def _without_leading_blank_lines(lines: list[str]) -> list[str]:
+    for index, line in enumerate(lines):
+        if line.strip():
+            return lines[index:]
+    return []
+
+
+def assert_body_loses_only_title_and_front_matter(text: str, parsed: ParsedDocument) -> None:
+    """`content` is the text minus at most one title line T and one whole quote run B.
+
+    Nothing else may be lost or reordered: the lines of `content` are exactly the remaining
+    lines, in order, once the blank lines that lead them are dropped. B may only go when the
+    parser found fields, T only when it is the `# ` line of the parsed title.
+    """
+    lines = normalise_text(text).split("\n")
+    body = parsed.content.split("\n") if parsed.content else []
+    titles = [
+        index
+        for index, line in enumerate(lines)
+        if parsed.title is not None and line.startswith("# ") and line[2:].strip() == parsed.title
+    ]
+    blocks = _quote_runs(lines) if parsed.fields else []
+    for block in [range(0), *blocks]:
+        for title in [None, *titles]:
+            removed = {*block, *(() if title is None else (title,))}
+            kept = [line for index, line in enumerate(lines) if index not in removed]
+            if _without_leading_blank_lines(kept) == body:
+                return
+    raise AssertionError(f"content lost or reordered lines: {text!r} -> {parsed.content!r}")
