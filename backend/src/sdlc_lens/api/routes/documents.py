@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query
 from sdlc_lens.api.deps import ConnectionDep
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.documents import DocumentDetail, DocumentList
+from sdlc_lens.api.schemas.relations import DocumentRelationships
 from sdlc_lens.services import documents as service
+from sdlc_lens.services import relations
 
 router = APIRouter(prefix="/projects/{slug}/documents", tags=["documents"])
 
@@ -49,6 +51,20 @@ def list_documents(
         per_page=per_page,
     )
     return json_response(page_of_documents)
+
+
+# Declared before the detail route, so `.../related` can never be read as part of a doc_id.
+@router.get(
+    "/{doc_type}/{doc_id}/related",
+    response_model=DocumentRelationships,
+    responses={404: {"description": "Unknown project, or no document of that type and id"}},
+)
+async def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
+    """Parents, children, dependencies and dependents of one document (by its full doc_id).
+
+    A few indexed point reads, served on the event loop (see api/deps.py).
+    """
+    return json_response(relations.related_documents(conn, slug, doc_type, doc_id))
 
 
 @router.get("/{doc_type}/{doc_id}", response_model=DocumentDetail, responses=_NOT_FOUND)
