@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from sdlc_lens import __version__
-from sdlc_lens.api.routes import documents, projects, search, stats, system
+from sdlc_lens.api.routes import documents, health_check, projects, search, stats, system
 from sdlc_lens.config import Settings, get_settings
 from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
 from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (system, projects, documents, stats, search):
+    for module in (system, projects, documents, stats, search, health_check):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -1,0 +1,565 @@
+"""Project health check (SPEC-2 §15): 19 rules over a project's documents, a score out of 100.
+
+One statement reads the columns the rules need (never `content`: its stripped length and the
+epic a body line names are stored at sync), in file_path order; the rules are plain passes
+over those rows, with references grouped by key so no rule compares every pair.
+
+The SPEC-2 §15.5 improvements, all deliberate:
+- References compare the stored normalised values directly (never re-extracted), and a
+  document answers to its key and to its aliases, as `/related` resolves them.
+- Archived copies (an `archive`/`archived` folder or a `_` doc_id) are never flagged by a
+  completeness, consistency or quality rule and never count as unfinished work; they still
+  exist as reference targets. Record types (incl. `decisions`, `constitution`) are exempt
+  from MISSING_STATUS, ORPHAN_REFERENCE and STALE_ARTEFACT_STATUS.
+- The epic a document belongs to is its `Epic:` field, else the epic a `**Epic:**` body line
+  names; every rule uses that same notion.
+- DUPLICATE_DOC_ID also reports documents that share one id (EP0001-alpha / EP0001-beta).
+- STALE_DOCUMENT measures from the last sync that saw the file, not the last rewrite.
+- Messages name statuses and types as they are (`Test-spec`, `CR`, "marked Complete",
+  "1 incomplete child story", "to Complete").
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection
+
+from sdlc_lens.errors import NotFoundError
+from sdlc_lens.parsing import TERMINAL, VOCABULARY, is_terminal
+from sdlc_lens.services.projects import PROJECT_NOT_FOUND
+
+SEVERITY_WEIGHTS = {"critical": 15, "high": 5, "medium": 2, "low": 1}
+EMPTY_CONTENT_CHARS = 50
+STALE_AFTER = timedelta(days=30)
+
+RECORD_TYPES = frozenset(
+    {"retro", "review", "decision", "decisions", "persona", "personas", "pvd", "constitution"}
+)
+PROJECT_LEVEL_TYPES = frozenset({"prd", "trd", "tsd", "personas"})
+PROJECT_LEVEL_IDS = frozenset({"brand-guide", "personas"})
+INBOX_TYPES = frozenset({"bug", "cr", "rfc"})
+TYPE_LABELS = {
+    "bug": "Bug",
+    "cr": "CR",
+    "epic": "Epic",
+    "plan": "Plan",
+    "prd": "PRD",
+    "rfc": "RFC",
+    "story": "Story",
+    "test-spec": "Test-spec",
+    "trd": "TRD",
+    "tsd": "TSD",
+    "workflow": "Workflow",
+}
+
+_NON_ALPHANUMERIC = re.compile(r"[^0-9A-Za-z]")
+
+_PROJECT_SQL = "SELECT id, last_synced_at FROM projects WHERE slug = ?"
+_DOCUMENTS_SQL = (
+    "SELECT doc_type, doc_id, title, status, owner, priority, story_points, epic, story, "
+    "ref_id, aliases, file_path, synced_at, archived, content_chars, content_epic, last_seen_at "
+    "FROM documents WHERE project_id = ? ORDER BY file_path"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """One document's columns, as the rules read them."""
+
+    doc_type: str
+    doc_id: str
+    title: str
+    status: str | None
+    owner: str | None
+    priority: str | None
+    story_points: int | None
+    epic: str | None
+    story: str | None
+    ref_id: str | None
+    aliases: str | None
+    file_path: str
+    synced_at: str
+    archived: bool
+    content_chars: int
+    content_epic: str | None
+    last_seen_at: str | None
+
+    @property
+    def key(self) -> str:
+        """The id head (`EP0001`), else the doc_id normalised like a reference."""
+        return self.ref_id or _NON_ALPHANUMERIC.sub("", self.doc_id).upper()
+
+    @property
+    def keys(self) -> list[str]:
+        """Its key and its aliases: every value a reference may name it by."""
+        return [self.key, *(self.aliases.split(",") if self.aliases else ())]
+
+    @property
+    def in_epic(self) -> str | None:
+        """The epic it belongs to: its `Epic:` field, else one a body line names."""
+        return self.epic or self.content_epic
+
+    @property
+    def label(self) -> str:
+        return type_label(self.doc_type)
+
+    @property
+    def terminal(self) -> bool:
+        return _is_terminal(self.status, self.doc_type)
+
+    @property
+    def is_active_story(self) -> bool:
+        return self.doc_type == "story" and not self.archived and not self.terminal
+
+    @property
+    def is_record(self) -> bool:
+        return self.doc_type in RECORD_TYPES
+
+    @property
+    def is_review(self) -> bool:
+        return self.file_path.startswith("reviews/") or "/reviews/" in self.file_path
+
+    def affected(self) -> dict[str, str]:
+        return {"doc_id": self.doc_id, "doc_type": self.doc_type, "title": self.title}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One row of the §15.3 table."""
+
+    rule_id: str
+    severity: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule found: the message, the fix, and the documents it is about."""
+
+    message: str
+    suggested_fix: str
+    affected: tuple[Doc, ...]
+
+
+@lru_cache(maxsize=256)
+def _is_terminal(status: str | None, doc_type: str) -> bool:
+    return is_terminal(status, doc_type)
+
+
+def type_label(doc_type: str) -> str:
+    """How messages name a type: `Story`, `Test-spec`, `CR`."""
+    return TYPE_LABELS.get(doc_type, doc_type[:1].upper() + doc_type[1:])
+
+
+def completed_status(doc_type: str) -> str:
+    """The status that completes a type's work: Complete for plans, Fixed for bugs, ..."""
+    terminal = TERMINAL.get(doc_type, frozenset())
+    return next((s for s in VOCABULARY.get(doc_type, ()) if s in terminal), "Done")
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return singular if count == 1 else plural
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+class Project:
+    """The documents of one project, indexed the ways the rules look them up."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.docs = docs
+        self.live = [doc for doc in docs if not doc.archived]
+        self.types = {doc.doc_type for doc in docs}
+        self.all_keys = {key for doc in docs for key in doc.keys}
+        # A value that is some document's own key means that document; one that is only an
+        # alias means the document carrying it (own key first, so ids never get hijacked).
+        self._canonical: dict[str, str] = {}
+        for doc in sorted(docs, key=lambda d: (d.archived, d.file_path)):
+            for alias in doc.keys[1:]:
+                self._canonical.setdefault(alias, doc.key)
+        for doc in docs:
+            self._canonical[doc.key] = doc.key
+        self.stories_by_epic: dict[str, list[Doc]] = defaultdict(list)
+        self._stories_by_key: dict[str, list[Doc]] = defaultdict(list)
+        for doc in docs:
+            if doc.doc_type == "story":
+                for key in doc.keys:
+                    self._stories_by_key[key].append(doc)
+                if doc.in_epic:
+                    self.stories_by_epic[self.canonical(doc.in_epic)].append(doc)
+
+    def canonical(self, value: str) -> str:
+        """The key of the document a reference value names (itself when it names none)."""
+        return self._canonical.get(value, value)
+
+    def named(self, values: Iterable[str | None]) -> set[str]:
+        """The canonical keys of the documents some reference values name."""
+        return {self.canonical(value) for value in values if value}
+
+    def stories_of(self, epic: Doc) -> list[Doc]:
+        """The stories whose epic is this one, in file_path order."""
+        if epic.key not in self.stories_by_epic:
+            return []
+        return self.stories_by_epic[epic.key]
+
+    def story_named(self, value: str) -> Doc | None:
+        """The story a `Story:` value names: own key before alias, live first, smallest path."""
+        return min(
+            self._stories_by_key.get(value, ()),
+            key=lambda d: (d.key != value, d.archived, d.file_path),
+            default=None,
+        )
+
+
+# --- the rules, in table order --------------------------------------------------------------
+
+Check = Callable[[Project], Iterator[Finding]]
+
+
+def _missing_singleton(doc_type: str, name: str, fix: str) -> Check:
+    def check(project: Project) -> Iterator[Finding]:
+        if project.docs and doc_type not in project.types:
+            yield Finding(f"Project has no {name} document.", fix, ())
+
+    return check
+
+
+def _missing_plan(project: Project) -> Iterator[Finding]:
+    planned = project.named(doc.story for doc in project.docs if doc.doc_type == "plan")
+    for doc in project.live:
+        if doc.is_active_story and project.canonical(doc.key) not in planned:
+            yield Finding(
+                f"Story '{doc.title}' has no associated plan.",
+                f"Create a plan document for story {doc.doc_id} with acceptance criteria coverage.",
+                (doc,),
+            )
+
+
+def _missing_test_spec(project: Project) -> Iterator[Finding]:
+    specs = [doc for doc in project.docs if doc.doc_type == "test-spec"]
+    specified = project.named(doc.story for doc in specs)
+    # A test-spec naming only an epic covers every story of that epic.
+    epic_wide = project.named(doc.in_epic for doc in specs if not doc.story)
+    for doc in project.live:
+        if not doc.is_active_story or project.canonical(doc.key) in specified:
+            continue
+        if doc.in_epic and project.canonical(doc.in_epic) in epic_wide:
+            continue
+        yield Finding(
+            f"Story '{doc.title}' has no associated test-spec.",
+            f"Create a test-spec document for story {doc.doc_id} with test cases covering the "
+            "acceptance criteria.",
+            (doc,),
+        )
+
+
+def _epic_no_stories(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.doc_type == "epic" and not doc.is_review and not project.stories_of(doc):
+            yield Finding(
+                f"Epic '{doc.title}' has no child stories.",
+                f"Create story documents under epic {doc.doc_id} to break down the work into "
+                "implementable units.",
+                (doc,),
+            )
+
+
+def _story_no_epic(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.doc_type == "story" and not doc.in_epic:
+            yield Finding(
+                f"Story '{doc.title}' has no epic reference.",
+                f"Add an epic reference to story {doc.doc_id} in its frontmatter metadata.",
+                (doc,),
+            )
+
+
+def _plan_no_story(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.doc_type == "plan" and not doc.story:
+            yield Finding(
+                f"Plan '{doc.title}' has no story reference.",
+                f"Add a story reference to plan {doc.doc_id} in its frontmatter metadata.",
+                (doc,),
+            )
+
+
+def _test_spec_no_story(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.doc_type == "test-spec" and not doc.story and not doc.in_epic:
+            yield Finding(
+                f"Test-spec '{doc.title}' has no story reference.",
+                f"Add a story reference to test-spec {doc.doc_id} in its frontmatter metadata.",
+                (doc,),
+            )
+
+
+def _orphan_reference(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.is_record:
+            continue
+        for field, value in (("epic", doc.epic), ("story", doc.story)):
+            if value and value not in project.all_keys:
+                yield Finding(
+                    f"Document '{doc.title}' references non-existent {field} '{value}'.",
+                    f"Update the {field} reference in {doc.doc_id} to point to an existing "
+                    f"{field}, or create {field} {value}.",
+                    (doc,),
+                )
+
+
+def _status_mismatch(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.doc_type != "epic" or not doc.terminal:
+            continue
+        open_stories = [
+            story for story in project.stories_of(doc) if not story.archived and not story.terminal
+        ]
+        if open_stories:
+            count = len(open_stories)
+            stories = _plural(count, "story", "stories")
+            yield Finding(
+                f"Epic '{doc.title}' is marked {doc.status} but has {count} incomplete child "
+                f"{stories}.",
+                f"Either update the incomplete {stories} under {doc.doc_id} to Done, or change "
+                "the epic status to reflect the actual state.",
+                (doc, *open_stories),
+            )
+
+
+def _stale_artefact_status(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.doc_type == "story" or doc.is_record or not doc.story or doc.terminal:
+            continue
+        story = project.story_named(doc.story)
+        if story is None or not story.terminal:
+            continue
+        state = f"is '{doc.status}'" if doc.status else "has no status"
+        yield Finding(
+            f"{doc.label} '{doc.title}' {state} but its story is '{story.status}'.",
+            f"Update the status of {doc.doc_id} to {completed_status(doc.doc_type)} to match "
+            "its completed story.",
+            (doc,),
+        )
+
+
+def _untriaged_inbox(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.doc_type in INBOX_TYPES and doc.status == "inbox":
+            yield Finding(
+                f"{doc.doc_type.upper()} '{doc.title}' is still in the inbox (untriaged).",
+                f"Triage {doc.doc_id}: assign a working status and owner, or close it if it is "
+                "not actionable.",
+                (doc,),
+            )
+
+
+def _missing_status(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        project_level = doc.doc_type in PROJECT_LEVEL_TYPES or doc.doc_id in PROJECT_LEVEL_IDS
+        if not project_level and not doc.is_record and _blank(doc.status):
+            yield Finding(
+                f"Document '{doc.title}' has no status set.",
+                f"Add a status field to {doc.doc_id} frontmatter (e.g. Draft, In Progress, Done).",
+                (doc,),
+            )
+
+
+def _missing_owner(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.doc_type in ("story", "epic") and not doc.is_review and _blank(doc.owner):
+            yield Finding(
+                f"{doc.label} '{doc.title}' has no owner assigned.",
+                f"Assign an owner to {doc.doc_id} in its frontmatter metadata.",
+                (doc,),
+            )
+
+
+def _missing_priority(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.is_active_story and _blank(doc.priority):
+            yield Finding(
+                f"Story '{doc.title}' has no priority set.",
+                f"Add a priority field to {doc.doc_id} frontmatter (e.g. P0, P1, P2).",
+                (doc,),
+            )
+
+
+def _missing_story_points(project: Project) -> Iterator[Finding]:
+    for doc in project.live:
+        if doc.is_active_story and doc.story_points is None:
+            yield Finding(
+                f"Story '{doc.title}' has no story points.",
+                f"Add story_points to {doc.doc_id} frontmatter to help with sprint planning.",
+                (doc,),
+            )
+
+
+def _duplicate_doc_id(project: Project) -> Iterator[Finding]:
+    """Documents sharing a doc_id, then (a documented choice) documents sharing an id head."""
+    by_doc_id: dict[str, list[Doc]] = defaultdict(list)
+    by_key: dict[str, list[Doc]] = defaultdict(list)
+    for doc in project.docs:
+        by_doc_id[doc.doc_id].append(doc)
+        if doc.ref_id:
+            by_key[doc.ref_id].append(doc)
+    groups: list[tuple[str, int, Finding]] = []
+    for doc_id, docs in by_doc_id.items():
+        if len(docs) > 1:
+            types = ", ".join(doc.doc_type for doc in docs)
+            paths = ", ".join(doc.file_path for doc in docs)
+            finding = Finding(
+                f"Multiple documents share doc_id '{doc_id}': {types}.",
+                f"Rename the duplicate documents so each has a unique doc_id. Affected: {paths}.",
+                tuple(docs),
+            )
+            groups.append((docs[0].file_path, 0, finding))
+    for key, docs in by_key.items():
+        doc_ids = list(dict.fromkeys(doc.doc_id for doc in docs))
+        if len(doc_ids) > 1:
+            paths = ", ".join(doc.file_path for doc in docs)
+            finding = Finding(
+                f"Multiple documents share the id '{key}': {', '.join(doc_ids)}.",
+                f"Give each document its own id so that references to {key} are unambiguous. "
+                f"Affected: {paths}.",
+                tuple(docs),
+            )
+            groups.append((docs[0].file_path, 1, finding))
+    for _path, _kind, finding in sorted(groups, key=lambda group: group[:2]):
+        yield finding
+
+
+def _empty_content(project: Project) -> Iterator[Finding]:
+    for doc in project.docs:
+        if doc.content_chars < EMPTY_CONTENT_CHARS:
+            yield Finding(
+                f"Document '{doc.title}' has no meaningful content.",
+                f"Add content to {doc.doc_id} ({doc.file_path}). The document appears to be "
+                "empty or a stub.",
+                (doc,),
+            )
+
+
+RULES: tuple[tuple[Rule, Check], ...] = (
+    (
+        Rule("MISSING_PRD", "critical", "completeness"),
+        _missing_singleton(
+            "prd",
+            "PRD",
+            "Create a PRD document defining the product requirements for this project.",
+        ),
+    ),
+    (
+        Rule("MISSING_TRD", "high", "completeness"),
+        _missing_singleton(
+            "trd",
+            "TRD",
+            "Create a TRD document defining the technical requirements and architecture.",
+        ),
+    ),
+    (Rule("MISSING_PLAN", "medium", "completeness"), _missing_plan),
+    (Rule("MISSING_TEST_SPEC", "medium", "completeness"), _missing_test_spec),
+    (Rule("EPIC_NO_STORIES", "high", "completeness"), _epic_no_stories),
+    (Rule("STORY_NO_EPIC", "high", "consistency"), _story_no_epic),
+    (Rule("PLAN_NO_STORY", "medium", "consistency"), _plan_no_story),
+    (Rule("TEST_SPEC_NO_STORY", "medium", "consistency"), _test_spec_no_story),
+    (Rule("ORPHAN_REFERENCE", "medium", "consistency"), _orphan_reference),
+    (Rule("STATUS_MISMATCH", "low", "consistency"), _status_mismatch),
+    (Rule("STALE_ARTEFACT_STATUS", "low", "consistency"), _stale_artefact_status),
+    (Rule("UNTRIAGED_INBOX", "low", "consistency"), _untriaged_inbox),
+    (Rule("MISSING_STATUS", "high", "quality"), _missing_status),
+    (Rule("MISSING_OWNER", "medium", "quality"), _missing_owner),
+    (Rule("MISSING_PRIORITY", "low", "quality"), _missing_priority),
+    (Rule("MISSING_STORY_POINTS", "low", "quality"), _missing_story_points),
+    (Rule("DUPLICATE_DOC_ID", "critical", "integrity"), _duplicate_doc_id),
+    (Rule("EMPTY_CONTENT", "high", "integrity"), _empty_content),
+    # STALE_DOCUMENT needs the clock and the project's last sync: see _stale_documents.
+)
+STALE_DOCUMENT = Rule("STALE_DOCUMENT", "low", "integrity")
+
+
+def _as_utc(timestamp: str) -> datetime:
+    # Stored timestamps carry +00:00; a naive one (older data) is UTC as well.
+    value = datetime.fromisoformat(timestamp)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _stale_documents(
+    project: Project, project_synced_at: str | None, now: datetime
+) -> Iterator[Finding]:
+    """Documents no sync has seen for over 30 days.
+
+    A row is rewritten only when its file changes, so its own `synced_at` can be old while
+    every sync since has seen the file: `last_seen_at` is NULL then, meaning "as of the
+    project's last sync". It holds a time only for files a later sync could not read.
+    """
+    cutoff = now - STALE_AFTER
+    parsed: dict[str, datetime] = {}  # rows of one sync share their timestamp
+    for doc in project.docs:
+        seen = doc.last_seen_at or project_synced_at
+        times = [doc.synced_at] if seen is None else [doc.synced_at, seen]
+        for value in times:
+            if value not in parsed:
+                parsed[value] = _as_utc(value)
+        last_seen = max(parsed[value] for value in times)
+        if last_seen < cutoff:
+            yield Finding(
+                f"Document '{doc.title}' has not been synced in over 30 days "
+                f"(last synced {last_seen.date().isoformat()}).",
+                f"Review and re-sync {doc.doc_id} to ensure it is still current.",
+                (doc,),
+            )
+
+
+def _finding(rule: Rule, finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": rule.rule_id,
+        "severity": rule.severity,
+        "category": rule.category,
+        "message": finding.message,
+        "affected_documents": [doc.affected() for doc in finding.affected],
+        "suggested_fix": finding.suggested_fix,
+    }
+
+
+def score(summary: dict[str, int]) -> int:
+    """clamp(100 - (15 critical + 5 high + 2 medium + 1 low), 0, 100)."""
+    penalty = sum(SEVERITY_WEIGHTS[severity] * count for severity, count in summary.items())
+    return max(0, min(100, 100 - penalty))
+
+
+def check_project(conn: Connection, slug: str, now: datetime | None = None) -> dict[str, Any]:
+    """The health check of one project's current documents (404 for an unknown project)."""
+    now = now or datetime.now(UTC)
+    found = conn.exec_driver_sql(_PROJECT_SQL, (slug,)).first()
+    if found is None:
+        raise NotFoundError(PROJECT_NOT_FOUND)
+    project_id, project_synced_at = found
+    docs = [Doc(*row) for row in conn.exec_driver_sql(_DOCUMENTS_SQL, (project_id,))]
+    project = Project(docs)
+
+    findings: list[dict[str, Any]] = []
+    for rule, check in RULES:
+        findings.extend(_finding(rule, finding) for finding in check(project))
+    findings.extend(
+        _finding(STALE_DOCUMENT, finding)
+        for finding in _stale_documents(project, project_synced_at, now)
+    )
+    summary = dict.fromkeys(SEVERITY_WEIGHTS, 0)
+    for finding in findings:
+        summary[finding["severity"]] += 1
+    return {
+        "project_slug": slug,
+        "checked_at": now.isoformat(timespec="microseconds"),
+        "total_documents": len(docs),
+        "findings": findings,
+        "summary": summary,
+        "score": score(summary),
+    }
