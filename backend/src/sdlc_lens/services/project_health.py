@@ -20,12 +20,12 @@ The SPEC-2 §15.5 improvements, all deliberate:
 """
 
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -67,9 +67,12 @@ _DOCUMENTS_SQL = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Doc:
-    """One document's columns, as the rules read them."""
+class Doc(NamedTuple):
+    """One document's columns, as the rules read them, and its key.
+
+    A named tuple: a health check builds one per document of the project, and a tuple is
+    the cheapest object to build from a row.
+    """
 
     doc_type: str
     doc_id: str
@@ -88,11 +91,12 @@ class Doc:
     content_chars: int
     content_epic: str | None
     last_seen_at: str | None
+    key: str  # the id head (`EP0001`), else the doc_id normalised like a reference
 
-    @property
-    def key(self) -> str:
-        """The id head (`EP0001`), else the doc_id normalised like a reference."""
-        return self.ref_id or _NON_ALPHANUMERIC.sub("", self.doc_id).upper()
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> "Doc":
+        # row[1] is doc_id, row[9] ref_id (the column order of _DOCUMENTS_SQL).
+        return cls(*row, row[9] or _NON_ALPHANUMERIC.sub("", row[1]).upper())
 
     @property
     def keys(self) -> list[str]:
@@ -177,15 +181,15 @@ class Project:
         self.docs = docs
         self.live = [doc for doc in docs if not doc.archived]
         self.types = {doc.doc_type for doc in docs}
-        self.all_keys = {key for doc in docs for key in doc.keys}
+        aliased = [doc for doc in docs if doc.aliases]  # few: aliases are rare
         # A value that is some document's own key means that document; one that is only an
         # alias means the document carrying it (own key first, so ids never get hijacked).
         self._canonical: dict[str, str] = {}
-        for doc in sorted(docs, key=lambda d: (d.archived, d.file_path)):
+        for doc in sorted(aliased, key=lambda d: (d.archived, d.file_path)):
             for alias in doc.keys[1:]:
                 self._canonical.setdefault(alias, doc.key)
-        for doc in docs:
-            self._canonical[doc.key] = doc.key
+        self._canonical.update((doc.key, doc.key) for doc in docs)
+        self.all_keys = set(self._canonical)  # every key and alias of any document
         self.stories_by_epic: dict[str, list[Doc]] = defaultdict(list)
         self._stories_by_key: dict[str, list[Doc]] = defaultdict(list)
         for doc in docs:
@@ -404,23 +408,26 @@ def _missing_story_points(project: Project) -> Iterator[Finding]:
 
 def _duplicate_doc_id(project: Project) -> Iterator[Finding]:
     """Documents sharing a doc_id, then (a documented choice) documents sharing an id head."""
+    # Count first: duplicates are rare, so only they are grouped.
+    shared_doc_ids = {v for v, n in Counter(d.doc_id for d in project.docs).items() if n > 1}
+    shared_keys = {v for v, n in Counter(d.ref_id for d in project.docs).items() if n > 1 and v}
     by_doc_id: dict[str, list[Doc]] = defaultdict(list)
     by_key: dict[str, list[Doc]] = defaultdict(list)
     for doc in project.docs:
-        by_doc_id[doc.doc_id].append(doc)
-        if doc.ref_id:
+        if doc.doc_id in shared_doc_ids:
+            by_doc_id[doc.doc_id].append(doc)
+        if doc.ref_id in shared_keys:
             by_key[doc.ref_id].append(doc)
     groups: list[tuple[str, int, Finding]] = []
     for doc_id, docs in by_doc_id.items():
-        if len(docs) > 1:
-            types = ", ".join(doc.doc_type for doc in docs)
-            paths = ", ".join(doc.file_path for doc in docs)
-            finding = Finding(
-                f"Multiple documents share doc_id '{doc_id}': {types}.",
-                f"Rename the duplicate documents so each has a unique doc_id. Affected: {paths}.",
-                tuple(docs),
-            )
-            groups.append((docs[0].file_path, 0, finding))
+        types = ", ".join(doc.doc_type for doc in docs)
+        paths = ", ".join(doc.file_path for doc in docs)
+        finding = Finding(
+            f"Multiple documents share doc_id '{doc_id}': {types}.",
+            f"Rename the duplicate documents so each has a unique doc_id. Affected: {paths}.",
+            tuple(docs),
+        )
+        groups.append((docs[0].file_path, 0, finding))
     for key, docs in by_key.items():
         doc_ids = list(dict.fromkeys(doc.doc_id for doc in docs))
         if len(doc_ids) > 1:
@@ -501,14 +508,13 @@ def _stale_documents(
     project's last sync". It holds a time only for files a later sync could not read.
     """
     cutoff = now - STALE_AFTER
-    parsed: dict[str, datetime] = {}  # rows of one sync share their timestamp
+    parsed: dict[str | None, datetime] = {None: datetime.min.replace(tzinfo=UTC)}
     for doc in project.docs:
         seen = doc.last_seen_at or project_synced_at
-        times = [doc.synced_at] if seen is None else [doc.synced_at, seen]
-        for value in times:
-            if value not in parsed:
+        for value in (doc.synced_at, seen):
+            if value is not None and value not in parsed:  # one sync's rows share their time
                 parsed[value] = _as_utc(value)
-        last_seen = max(parsed[value] for value in times)
+        last_seen = max(parsed[doc.synced_at], parsed[seen])
         if last_seen < cutoff:
             yield Finding(
                 f"Document '{doc.title}' has not been synced in over 30 days "
@@ -542,7 +548,9 @@ def check_project(conn: Connection, slug: str, now: datetime | None = None) -> d
     if found is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
     project_id, project_synced_at = found
-    docs = [Doc(*row) for row in conn.exec_driver_sql(_DOCUMENTS_SQL, (project_id,))]
+    docs = [
+        Doc.from_row(row) for row in conn.exec_driver_sql(_DOCUMENTS_SQL, (project_id,)).fetchall()
+    ]
     project = Project(docs)
 
     findings: list[dict[str, Any]] = []
