@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from sdlc_lens.api.schemas.health_check import HealthCheck
 from sdlc_lens.services import sync as sync_module
 from sdlc_lens.services.project_health import check_project
 from tests.fixture_project import E2E_FILES
@@ -466,3 +467,17 @@ def test_files_in_an_unreadable_folder_keep_when_they_were_last_seen(
     with client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
         seen = dict(conn.exec_driver_sql("SELECT file_path, last_seen_at FROM documents").all())
     assert seen == {"prd.md": None, "trd.md": None, "notes/a.md": first}
+
+
+def test_openapi_documents_the_response_and_the_404(client: TestClient, tmp_path: Path) -> None:
+    schema = client.get("/openapi.json").json()
+    get = schema["paths"]["/api/v1/projects/{slug}/health-check"]["get"]
+    ok = get["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/HealthCheck"}
+    assert "404" in get["responses"]
+    finding = schema["components"]["schemas"]["Finding"]["properties"]
+    assert finding["severity"]["enum"] == ["critical", "high", "medium", "low"]
+    assert finding["category"]["enum"] == ["completeness", "consistency", "quality", "integrity"]
+    # What is sent is what the schema says (responses skip re-validation on the way out).
+    report = health(client, project(client, tmp_path, "schema", E2E_FILES))
+    assert HealthCheck.model_validate(report).model_dump() == report

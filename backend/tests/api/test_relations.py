@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from sdlc_lens.api.schemas.relations import DocumentRelationships
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.fixture_project import E2E_FILES, PRD_AFTER_TITLE, US0001_BODY
@@ -453,3 +454,18 @@ def test_one_request_is_a_few_indexed_reads_whatever_the_project_size(
                     assert scans == [], (sql, plan)
     assert max(counts) <= 3
     assert counts[:2] == counts[2:]  # the same statements for 2 or 150 stories
+
+
+def test_openapi_documents_the_response_and_the_404(e2e: TestClient) -> None:
+    schema = e2e.get("/openapi.json").json()
+    get = schema["paths"]["/api/v1/projects/{slug}/documents/{doc_type}/{doc_id}/related"]["get"]
+    ok = get["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/DocumentRelationships"}
+    assert "404" in get["responses"]
+    model = schema["components"]["schemas"]["DocumentRelationships"]
+    assert set(model["required"]) == {
+        "doc_id", "type", "title", "parents", "children", "depends_on", "dependents"
+    }  # fmt: skip
+    # What is sent is what the schema says (responses skip re-validation on the way out).
+    answer = related(e2e, "e2e-test-project", "plan", "PL0001-create-widget-plan")
+    assert DocumentRelationships.model_validate(answer).model_dump() == answer
