@@ -1,15 +1,20 @@
 """Helpers shared by the tests: paths, migrations, polling a sync, envelope and body checks."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from sdlc_lens.parsing import ParsedDocument
 from sdlc_lens.parsing.front_matter import normalise_text
+from sdlc_lens.services import sync as sync_module
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent
@@ -59,6 +64,56 @@ def sync(client: TestClient, slug: str) -> dict[str, Any]:
     response = client.post(f"/api/v1/projects/{slug}/sync")
     assert response.status_code == 202, response.text
     return wait_for_sync(client, slug)
+
+
+def synced_project(client: TestClient, tmp_path: Path, name: str, files: dict[str, str]) -> str:
+    """Write `files` below tmp_path/name, register that folder as a project, sync it; the slug."""
+    slug = register(client, name, write_tree(tmp_path / name, files))["slug"]
+    assert sync(client, slug)["sync_status"] == "synced"
+    return slug
+
+
+# Over 50 characters: no EMPTY_CONTENT finding.
+BODY = "Enough words here to count as real content for the health check rules."
+
+
+def markdown(title: str, body: str = BODY, **fields: str) -> str:
+    """A document: `# title`, a front-matter block of `fields` (if any), then `body`.
+
+    Field names are keys with `_` for spaces: `Story_Points="3"` -> `> **Story Points:** 3`.
+    """
+    block = "".join(f"> **{key.replace('_', ' ')}:** {value}\n" for key, value in fields.items())
+    return f"# {title}\n\n{block}\n{body}\n" if block else f"# {title}\n\n{body}\n"
+
+
+@contextmanager
+def recorded_statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Collect (sql, parameters) of every statement the engine runs inside the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def deny_reading(monkeypatch: pytest.MonkeyPatch, name_suffix: str) -> None:
+    """Make the sync's file reads fail with EACCES for paths ending in `name_suffix`.
+
+    Tests run as root, which file permissions cannot stop, so the read itself is replaced.
+    """
+    real_read = sync_module._read_bytes
+
+    def read(path: str) -> bytes:
+        if path.endswith(name_suffix):
+            raise PermissionError(13, "Permission denied")
+        return real_read(path)
+
+    monkeypatch.setattr(sync_module, "_read_bytes", read)
 
 
 def assert_error(response: Any, status: int, code: str, message: str | None = None) -> None:

@@ -9,21 +9,25 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from sdlc_lens.api.schemas.health_check import HealthCheck
 from sdlc_lens.services import sync as sync_module
 from sdlc_lens.services.project_health import check_project
 from tests.fixture_project import E2E_FILES
-from tests.helpers import assert_error, register, sync, write_tree
+from tests.helpers import (
+    BODY,
+    assert_error,
+    deny_reading,
+    markdown,
+    recorded_statements,
+    register,
+    sync,
+    synced_project,
+    write_tree,
+)
 
-FILLER = "Enough words here to count as real content for the health check rules."  # >= 50
-
-
-def doc(title: str, body: str = FILLER, **fields: str) -> str:
-    """A document: title, a front-matter block of `fields` (if any), body."""
-    block = "".join(f"> **{key.replace('_', ' ')}:** {value}\n" for key, value in fields.items())
-    return f"# {title}\n\n{block}\n{body}\n" if block else f"# {title}\n\n{body}\n"
+FILLER = BODY
+doc = markdown
 
 
 def story(title: str, **fields: str) -> str:
@@ -32,10 +36,7 @@ def story(title: str, **fields: str) -> str:
     return doc(title, **{**values, **fields})
 
 
-def project(client: TestClient, tmp_path: Path, name: str, files: dict[str, str]) -> str:
-    slug = register(client, name, write_tree(tmp_path / name, files))["slug"]
-    assert sync(client, slug)["sync_status"] == "synced"
-    return slug
+project = synced_project
 
 
 def health(client: TestClient, slug: str) -> dict[str, Any]:
@@ -288,14 +289,7 @@ def test_stale_is_measured_from_the_last_sync_that_saw_the_file(
     assert detail["synced_at"] == long_ago
     assert rules(health(client, slug)) == []  # ... yet both files were just seen
 
-    real_read = sync_module._read_bytes
-
-    def deny_trd(path: str) -> bytes:
-        if path.endswith("trd.md"):
-            raise PermissionError(13, "Permission denied")
-        return real_read(path)
-
-    monkeypatch.setattr(sync_module, "_read_bytes", deny_trd)
+    deny_reading(monkeypatch, "trd.md")
     os.utime(root / "trd.md")  # make the sync open it
     assert sync(client, slug)["sync_status"] == "error"
     assert rules(health(client, slug)) == []  # seen by the sync before this one
@@ -308,7 +302,7 @@ def test_stale_is_measured_from_the_last_sync_that_saw_the_file(
     )
     [stale] = findings_of(health(client, slug), "STALE_DOCUMENT")
     assert affected(stale) == ["trd"]
-    monkeypatch.setattr(sync_module, "_read_bytes", real_read)
+    monkeypatch.undo()  # readable again
     os.utime(root / "trd.md")
     sync(client, slug)
     assert rules(health(client, slug)) == []
@@ -432,18 +426,9 @@ def test_documents_are_in_file_path_order_within_a_rule(client: TestClient, tmp_
 
 def test_two_statements_and_no_document_text_per_check(client: TestClient, tmp_path: Path) -> None:
     slug = project(client, tmp_path, "cheap", E2E_FILES)
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(client.app.state.engine) as statements:  # type: ignore[attr-defined]
         health(client, slug)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    reads = [sql for sql in statements if sql.startswith("SELECT")]
+    reads = [sql for sql, _params in statements if sql.startswith("SELECT")]
     assert len(reads) == 2
     assert not any(re.search(r"\bcontent\b(?!_)", sql) for sql in reads)
 

@@ -6,13 +6,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from sdlc_lens.api.schemas.relations import DocumentRelationships
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.fixture_project import E2E_FILES, PRD_AFTER_TITLE, US0001_BODY
-from tests.helpers import assert_error, migrate, register, sync, write_tree
+from tests.helpers import (
+    assert_error,
+    markdown,
+    migrate,
+    recorded_statements,
+    register,
+    sync,
+    synced_project,
+    write_tree,
+)
 
 E2E = "/api/v1/projects/e2e-test-project/documents"
 
@@ -31,17 +39,7 @@ def item(doc_id: str, doc_type: str, title: str, status: str | None) -> dict[str
     return {"doc_id": doc_id, "type": doc_type, "title": title, "status": status}
 
 
-def doc(title: str, **fields: str) -> str:
-    """A document with a title, a front-matter block of `fields` and a body."""
-    block = "".join(f"> **{key.replace('_', ' ')}:** {value}\n" for key, value in fields.items())
-    return f"# {title}\n\n{block}\nSome body text for {title}.\n"
-
-
-def project(client: TestClient, tmp_path: Path, name: str, files: dict[str, str]) -> str:
-    """Register and sync a project made of `files`; return its slug."""
-    slug = register(client, name, write_tree(tmp_path / name, files))["slug"]
-    assert sync(client, slug)["sync_status"] == "synced"
-    return slug
+doc = markdown
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +193,7 @@ MISSING_STORY_PLAN = {
 
 @pytest.fixture
 def vector3(client: TestClient, tmp_path: Path) -> str:
-    return project(client, tmp_path, "vector3", VECTOR3)
+    return synced_project(client, tmp_path, "vector3", VECTOR3)
 
 
 def test_vector3_epic_children_are_every_type_naming_it_without_a_story(
@@ -241,7 +239,7 @@ def test_vector3_story_named_by_alias_and_its_exact_inverse(
 def test_vector3_missing_story_falls_back_to_the_own_epic(
     client: TestClient, tmp_path: Path
 ) -> None:
-    slug = project(client, tmp_path, "fallback", {**VECTOR3, **MISSING_STORY_PLAN})
+    slug = synced_project(client, tmp_path, "fallback", {**VECTOR3, **MISSING_STORY_PLAN})
     plan = related(client, slug, "plan", "PL0002-missing-story")
     # Reference answers [] (upstream TC0366); we follow §14.6's SHOULD so the epic is not lost.
     assert ids(plan["parents"]) == ["EP0001-a"]
@@ -258,7 +256,7 @@ def test_vector3_missing_story_falls_back_to_the_own_epic(
 
 def test_vector3_self_references_give_nothing(client: TestClient, tmp_path: Path) -> None:
     files = {"epics/EP0001-solo.md": doc("EP0001: Solo", Epic="EP0001", Depends_on="EP0001")}
-    slug = project(client, tmp_path, "solo", files)
+    slug = synced_project(client, tmp_path, "solo", files)
     answer = related(client, slug, "epic", "EP0001-solo")
     assert [answer[key] for key in ("parents", "children", "depends_on", "dependents")] == [
         [],
@@ -280,7 +278,7 @@ def test_colliding_ids_resolve_to_the_live_copy_and_only_it_lists_the_child(
         "epics/EP0001-alpha.md": doc("EP0001: Alpha", Status="Draft"),
         "stories/US0001-a.md": doc("US0001: A", Epic="EP0001"),
     }
-    slug = project(client, tmp_path, "collide", files)
+    slug = synced_project(client, tmp_path, "collide", files)
     assert ids(related(client, slug, "story", "US0001-a")["parents"]) == ["EP0001-alpha"]
     assert ids(related(client, slug, "epic", "EP0001-alpha")["children"]) == ["US0001-a"]
     assert related(client, slug, "epic", "EP0001-beta")["children"] == []
@@ -294,7 +292,7 @@ def test_colliding_live_ids_resolve_to_the_smallest_path(
         "epics/EP0001-alpha.md": doc("EP0001: Alpha"),
         "stories/US0001-a.md": doc("US0001: A", Epic="EP0001"),
     }
-    slug = project(client, tmp_path, "smallest", files)
+    slug = synced_project(client, tmp_path, "smallest", files)
     assert ids(related(client, slug, "story", "US0001-a")["parents"]) == ["EP0001-alpha"]
     assert related(client, slug, "epic", "EP0001-beta")["children"] == []
 
@@ -310,7 +308,7 @@ def test_own_key_beats_alias_and_the_fields_type_breaks_alias_ties(
         "plans/PL0002-story-alias.md": doc("PL0002: By alias", Story="US0200"),
         "plans/PL0003-epic-alias.md": doc("PL0003: By alias", Epic="US0200"),
     }
-    slug = project(client, tmp_path, "ranked", files)
+    slug = synced_project(client, tmp_path, "ranked", files)
     assert ids(related(client, slug, "plan", "PL0001-own-key")["parents"]) == ["US0100-real"]
     # US0200 is an alias of a story and of an epic: a Story field takes the story ...
     assert ids(related(client, slug, "plan", "PL0002-story-alias")["parents"]) == ["US0002-b"]
@@ -330,7 +328,7 @@ def test_duplicate_type_and_id_answer_from_the_copy_the_detail_shows(
         "epics/EP0002-two.md": doc("EP0002: Two"),
         "plans/PL0001-p.md": doc("PL0001: P", Story="US0001"),
     }
-    slug = project(client, tmp_path, "dupes", files)
+    slug = synced_project(client, tmp_path, "dupes", files)
     base = f"/api/v1/projects/{slug}/documents/story/US0001-a"
     detail = client.get(base).json()
     answer = related(client, slug, "story", "US0001-a")
@@ -410,18 +408,9 @@ def test_links_follow_edits_deletes_and_project_deletion(
 
 
 def statements_per_request(client: TestClient, path: str) -> list[tuple[str, Any]]:
-    """The SQL statements one request runs."""
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        seen.append((statement, params))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    """The SQL reads one request runs."""
+    with recorded_statements(client.app.state.engine) as seen:  # type: ignore[attr-defined]
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return [(sql, params) for sql, params in seen if sql.startswith("SELECT")]
 
 
@@ -437,7 +426,7 @@ def test_one_request_is_a_few_indexed_reads_whatever_the_project_size(
 
     counts = []
     for stories in (2, 150):
-        slug = project(client, tmp_path, f"size{stories}", tree(stories))
+        slug = synced_project(client, tmp_path, f"size{stories}", tree(stories))
         for doc_type, doc_id in (("epic", "EP0001-a"), ("plan", "PL0002-p")):
             path = f"/api/v1/projects/{slug}/documents/{doc_type}/{doc_id}/related"
             statements = statements_per_request(client, path)

@@ -18,6 +18,7 @@ from tests.helpers import (
     CORPUS_DIR,
     assert_body_loses_only_title_and_front_matter,
     assert_error,
+    deny_reading,
     register,
     sync,
     wait_for_sync,
@@ -416,15 +417,7 @@ def test_file_that_turns_unreadable_keeps_its_stored_document(
     first = sync(client, "demo")
     before = documents_by_path(client)["stories/US0001-story.md"]
     write(tree, "stories/US0001-story.md", b"\xff\xfe not utf-8 any more")
-    real_read = sync_module._read_bytes
-
-    def deny_us0002(path: str) -> bytes:
-        # Tests run as root, which file permissions cannot stop; simulate EACCES.
-        if path.endswith("US0002-story.md"):
-            raise PermissionError(13, "Permission denied")
-        return real_read(path)
-
-    monkeypatch.setattr(sync_module, "_read_bytes", deny_us0002)
+    deny_reading(monkeypatch, "US0002-story.md")
     os.utime(tree / "stories/US0002-story.md")  # force a read of that file too
     result = sync(client, "demo")
     assert result["sync_status"] == "error"

@@ -121,6 +121,10 @@ class Doc(NamedTuple):
         return self.doc_type == "story" and not self.archived and not self.terminal
 
     @property
+    def is_project_level(self) -> bool:
+        return self.doc_type in PROJECT_LEVEL_TYPES or self.doc_id in PROJECT_LEVEL_IDS
+
+    @property
     def is_record(self) -> bool:
         return self.doc_type in RECORD_TYPES
 
@@ -190,14 +194,27 @@ class Project:
                 self._canonical.setdefault(alias, doc.key)
         self._canonical.update((doc.key, doc.key) for doc in docs)
         self.all_keys = set(self._canonical)  # every key and alias of any document
-        self.stories_by_epic: dict[str, list[Doc]] = defaultdict(list)
+        self._stories_by_epic: dict[str, list[Doc]] = defaultdict(list)
         self._stories_by_key: dict[str, list[Doc]] = defaultdict(list)
         for doc in docs:
             if doc.doc_type == "story":
                 for key in doc.keys:
                     self._stories_by_key[key].append(doc)
                 if doc.in_epic:
-                    self.stories_by_epic[self.canonical(doc.in_epic)].append(doc)
+                    self._stories_by_epic[self.canonical(doc.in_epic)].append(doc)
+
+        plans = (doc for doc in docs if doc.doc_type == "plan")
+        self.planned = self.named(doc.story for doc in plans)  # keys of stories with a plan
+        specs = [doc for doc in docs if doc.doc_type == "test-spec"]
+        self._specified = self.named(doc.story for doc in specs)
+        # A test-spec naming only an epic covers every story of that epic.
+        self._specified_epics = self.named(doc.in_epic for doc in specs if not doc.story)
+
+    def has_test_spec(self, story: Doc) -> bool:
+        """Whether a test-spec names the story, or covers the whole of its epic."""
+        if story.key in self._specified:
+            return True
+        return story.in_epic is not None and self.canonical(story.in_epic) in self._specified_epics
 
     def canonical(self, value: str) -> str:
         """The key of the document a reference value names (itself when it names none)."""
@@ -209,9 +226,7 @@ class Project:
 
     def stories_of(self, epic: Doc) -> list[Doc]:
         """The stories whose epic is this one, in file_path order."""
-        if epic.key not in self.stories_by_epic:
-            return []
-        return self.stories_by_epic[epic.key]
+        return self._stories_by_epic.get(epic.key, [])
 
     def story_named(self, value: str) -> Doc | None:
         """The story a `Story:` value names: own key before alias, live first, smallest path."""
@@ -227,82 +242,36 @@ class Project:
 Check = Callable[[Project], Iterator[Finding]]
 
 
+def _fill(template: str, doc: Doc) -> str:
+    """A message template of the §15.3 table with the document's values filled in."""
+    return template.format(
+        t=doc.title, id=doc.doc_id, T=doc.label, TYPE=doc.doc_type.upper(), path=doc.file_path
+    )
+
+
+def _each_document(
+    fires: Callable[[Project, Doc], bool], message: str, fix: str, *, archived_too: bool = False
+) -> Check:
+    """A rule with one finding per document it fires for (live documents unless told).
+
+    `message` and `fix` are templates: `{t}` title, `{id}` doc_id, `{T}` type as a word
+    (`Test-spec`), `{TYPE}` type in capitals, `{path}` file path.
+    """
+
+    def check(project: Project) -> Iterator[Finding]:
+        for doc in project.docs if archived_too else project.live:
+            if fires(project, doc):
+                yield Finding(_fill(message, doc), _fill(fix, doc), (doc,))
+
+    return check
+
+
 def _missing_singleton(doc_type: str, name: str, fix: str) -> Check:
     def check(project: Project) -> Iterator[Finding]:
         if project.docs and doc_type not in project.types:
             yield Finding(f"Project has no {name} document.", fix, ())
 
     return check
-
-
-def _missing_plan(project: Project) -> Iterator[Finding]:
-    planned = project.named(doc.story for doc in project.docs if doc.doc_type == "plan")
-    for doc in project.live:
-        if doc.is_active_story and project.canonical(doc.key) not in planned:
-            yield Finding(
-                f"Story '{doc.title}' has no associated plan.",
-                f"Create a plan document for story {doc.doc_id} with acceptance criteria coverage.",
-                (doc,),
-            )
-
-
-def _missing_test_spec(project: Project) -> Iterator[Finding]:
-    specs = [doc for doc in project.docs if doc.doc_type == "test-spec"]
-    specified = project.named(doc.story for doc in specs)
-    # A test-spec naming only an epic covers every story of that epic.
-    epic_wide = project.named(doc.in_epic for doc in specs if not doc.story)
-    for doc in project.live:
-        if not doc.is_active_story or project.canonical(doc.key) in specified:
-            continue
-        if doc.in_epic and project.canonical(doc.in_epic) in epic_wide:
-            continue
-        yield Finding(
-            f"Story '{doc.title}' has no associated test-spec.",
-            f"Create a test-spec document for story {doc.doc_id} with test cases covering the "
-            "acceptance criteria.",
-            (doc,),
-        )
-
-
-def _epic_no_stories(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        if doc.doc_type == "epic" and not doc.is_review and not project.stories_of(doc):
-            yield Finding(
-                f"Epic '{doc.title}' has no child stories.",
-                f"Create story documents under epic {doc.doc_id} to break down the work into "
-                "implementable units.",
-                (doc,),
-            )
-
-
-def _story_no_epic(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        if doc.doc_type == "story" and not doc.in_epic:
-            yield Finding(
-                f"Story '{doc.title}' has no epic reference.",
-                f"Add an epic reference to story {doc.doc_id} in its frontmatter metadata.",
-                (doc,),
-            )
-
-
-def _plan_no_story(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        if doc.doc_type == "plan" and not doc.story:
-            yield Finding(
-                f"Plan '{doc.title}' has no story reference.",
-                f"Add a story reference to plan {doc.doc_id} in its frontmatter metadata.",
-                (doc,),
-            )
-
-
-def _test_spec_no_story(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        if doc.doc_type == "test-spec" and not doc.story and not doc.in_epic:
-            yield Finding(
-                f"Test-spec '{doc.title}' has no story reference.",
-                f"Add a story reference to test-spec {doc.doc_id} in its frontmatter metadata.",
-                (doc,),
-            )
 
 
 def _orphan_reference(project: Project) -> Iterator[Finding]:
@@ -354,58 +323,6 @@ def _stale_artefact_status(project: Project) -> Iterator[Finding]:
         )
 
 
-def _untriaged_inbox(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        if doc.doc_type in INBOX_TYPES and doc.status == "inbox":
-            yield Finding(
-                f"{doc.doc_type.upper()} '{doc.title}' is still in the inbox (untriaged).",
-                f"Triage {doc.doc_id}: assign a working status and owner, or close it if it is "
-                "not actionable.",
-                (doc,),
-            )
-
-
-def _missing_status(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        project_level = doc.doc_type in PROJECT_LEVEL_TYPES or doc.doc_id in PROJECT_LEVEL_IDS
-        if not project_level and not doc.is_record and _blank(doc.status):
-            yield Finding(
-                f"Document '{doc.title}' has no status set.",
-                f"Add a status field to {doc.doc_id} frontmatter (e.g. Draft, In Progress, Done).",
-                (doc,),
-            )
-
-
-def _missing_owner(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        if doc.doc_type in ("story", "epic") and not doc.is_review and _blank(doc.owner):
-            yield Finding(
-                f"{doc.label} '{doc.title}' has no owner assigned.",
-                f"Assign an owner to {doc.doc_id} in its frontmatter metadata.",
-                (doc,),
-            )
-
-
-def _missing_priority(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        if doc.is_active_story and _blank(doc.priority):
-            yield Finding(
-                f"Story '{doc.title}' has no priority set.",
-                f"Add a priority field to {doc.doc_id} frontmatter (e.g. P0, P1, P2).",
-                (doc,),
-            )
-
-
-def _missing_story_points(project: Project) -> Iterator[Finding]:
-    for doc in project.live:
-        if doc.is_active_story and doc.story_points is None:
-            yield Finding(
-                f"Story '{doc.title}' has no story points.",
-                f"Add story_points to {doc.doc_id} frontmatter to help with sprint planning.",
-                (doc,),
-            )
-
-
 def _duplicate_doc_id(project: Project) -> Iterator[Finding]:
     """Documents sharing a doc_id, then (a documented choice) documents sharing an id head."""
     # Count first: duplicates are rare, so only they are grouped.
@@ -443,17 +360,6 @@ def _duplicate_doc_id(project: Project) -> Iterator[Finding]:
         yield finding
 
 
-def _empty_content(project: Project) -> Iterator[Finding]:
-    for doc in project.docs:
-        if doc.content_chars < EMPTY_CONTENT_CHARS:
-            yield Finding(
-                f"Document '{doc.title}' has no meaningful content.",
-                f"Add content to {doc.doc_id} ({doc.file_path}). The document appears to be "
-                "empty or a stub.",
-                (doc,),
-            )
-
-
 RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("MISSING_PRD", "critical", "completeness"),
@@ -471,22 +377,113 @@ RULES: tuple[tuple[Rule, Check], ...] = (
             "Create a TRD document defining the technical requirements and architecture.",
         ),
     ),
-    (Rule("MISSING_PLAN", "medium", "completeness"), _missing_plan),
-    (Rule("MISSING_TEST_SPEC", "medium", "completeness"), _missing_test_spec),
-    (Rule("EPIC_NO_STORIES", "high", "completeness"), _epic_no_stories),
-    (Rule("STORY_NO_EPIC", "high", "consistency"), _story_no_epic),
-    (Rule("PLAN_NO_STORY", "medium", "consistency"), _plan_no_story),
-    (Rule("TEST_SPEC_NO_STORY", "medium", "consistency"), _test_spec_no_story),
+    (
+        Rule("MISSING_PLAN", "medium", "completeness"),
+        _each_document(
+            lambda project, doc: doc.is_active_story and doc.key not in project.planned,
+            "Story '{t}' has no associated plan.",
+            "Create a plan document for story {id} with acceptance criteria coverage.",
+        ),
+    ),
+    (
+        Rule("MISSING_TEST_SPEC", "medium", "completeness"),
+        _each_document(
+            lambda project, doc: doc.is_active_story and not project.has_test_spec(doc),
+            "Story '{t}' has no associated test-spec.",
+            "Create a test-spec document for story {id} with test cases covering the "
+            "acceptance criteria.",
+        ),
+    ),
+    (
+        Rule("EPIC_NO_STORIES", "high", "completeness"),
+        _each_document(
+            lambda project, doc: (
+                doc.doc_type == "epic" and not doc.is_review and not project.stories_of(doc)
+            ),
+            "Epic '{t}' has no child stories.",
+            "Create story documents under epic {id} to break down the work into implementable "
+            "units.",
+        ),
+    ),
+    (
+        Rule("STORY_NO_EPIC", "high", "consistency"),
+        _each_document(
+            lambda _, doc: doc.doc_type == "story" and not doc.in_epic,
+            "Story '{t}' has no epic reference.",
+            "Add an epic reference to story {id} in its frontmatter metadata.",
+        ),
+    ),
+    (
+        Rule("PLAN_NO_STORY", "medium", "consistency"),
+        _each_document(
+            lambda _, doc: doc.doc_type == "plan" and not doc.story,
+            "Plan '{t}' has no story reference.",
+            "Add a story reference to plan {id} in its frontmatter metadata.",
+        ),
+    ),
+    (
+        Rule("TEST_SPEC_NO_STORY", "medium", "consistency"),
+        _each_document(
+            lambda _, doc: doc.doc_type == "test-spec" and not doc.story and not doc.in_epic,
+            "Test-spec '{t}' has no story reference.",
+            "Add a story reference to test-spec {id} in its frontmatter metadata.",
+        ),
+    ),
     (Rule("ORPHAN_REFERENCE", "medium", "consistency"), _orphan_reference),
     (Rule("STATUS_MISMATCH", "low", "consistency"), _status_mismatch),
     (Rule("STALE_ARTEFACT_STATUS", "low", "consistency"), _stale_artefact_status),
-    (Rule("UNTRIAGED_INBOX", "low", "consistency"), _untriaged_inbox),
-    (Rule("MISSING_STATUS", "high", "quality"), _missing_status),
-    (Rule("MISSING_OWNER", "medium", "quality"), _missing_owner),
-    (Rule("MISSING_PRIORITY", "low", "quality"), _missing_priority),
-    (Rule("MISSING_STORY_POINTS", "low", "quality"), _missing_story_points),
+    (
+        Rule("UNTRIAGED_INBOX", "low", "consistency"),
+        _each_document(
+            lambda _, doc: doc.doc_type in INBOX_TYPES and doc.status == "inbox",
+            "{TYPE} '{t}' is still in the inbox (untriaged).",
+            "Triage {id}: assign a working status and owner, or close it if it is not actionable.",
+        ),
+    ),
+    (
+        Rule("MISSING_STATUS", "high", "quality"),
+        _each_document(
+            lambda _, doc: not doc.is_project_level and not doc.is_record and _blank(doc.status),
+            "Document '{t}' has no status set.",
+            "Add a status field to {id} frontmatter (e.g. Draft, In Progress, Done).",
+        ),
+    ),
+    (
+        Rule("MISSING_OWNER", "medium", "quality"),
+        _each_document(
+            lambda _, doc: (
+                doc.doc_type in ("story", "epic") and not doc.is_review and _blank(doc.owner)
+            ),
+            "{T} '{t}' has no owner assigned.",
+            "Assign an owner to {id} in its frontmatter metadata.",
+        ),
+    ),
+    (
+        Rule("MISSING_PRIORITY", "low", "quality"),
+        _each_document(
+            lambda _, doc: doc.is_active_story and _blank(doc.priority),
+            "Story '{t}' has no priority set.",
+            "Add a priority field to {id} frontmatter (e.g. P0, P1, P2).",
+        ),
+    ),
+    (
+        Rule("MISSING_STORY_POINTS", "low", "quality"),
+        _each_document(
+            lambda _, doc: doc.is_active_story and doc.story_points is None,
+            "Story '{t}' has no story points.",
+            "Add story_points to {id} frontmatter to help with sprint planning.",
+        ),
+    ),
     (Rule("DUPLICATE_DOC_ID", "critical", "integrity"), _duplicate_doc_id),
-    (Rule("EMPTY_CONTENT", "high", "integrity"), _empty_content),
+    (
+        Rule("EMPTY_CONTENT", "high", "integrity"),
+        _each_document(
+            lambda _, doc: doc.content_chars < EMPTY_CONTENT_CHARS,
+            "Document '{t}' has no meaningful content.",
+            "Add content to {id} ({path}). The document appears to be empty or a stub.",
+            archived_too=True,
+        ),
+    ),
     # STALE_DOCUMENT needs the clock and the project's last sync: see _stale_documents.
 )
 STALE_DOCUMENT = Rule("STALE_DOCUMENT", "low", "integrity")
