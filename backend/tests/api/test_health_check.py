@@ -466,3 +466,61 @@ def test_openapi_documents_the_response_and_the_404(client: TestClient, tmp_path
     # What is sent is what the schema says (responses skip re-validation on the way out).
     report = health(client, project(client, tmp_path, "schema", E2E_FILES))
     assert HealthCheck.model_validate(report).model_dump() == report
+
+
+RULE_TABLE = [
+    ("MISSING_PRD", "critical", "completeness"),
+    ("MISSING_TRD", "high", "completeness"),
+    ("MISSING_PLAN", "medium", "completeness"),
+    ("MISSING_TEST_SPEC", "medium", "completeness"),
+    ("EPIC_NO_STORIES", "high", "completeness"),
+    ("STORY_NO_EPIC", "high", "consistency"),
+    ("PLAN_NO_STORY", "medium", "consistency"),
+    ("TEST_SPEC_NO_STORY", "medium", "consistency"),
+    ("ORPHAN_REFERENCE", "medium", "consistency"),
+    ("STATUS_MISMATCH", "low", "consistency"),
+    ("STALE_ARTEFACT_STATUS", "low", "consistency"),
+    ("UNTRIAGED_INBOX", "low", "consistency"),
+    ("MISSING_STATUS", "high", "quality"),
+    ("MISSING_OWNER", "medium", "quality"),
+    ("MISSING_PRIORITY", "low", "quality"),
+    ("MISSING_STORY_POINTS", "low", "quality"),
+    ("DUPLICATE_DOC_ID", "critical", "integrity"),
+    ("EMPTY_CONTENT", "high", "integrity"),
+    ("STALE_DOCUMENT", "low", "integrity"),
+]
+
+
+def test_every_rule_fires_with_its_severity_and_category_in_table_order(
+    client: TestClient, tmp_path: Path
+) -> None:
+    files = {
+        "epics/EP0001-done.md": doc("EP0001: Done", Status="Done", Owner="Ann"),
+        "epics/EP0002-empty.md": doc("EP0002: No stories", Status="Draft", Owner="Ann"),
+        "stories/US0001-open.md": doc("US0001: Open", Status="Draft", Epic="EP0001"),
+        "stories/US0002-orphan.md": story("US0002: No epic"),
+        "stories/US0003-done.md": story("US0003: Done", Status="Done", Epic="EP0001"),
+        "plans/PL0001-loose.md": doc("PL0001: Loose", Status="Draft", Epic="EP0099"),
+        "plans/PL0002-behind.md": doc("PL0002: Behind", Status="Draft", Story="US0003"),
+        "test-specs/TS0001-loose.md": doc("TS0001: Loose", Status="Draft"),
+        "bugs/BG0001-new.md": doc("BG0001: New", Status="inbox"),
+        "notes/no-status.md": doc("No status"),
+        "notes/stub.md": doc("Stub", body="Too short.", Status="Draft"),
+        "other/stub.md": doc("Stub again", Status="Draft"),
+    }
+    slug = project(client, tmp_path, "all-rules", files)
+    later = datetime.now(UTC) + timedelta(days=31)  # every document is then a month old
+    with client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        report = check_project(conn, slug, later)
+    seen = list(
+        dict.fromkeys((f["rule_id"], f["severity"], f["category"]) for f in report["findings"])
+    )
+    assert seen == RULE_TABLE
+    summary = Counter(f["severity"] for f in report["findings"])
+    assert report["summary"] == {
+        severity: summary[severity] for severity in ("critical", "high", "medium", "low")
+    }
+    penalty = (
+        15 * summary["critical"] + 5 * summary["high"] + 2 * summary["medium"] + summary["low"]
+    )
+    assert report["score"] == max(0, 100 - penalty)
