@@ -98,6 +98,10 @@ class Linked:
         }
 
 
+# (kind, key, document): a document linked to a key.
+Link = tuple[str, str, Linked]
+
+
 class Resolver:
     """resolve(key) over the candidates fetched for a set of keys."""
 
@@ -105,17 +109,16 @@ class Resolver:
         self._candidates: dict[str, list[tuple[bool, Linked]]] = defaultdict(list)
         self.keys: set[str] = set()  # keys whose candidates are all known
 
-    def add_keys(self, keys: set[str], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """Take the candidates among `rows` (kind ref/alias); return the other rows."""
+    def add_keys(self, keys: set[str], links: list[Link]) -> list[Link]:
+        """Take the candidates among `links` (kind ref/alias); return the other links."""
         self.keys |= keys
         others = []
-        for row in rows:
-            kind, key = row[0], row[1]
+        for kind, key, doc in links:
             if kind in (LinkKind.REF, LinkKind.ALIAS):
-                if row[3] not in _NEVER_PARENTS:
-                    self._candidates[key].append((kind == LinkKind.REF, Linked(*row[2:])))
+                if doc.doc_type not in _NEVER_PARENTS:
+                    self._candidates[key].append((kind == LinkKind.REF, doc))
             else:
-                others.append(row)
+                others.append((kind, key, doc))
         return others
 
     def resolve(self, key: str | None, field_type: str | None = None) -> Linked | None:
@@ -145,8 +148,9 @@ def _split(ids: str | None) -> list[str]:
     return ids.split(",") if ids else []
 
 
-def _linked(conn: Connection, project_id: int, keys: set[str], sql: str, *more: Any) -> list[Any]:
-    return conn.exec_driver_sql(sql, (project_id, json.dumps(sorted(keys)), *more)).fetchall()
+def _linked(conn: Connection, project_id: int, keys: set[str], sql: str, *more: Any) -> list[Link]:
+    rows = conn.exec_driver_sql(sql, (project_id, json.dumps(sorted(keys)), *more)).fetchall()
+    return [(row[0], row[1], Linked(*row[2:])) for row in rows]
 
 
 def related_documents(conn: Connection, slug: str, doc_type: str, doc_id: str) -> dict[str, Any]:
@@ -164,7 +168,7 @@ def related_documents(conn: Connection, slug: str, doc_type: str, doc_id: str) -
     resolver = Resolver()
     if own_keys:
         # Candidates for every key wanted or owned, and the documents naming an owned key.
-        rows = _linked(
+        links = _linked(
             conn,
             project_id,
             wanted | own_keys,
@@ -173,13 +177,13 @@ def related_documents(conn: Connection, slug: str, doc_type: str, doc_id: str) -
             json.dumps(sorted(own_keys)),
         )
     else:
-        rows = _linked(conn, project_id, wanted, _CANDIDATES_SQL) if wanted else []
-    referrers = resolver.add_keys(wanted | own_keys, rows)
+        links = _linked(conn, project_id, wanted, _CANDIDATES_SQL) if wanted else []
+    referrers = resolver.add_keys(wanted | own_keys, links)
 
     # Second level: the story's epic, and the stories of documents that name this one as
     # their epic (a story they name first would be their parent instead).
     story_parent = resolver.resolve(story, STORY)
-    more = {row[8] for row in referrers if row[0] == LinkKind.EPIC and row[8]}
+    more = {doc.story for kind, _, doc in referrers if kind == LinkKind.EPIC and doc.story}
     if story_parent is not None and story_parent.epic:
         more.add(story_parent.epic)
     if more - resolver.keys:
@@ -187,8 +191,7 @@ def related_documents(conn: Connection, slug: str, doc_type: str, doc_id: str) -
 
     children: dict[int, Linked] = {}
     dependents: dict[int, Linked] = {}
-    for row in referrers:
-        kind, key, referrer = row[0], row[1], Linked(*row[2:])
+    for kind, key, referrer in referrers:
         if referrer.id == own_id:
             continue
         if kind == LinkKind.DEPENDS_ON:
