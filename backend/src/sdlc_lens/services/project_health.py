@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from string import Formatter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
@@ -92,11 +93,13 @@ class Doc(NamedTuple):
     content_epic: str | None
     last_seen_at: str | None
     key: str  # the id head (`EP0001`), else the doc_id normalised like a reference
+    terminal: bool  # its status ends its type's lifecycle
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> "Doc":
-        # row[1] is doc_id, row[9] ref_id (the column order of _DOCUMENTS_SQL).
-        return cls(*row, row[9] or _NON_ALPHANUMERIC.sub("", row[1]).upper())
+        # The column order of _DOCUMENTS_SQL: 0 doc_type, 1 doc_id, 3 status, 9 ref_id.
+        key = row[9] or _NON_ALPHANUMERIC.sub("", row[1]).upper()
+        return cls(*row, key, _is_terminal(row[3], row[0]))
 
     @property
     def keys(self) -> list[str]:
@@ -111,10 +114,6 @@ class Doc(NamedTuple):
     @property
     def label(self) -> str:
         return type_label(self.doc_type)
-
-    @property
-    def terminal(self) -> bool:
-        return _is_terminal(self.status, self.doc_type)
 
     @property
     def is_active_story(self) -> bool:
@@ -184,6 +183,9 @@ class Project:
     def __init__(self, docs: list[Doc]) -> None:
         self.docs = docs
         self.live = [doc for doc in docs if not doc.archived]
+        self.live_by_type: dict[str, list[Doc]] = defaultdict(list)
+        for doc in self.live:
+            self.live_by_type[doc.doc_type].append(doc)
         self.types = {doc.doc_type for doc in docs}
         aliased = [doc for doc in docs if doc.aliases]  # few: aliases are rare
         # A value that is some document's own key means that document; one that is only an
@@ -242,26 +244,48 @@ class Project:
 Check = Callable[[Project], Iterator[Finding]]
 
 
-def _fill(template: str, doc: Doc) -> str:
-    """A message template of the §15.3 table with the document's values filled in."""
-    return template.format(
-        t=doc.title, id=doc.doc_id, T=doc.label, TYPE=doc.doc_type.upper(), path=doc.file_path
-    )
+# What the placeholders of a §15.3 message template stand for.
+_PLACEHOLDERS: dict[str, Callable[[Doc], str]] = {
+    "t": lambda doc: doc.title,
+    "id": lambda doc: doc.doc_id,
+    "T": lambda doc: doc.label,  # the type as a word: `Story`, `Test-spec`, `CR`
+    "TYPE": lambda doc: doc.doc_type.upper(),
+    "path": lambda doc: doc.file_path,
+}
+
+
+def _template(text: str) -> Callable[[Doc], str]:
+    """`text` with its `{placeholders}` filled in from a document (only those it uses)."""
+    used = {name: _PLACEHOLDERS[name] for _, name, _, _ in Formatter().parse(text) if name}
+    return lambda doc: text.format_map({name: value(doc) for name, value in used.items()})
 
 
 def _each_document(
-    fires: Callable[[Project, Doc], bool], message: str, fix: str, *, archived_too: bool = False
+    types: Iterable[str] | None,
+    fires: Callable[[Project, Doc], bool],
+    message: str,
+    fix: str,
+    *,
+    archived_too: bool = False,
 ) -> Check:
-    """A rule with one finding per document it fires for (live documents unless told).
+    """A rule with one finding per document of `types` (None: any) that it fires for.
 
-    `message` and `fix` are templates: `{t}` title, `{id}` doc_id, `{T}` type as a word
-    (`Test-spec`), `{TYPE}` type in capitals, `{path}` file path.
+    Archived copies take part only when `archived_too`. `message` and `fix` are templates:
+    `{t}` title, `{id}` doc_id, `{T}` type as a word, `{TYPE}` type in capitals, `{path}`.
     """
+    only = None if types is None else frozenset(types)
+    message_for, fix_for = _template(message), _template(fix)
 
     def check(project: Project) -> Iterator[Finding]:
-        for doc in project.docs if archived_too else project.live:
+        if archived_too:
+            docs = project.docs if only is None else [d for d in project.docs if d.doc_type in only]
+        elif only is not None and len(only) == 1:
+            docs = project.live_by_type.get(next(iter(only)), [])
+        else:
+            docs = project.live if only is None else [d for d in project.live if d.doc_type in only]
+        for doc in docs:
             if fires(project, doc):
-                yield Finding(_fill(message, doc), _fill(fix, doc), (doc,))
+                yield Finding(message_for(doc), fix_for(doc), (doc,))
 
     return check
 
@@ -380,6 +404,7 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("MISSING_PLAN", "medium", "completeness"),
         _each_document(
+            ["story"],
             lambda project, doc: doc.is_active_story and doc.key not in project.planned,
             "Story '{t}' has no associated plan.",
             "Create a plan document for story {id} with acceptance criteria coverage.",
@@ -388,6 +413,7 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("MISSING_TEST_SPEC", "medium", "completeness"),
         _each_document(
+            ["story"],
             lambda project, doc: doc.is_active_story and not project.has_test_spec(doc),
             "Story '{t}' has no associated test-spec.",
             "Create a test-spec document for story {id} with test cases covering the "
@@ -397,9 +423,8 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("EPIC_NO_STORIES", "high", "completeness"),
         _each_document(
-            lambda project, doc: (
-                doc.doc_type == "epic" and not doc.is_review and not project.stories_of(doc)
-            ),
+            ["epic"],
+            lambda project, doc: not doc.is_review and not project.stories_of(doc),
             "Epic '{t}' has no child stories.",
             "Create story documents under epic {id} to break down the work into implementable "
             "units.",
@@ -408,7 +433,8 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("STORY_NO_EPIC", "high", "consistency"),
         _each_document(
-            lambda _, doc: doc.doc_type == "story" and not doc.in_epic,
+            ["story"],
+            lambda _, doc: not doc.in_epic,
             "Story '{t}' has no epic reference.",
             "Add an epic reference to story {id} in its frontmatter metadata.",
         ),
@@ -416,7 +442,8 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("PLAN_NO_STORY", "medium", "consistency"),
         _each_document(
-            lambda _, doc: doc.doc_type == "plan" and not doc.story,
+            ["plan"],
+            lambda _, doc: not doc.story,
             "Plan '{t}' has no story reference.",
             "Add a story reference to plan {id} in its frontmatter metadata.",
         ),
@@ -424,7 +451,8 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("TEST_SPEC_NO_STORY", "medium", "consistency"),
         _each_document(
-            lambda _, doc: doc.doc_type == "test-spec" and not doc.story and not doc.in_epic,
+            ["test-spec"],
+            lambda _, doc: not doc.story and not doc.in_epic,
             "Test-spec '{t}' has no story reference.",
             "Add a story reference to test-spec {id} in its frontmatter metadata.",
         ),
@@ -435,7 +463,8 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("UNTRIAGED_INBOX", "low", "consistency"),
         _each_document(
-            lambda _, doc: doc.doc_type in INBOX_TYPES and doc.status == "inbox",
+            INBOX_TYPES,
+            lambda _, doc: doc.status == "inbox",
             "{TYPE} '{t}' is still in the inbox (untriaged).",
             "Triage {id}: assign a working status and owner, or close it if it is not actionable.",
         ),
@@ -443,6 +472,7 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("MISSING_STATUS", "high", "quality"),
         _each_document(
+            None,
             lambda _, doc: not doc.is_project_level and not doc.is_record and _blank(doc.status),
             "Document '{t}' has no status set.",
             "Add a status field to {id} frontmatter (e.g. Draft, In Progress, Done).",
@@ -451,9 +481,8 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("MISSING_OWNER", "medium", "quality"),
         _each_document(
-            lambda _, doc: (
-                doc.doc_type in ("story", "epic") and not doc.is_review and _blank(doc.owner)
-            ),
+            ["story", "epic"],
+            lambda _, doc: not doc.is_review and _blank(doc.owner),
             "{T} '{t}' has no owner assigned.",
             "Assign an owner to {id} in its frontmatter metadata.",
         ),
@@ -461,6 +490,7 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("MISSING_PRIORITY", "low", "quality"),
         _each_document(
+            ["story"],
             lambda _, doc: doc.is_active_story and _blank(doc.priority),
             "Story '{t}' has no priority set.",
             "Add a priority field to {id} frontmatter (e.g. P0, P1, P2).",
@@ -469,6 +499,7 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("MISSING_STORY_POINTS", "low", "quality"),
         _each_document(
+            ["story"],
             lambda _, doc: doc.is_active_story and doc.story_points is None,
             "Story '{t}' has no story points.",
             "Add story_points to {id} frontmatter to help with sprint planning.",
@@ -478,6 +509,7 @@ RULES: tuple[tuple[Rule, Check], ...] = (
     (
         Rule("EMPTY_CONTENT", "high", "integrity"),
         _each_document(
+            None,
             lambda _, doc: doc.content_chars < EMPTY_CONTENT_CHARS,
             "Document '{t}' has no meaningful content.",
             "Add content to {id} ({path}). The document appears to be empty or a stub.",
