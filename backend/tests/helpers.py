@@ -6,15 +6,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from sdlc_lens.parsing import ParsedDocument
 from sdlc_lens.parsing.front_matter import normalise_text
-from sdlc_lens.services import sync as sync_module
+from sdlc_lens.services.files import ProjectFolder
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent
@@ -41,8 +41,11 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def wait_for_sync(client: TestClient, slug: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Poll a project until its sync has finished, as the frontend does."""
+def wait_for_sync(client: httpx.Client, slug: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll a project until its sync has finished, as the frontend does.
+
+    `client` is the in-process TestClient (an httpx.Client) or one for a real server.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         project = client.get(f"/api/v1/projects/{slug}").json()
@@ -52,21 +55,21 @@ def wait_for_sync(client: TestClient, slug: str, timeout: float = 60.0) -> dict[
     raise AssertionError(f"sync of {slug} did not finish within {timeout}s")
 
 
-def register(client: TestClient, name: str, path: Path | str) -> dict[str, Any]:
+def register(client: httpx.Client, name: str, path: Path | str) -> dict[str, Any]:
     """Create a project and return its JSON, failing loudly if that did not work."""
     response = client.post("/api/v1/projects", json={"name": name, "sdlc_path": str(path)})
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def sync(client: TestClient, slug: str) -> dict[str, Any]:
+def sync(client: httpx.Client, slug: str) -> dict[str, Any]:
     """Trigger a sync and wait for its outcome."""
     response = client.post(f"/api/v1/projects/{slug}/sync")
     assert response.status_code == 202, response.text
     return wait_for_sync(client, slug)
 
 
-def synced_project(client: TestClient, tmp_path: Path, name: str, files: dict[str, str]) -> str:
+def synced_project(client: httpx.Client, tmp_path: Path, name: str, files: dict[str, str]) -> str:
     """Write `files` below tmp_path/name, register that folder as a project, sync it; the slug."""
     slug = register(client, name, write_tree(tmp_path / name, files))["slug"]
     assert sync(client, slug)["sync_status"] == "synced"
@@ -106,14 +109,14 @@ def deny_reading(monkeypatch: pytest.MonkeyPatch, name_suffix: str) -> None:
 
     Tests run as root, which file permissions cannot stop, so the read itself is replaced.
     """
-    real_read = sync_module._read_bytes
+    real_read = ProjectFolder.read
 
-    def read(path: str) -> bytes:
-        if path.endswith(name_suffix):
+    def read(folder: ProjectFolder, rel_path: str, limit: int) -> bytes:
+        if rel_path.endswith(name_suffix):
             raise PermissionError(13, "Permission denied")
-        return real_read(path)
+        return real_read(folder, rel_path, limit)
 
-    monkeypatch.setattr(sync_module, "_read_bytes", read)
+    monkeypatch.setattr(ProjectFolder, "read", read)
 
 
 def assert_error(response: Any, status: int, code: str, message: str | None = None) -> None:

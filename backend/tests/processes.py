@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +58,12 @@ def start_server(
     log_level: str = "INFO",
     app: str = APP,
     health_path: str = HEALTH_PATH,
+    wrapper: Sequence[str] = (),
 ) -> Server:
-    """Start `uvicorn --factory <app>` on a free port; return once it answers 200."""
+    """Start `uvicorn --factory <app>` on a free port; return once it answers 200.
+
+    `wrapper` is a command prefix that runs Uvicorn, e.g. with fewer privileges.
+    """
     port = free_port()
     env = {
         "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
@@ -67,7 +72,7 @@ def start_server(
         "SDLC_LENS_LOG_LEVEL": log_level,
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", app,
+        *wrapper, sys.executable, "-m", "uvicorn", "--factory", app,
         "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level.lower(),
     ]  # fmt: skip
     with log_path.open("ab") as log:

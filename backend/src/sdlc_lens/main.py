@@ -1,5 +1,6 @@
 """The application factory: `uvicorn --factory sdlc_lens.main:create_app`."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from sdlc_lens import __version__
 from sdlc_lens.api.routes import documents, health_check, projects, search, stats, system
 from sdlc_lens.config import Settings, get_settings
-from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
+from sdlc_lens.db.engine import create_db_engine, write_transaction
 from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
 from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.errors import install_error_handlers
 from sdlc_lens.logging_setup import configure_logging
+from sdlc_lens.services.discovery import discover_and_sync
 from sdlc_lens.services.sync import mark_interrupted_syncs
 from sdlc_lens.services.sync_runner import SyncRunner
 
@@ -34,11 +36,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        logger.info(
-            "SDLC Lens %s starting; database %s", __version__, redact(settings.database_url)
-        )
+        logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
         await run_in_threadpool(recover_on_startup, engine)
+        # SDLC_LENS_PROJECTS_ROOT's folders are registered in the background: serving starts now.
+        discovery = asyncio.ensure_future(
+            run_in_threadpool(discover_and_sync, engine, runner, settings)
+        )
         yield
+        await discovery
         logger.info("shutting down: stopping background syncs")
         await run_in_threadpool(runner.shutdown)
         engine.dispose()

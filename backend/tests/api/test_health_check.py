@@ -441,8 +441,8 @@ def test_files_in_an_unreadable_folder_keep_when_they_were_last_seen(
     first = client.get(f"/api/v1/projects/{slug}").json()["last_synced_at"]
     real_walk = sync_module.walk_project
 
-    def notes_unreadable(root: str) -> Any:
-        walk = real_walk(root)
+    def notes_unreadable(root: str, *args: Any) -> Any:
+        walk = real_walk(root, *args)
         walk.files = {path: st for path, st in walk.files.items() if not path.startswith("notes/")}
         walk.unreadable_dirs.append("notes")
         return walk

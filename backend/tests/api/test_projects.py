@@ -15,6 +15,7 @@ PROJECT_KEYS = {
     "slug", "name", "sdlc_path", "source_type", "repo_url", "repo_branch", "repo_path",
     "masked_token", "connection_id", "sync_status", "sync_error", "schema_version", "profile",
     "last_synced_at", "auto_sync", "last_synced_commit_sha", "document_count", "created_at",
+    "sync_progress",
 }  # fmt: skip
 
 
@@ -40,6 +41,7 @@ def test_create_returns_the_full_project(client: TestClient, folder: Path) -> No
     assert body["sync_status"] == "never_synced"
     assert body["last_synced_at"] is None and body["document_count"] == 0
     assert body["auto_sync"] is False and body["masked_token"] is None
+    assert body["sync_progress"] is None
     # Explicit UTC offset, microsecond precision (SPEC §12: naive timestamps).
     assert body["created_at"].endswith("+00:00") and "." in body["created_at"]
 

@@ -262,11 +262,43 @@ def test_emptied_folder_is_refused_then_allowed_explicitly(client: TestClient, t
     assert cleared["sync_status"] == "synced" and cleared["document_count"] == 0
 
 
-def test_empty_folder_without_documents_syncs_to_zero(client: TestClient, tmp_path: Path) -> None:
-    (tmp_path / "empty").mkdir()
-    register(client, "Empty", tmp_path / "empty")
-    result = sync(client, "empty")
+def test_empty_folder_says_the_volume_may_not_be_mounted(
+    client: TestClient, tmp_path: Path
+) -> None:
+    (tmp_path / "mount").mkdir()
+    register(client, "Mount", tmp_path / "mount")
+    result = sync(client, "mount")
+    assert result["sync_status"] == "error"
+    assert result["sync_error"] == "folder is empty (is the volume mounted?)"
+    assert result["last_synced_at"] is None
+    # A folder that really is empty can still be synced, explicitly.
+    assert client.post("/api/v1/projects/mount/sync?allow_empty=true").status_code == 202
+    cleared = wait_for_sync(client, "mount")
+    assert cleared["sync_status"] == "synced" and cleared["sync_error"] is None
+
+
+def test_emptied_mount_keeps_the_documents(client: TestClient, tree: Path) -> None:
+    register(client, "Demo", tree)
+    synced = sync(client, "demo")
+    for child in list(tree.iterdir()):
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    result = sync(client, "demo")
+    assert result["sync_status"] == "error"
+    assert result["sync_error"] == "folder is empty (is the volume mounted?)"
+    assert result["document_count"] == 5
+    assert result["last_synced_at"] == synced["last_synced_at"]
+    assert client.post("/api/v1/projects/demo/sync?allow_empty=true").status_code == 202
+    cleared = wait_for_sync(client, "demo")
+    assert cleared["sync_status"] == "synced" and cleared["document_count"] == 0
+
+
+def test_folder_without_documents_syncs_to_zero(client: TestClient, tmp_path: Path) -> None:
+    # A new sdlc-studio folder with nothing written yet: not an error (SPEC §6).
+    (tmp_path / "fresh" / "stories").mkdir(parents=True)
+    register(client, "Fresh", tmp_path / "fresh")
+    result = sync(client, "fresh")
     assert result["sync_status"] == "synced" and result["document_count"] == 0
+    assert result["sync_error"] is None
 
 
 def test_missing_folder_is_reported(client: TestClient, tree: Path) -> None:

@@ -13,7 +13,15 @@ from sdlc_lens import __version__
 from sdlc_lens.config import Settings
 from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.main import create_app
-from tests.helpers import BACKEND_DIR, CORPUS_DIR, assert_error, migrate, register, sync
+from tests.helpers import (
+    BACKEND_DIR,
+    CORPUS_DIR,
+    assert_error,
+    migrate,
+    register,
+    sync,
+    write_tree,
+)
 
 HEALTH = "/api/v1/system/health"
 
@@ -108,7 +116,7 @@ def test_startup_recreates_and_refills_a_missing_index(database_url: str) -> Non
 
 
 def test_interrupted_sync_is_marked_on_startup(database_url: str, tmp_path: Path) -> None:
-    (tmp_path / "p").mkdir()
+    write_tree(tmp_path / "p", {"prd.md": "# PRD\n"})
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         register(client, "P", tmp_path / "p")
     with sqlite3.connect(db_file(database_url)) as conn:

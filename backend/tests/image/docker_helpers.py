@@ -7,6 +7,7 @@ timings: the `time_*` functions only measure and return seconds.
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -40,6 +41,22 @@ CONTEXT_FILES = (
     "docker-entrypoint.sh",
 )
 CONTEXT_DIRS = ("src", "migrations")
+
+
+# The one format of every line the service prints: entrypoint, Alembic, the app and Uvicorn.
+LOG_LINE = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) \[([\w.-]+)\] \S"
+)
+
+
+def logger_names(output: str) -> set[str]:
+    """The logger names of `output`'s lines; fails on any line that is not in the log format."""
+    names = set()
+    for line in output.splitlines():
+        match = LOG_LINE.match(line)
+        assert match, f"not in the log format: {line!r}\n{output}"
+        names.add(match.group(1))
+    return names
 
 
 class BuildError(RuntimeError):
@@ -304,6 +321,13 @@ def base_url(container: DockerContainer, port: int = APP_PORT) -> str:
 def logs(container: DockerContainer) -> str:
     """stdout and stderr, interleaved in arrival order (as `docker logs` shows them)."""
     return container.get_wrapped_container().logs(stdout=True, stderr=True).decode(errors="replace")
+
+
+def stderr_of(container: DockerContainer) -> str:
+    """What the container wrote to stderr alone."""
+    return (
+        container.get_wrapped_container().logs(stdout=False, stderr=True).decode(errors="replace")
+    )
 
 
 def state(container: DockerContainer) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
+from sdlc_lens.services.sync_progress import SyncProgressBoard
 from sdlc_lens.services.sync_runner import SyncRunner
 
 
@@ -31,6 +32,10 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_sync_runner(request: Request) -> SyncRunner:
     return request.app.state.sync_runner
+
+
+async def get_sync_progress(request: Request) -> SyncProgressBoard:
+    return request.app.state.sync_runner.progress
 
 
 async def get_connection(request: Request) -> AsyncIterator[Connection]:
@@ -47,3 +52,4 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SyncRunnerDep = Annotated[SyncRunner, Depends(get_sync_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
+SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]

@@ -1,6 +1,5 @@
 """Project registry: slugs, path checks, CRUD and the atomic sync claim."""
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sdlc_lens.errors import (
     SyncInProgressError,
     ValidationFailedError,
 )
+from sdlc_lens.services.sync_progress import SyncProgressBoard
 from sdlc_lens.timeutil import utc_now
 
 PROJECT_NOT_FOUND = "Project not found"
@@ -96,16 +96,26 @@ _DOCUMENT_COUNT = (
     .scalar_subquery()
 )
 _PROJECT_QUERY = select(
-    *_PROJECT_COLUMNS, projects.c.access_token, _DOCUMENT_COUNT.label("document_count")
+    *_PROJECT_COLUMNS,
+    projects.c.id,
+    projects.c.access_token,
+    _DOCUMENT_COUNT.label("document_count"),
 ).order_by(projects.c.created_at, projects.c.id)
 
 
-def project_view(row: Row[Any]) -> dict[str, Any]:
-    """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`."""
+def project_view(row: Row[Any], progress: SyncProgressBoard | None = None) -> dict[str, Any]:
+    """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`.
+
+    `sync_progress` comes from the running syncs' board; it is shown only while the stored
+    status says `syncing`, so a finished sync never shows stale progress.
+    """
     data = dict(row._mapping)
+    project_id = data.pop("id")
     token = data.pop("access_token")
     data["masked_token"] = mask_token(token)
     data["auto_sync"] = bool(data["auto_sync"])
+    syncing = progress is not None and data["sync_status"] == SyncState.SYNCING
+    data["sync_progress"] = progress.snapshot(project_id) if syncing else None
     return data
 
 
@@ -116,17 +126,21 @@ def mask_token(token: str | None) -> str | None:
     return "****" + token[-4:] if len(token) > 8 else "****"
 
 
-def list_projects(conn: Connection) -> list[dict[str, Any]]:
+def list_projects(
+    conn: Connection, progress: SyncProgressBoard | None = None
+) -> list[dict[str, Any]]:
     """All projects, oldest first, with live document counts, in one query."""
-    return [project_view(row) for row in conn.execute(_PROJECT_QUERY)]
+    return [project_view(row, progress) for row in conn.execute(_PROJECT_QUERY)]
 
 
-def get_project(conn: Connection, slug: str) -> dict[str, Any]:
+def get_project(
+    conn: Connection, slug: str, progress: SyncProgressBoard | None = None
+) -> dict[str, Any]:
     """One project by slug, or NotFoundError."""
     row = conn.execute(_PROJECT_QUERY.where(projects.c.slug == slug)).first()
     if row is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
-    return project_view(row)
+    return project_view(row, progress)
 
 
 def project_id_for(conn: Connection, slug: str) -> int:
@@ -175,7 +189,11 @@ def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -
 
 
 def update_project(
-    engine: Engine, slug: str, changes: dict[str, Any], allowed_base: Path | None
+    engine: Engine,
+    slug: str,
+    changes: dict[str, Any],
+    allowed_base: Path | None,
+    progress: SyncProgressBoard | None = None,
 ) -> dict[str, Any]:
     """Apply a partial update; a rejected path persists nothing."""
     values: dict[str, Any] = {}
@@ -190,7 +208,7 @@ def update_project(
             values["updated_at"] = utc_now()
             conn.execute(projects.update().where(projects.c.slug == slug).values(**values))
     with engine.connect() as conn:
-        return get_project(conn, slug)
+        return get_project(conn, slug, progress)
 
 
 def delete_project(engine: Engine, slug: str) -> None:
@@ -214,11 +232,3 @@ def claim_sync(engine: Engine, slug: str) -> int:
             return int(claimed)
         project_id_for(conn, slug)  # raises 404 when the project does not exist
     raise SyncInProgressError("Sync already running for this project")
-
-
-def path_is_directory(path: str) -> bool:
-    """Whether `path` currently exists as a directory (sync pre-check)."""
-    try:
-        return os.path.isdir(path)  # noqa: PTH112 - mirrors the os.scandir walk
-    except (OSError, ValueError):
-        return False

@@ -8,18 +8,27 @@ the process dies, before the single COMMIT, the previous documents and index are
 import hashlib
 import json
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Row, select
 
 from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import DocumentRow, projects
-from sdlc_lens.parsing import DocumentRecord, build_document, parse_project_config
-from sdlc_lens.services.projects import SyncState, is_within, path_is_directory
+from sdlc_lens.parsing import DocumentRecord, ProjectConfig, build_document, parse_project_config
+from sdlc_lens.services.files import (
+    CONFIG_SIZE_LIMIT,
+    MARKDOWN_SIZE_LIMIT,
+    ProjectFolder,
+    RefusedFileError,
+)
+from sdlc_lens.services.projects import SyncState, is_within
+from sdlc_lens.services.sync_progress import SyncProgress
 from sdlc_lens.services.walk import FileStat, Walk, walk_project
 from sdlc_lens.timeutil import utc_now
 
@@ -35,8 +44,14 @@ PARSER_EPOCH = 2
 RACY_WINDOW_NS = 2_000_000_000
 
 EMPTY_SOURCE_ERROR = "source returned no documents - refusing to delete existing documents"
+# A folder with no entries at all is what an unmounted volume looks like.
+EMPTY_FOLDER_ERROR = "folder is empty (is the volume mounted?)"
 INTERRUPTED_ERROR = "Sync was interrupted (the server stopped); sync again"
 UNEXPECTED_ERROR = "Sync failed unexpectedly; nothing was changed - see the server log"
+
+# The project settings files at the folder's root, read (best effort) on every sync.
+CONFIG_FILES = (".config.yaml", ".version")
+SETTINGS_KEPT = "the project's stored settings are kept"
 
 # New and changed rows are first staged in a temporary table, then written to `documents`
 # with ONE statement each. FTS5 flushes its pending index data at every statement boundary
@@ -111,6 +126,7 @@ class SyncCancelledError(Exception):
 class SyncResult:
     """What one sync did; the counters are logged and summarised in `sync_error`."""
 
+    slug: str = ""  # the project, named in the log lines
     status: SyncState = SyncState.SYNCED
     error: str | None = None
     added: int = 0
@@ -155,14 +171,18 @@ def run_sync(
     allowed_base: Path | None = None,
     allow_empty: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
+    progress: SyncProgress | None = None,
 ) -> SyncResult | None:
     """Sync one project already claimed as `syncing`; always leaves it `synced` or `error`.
 
-    Returns None when the project was deleted meanwhile (nothing to report to).
+    Returns None when the project was deleted meanwhile (nothing to report to). `progress`
+    receives the phase and file counts as the sync goes.
     """
     started = time.perf_counter()
     try:
-        result = _sync(engine, project_id, allowed_base, allow_empty, should_stop)
+        result = _sync(
+            engine, project_id, allowed_base, allow_empty, should_stop, progress or SyncProgress()
+        )
     except SyncCancelledError:
         _mark_error(engine, project_id, INTERRUPTED_ERROR)
         logger.warning("sync of project %s interrupted by shutdown; nothing written", project_id)
@@ -175,9 +195,9 @@ def run_sync(
         result.seconds = time.perf_counter() - started
         log = logger.info if result.status == SyncState.SYNCED else logger.warning
         log(
-            "sync of project %s finished: %s in %.3fs (%d added, %d updated, %d unchanged, "
-            "%d deleted, %d errors)",
-            project_id,
+            "sync of %s finished: %s in %.3fs (%d added, %d updated, %d unchanged, "
+            "%d deleted, %d errors)%s",
+            result.slug,
             result.status,
             result.seconds,
             result.added,
@@ -185,6 +205,7 @@ def run_sync(
             result.unchanged,
             result.deleted,
             result.errors,
+            f": {result.error}" if result.error else "",
         )
     return result
 
@@ -195,39 +216,88 @@ def _sync(
     allowed_base: Path | None,
     allow_empty: bool,
     should_stop: Callable[[], bool],
+    progress: SyncProgress,
 ) -> SyncResult | None:
     with engine.connect() as conn:
         project = conn.execute(
-            select(projects.c.sdlc_path, projects.c.status_vocab).where(projects.c.id == project_id)
+            select(
+                projects.c.slug,
+                projects.c.sdlc_path,
+                projects.c.status_vocab,
+                projects.c.schema_version,
+                projects.c.profile,
+            ).where(projects.c.id == project_id)
         ).first()
     if project is None:
         return None
+    slug: str = project.slug
     sdlc_path: str | None = project.sdlc_path
-    logger.info("sync of project %s started: %s", project_id, sdlc_path)
+    logger.info("sync of %s started: %s", slug, sdlc_path)
 
     problem = _precheck(sdlc_path, allowed_base)
     if problem is not None:
-        return _finish_early(engine, project_id, problem)
+        return _finish_early(engine, project_id, slug, problem)
     assert sdlc_path is not None
+    try:
+        folder = ProjectFolder(sdlc_path)
+    except PermissionError:
+        return _finish_early(engine, project_id, slug, unreadable_folder_error())
+    except OSError:
+        return _finish_early(engine, project_id, slug, f"Path not found: {sdlc_path}")
+    with folder:
+        return _sync_folder(engine, project_id, project, folder, allow_empty, should_stop, progress)
 
-    walk = walk_project(sdlc_path)
-    config = parse_project_config(
-        _read_text(Path(sdlc_path, ".config.yaml")), _read_text(Path(sdlc_path, ".version"))
+
+def _sync_folder(
+    engine: Engine,
+    project_id: int,
+    project: Row[Any],
+    folder: ProjectFolder,
+    allow_empty: bool,
+    should_stop: Callable[[], bool],
+    progress: SyncProgress,
+) -> SyncResult | None:
+    slug: str = project.slug
+    scan_started = time.perf_counter()
+    walk = walk_project(folder.root, progress.file_seen)
+    logger.info(
+        "sync of %s: found %d document file(s) in %.3fs",
+        slug,
+        len(walk.files),
+        time.perf_counter() - scan_started,
     )
-    status_vocab = {k: list(v) for k, v in config.status_vocab.items()}
-    vocab_json = json.dumps(status_vocab, sort_keys=True) if status_vocab else None
+    if "" in walk.unreadable_dirs:
+        return _finish_early(engine, project_id, slug, unreadable_folder_error())
+    if walk.root_is_empty and not allow_empty:
+        return _finish_early(engine, project_id, slug, EMPTY_FOLDER_ERROR)
+
+    result = SyncResult(slug=slug, errors=len(walk.unreadable_dirs))
+    config = _read_config(folder, result)
+    if config is None:
+        # A settings file could not be read: keep the project's stored settings rather than
+        # fall back to none (a lost status vocabulary would re-parse and re-status everything).
+        schema_version, profile = project.schema_version, project.profile
+        vocab_json = project.status_vocab
+        status_vocab = json.loads(vocab_json) if vocab_json else {}
+    else:
+        schema_version, profile = config.schema_version, config.profile
+        status_vocab = {k: list(v) for k, v in config.status_vocab.items()}
+        vocab_json = json.dumps(status_vocab, sort_keys=True) if status_vocab else None
     # Custom status tokens change canonical statuses, so a vocabulary change re-parses all.
     force_reparse = vocab_json != project.status_vocab
 
     with engine.connect() as conn:
         stored = _stored_files(conn, project_id)
     if not walk.files and stored and not allow_empty and not walk.unreadable_dirs:
-        return _finish_early(engine, project_id, EMPTY_SOURCE_ERROR)
+        return _finish_early(engine, project_id, slug, EMPTY_SOURCE_ERROR)
     if not walk.files and stored and walk.unreadable_dirs:
-        return _finish_early(engine, project_id, _unreadable_summary(walk.unreadable_dirs))
+        return _finish_early(engine, project_id, slug, _unreadable_summary(walk.unreadable_dirs))
 
-    result = SyncResult(errors=len(walk.unreadable_dirs))
-    plan = _plan_changes(project_id, walk, stored, status_vocab, force_reparse, result, should_stop)
+    for rel_path, reason in walk.problems.items():
+        _file_failed(result, rel_path, reason)
+    plan = _plan_changes(
+        project_id, folder, walk, stored, status_vocab, force_reparse, result, should_stop, progress
+    )
     if result.errors:
         result.status = SyncState.ERROR
         result.error = (
@@ -241,24 +311,27 @@ def _sync(
         "sync_status": result.status,
         "sync_error": result.error,
         "last_synced_at": plan.synced_at,
-        "schema_version": config.schema_version,
-        "profile": config.profile,
+        "schema_version": schema_version,
+        "profile": profile,
         "status_vocab": vocab_json,
     }
+    progress.start_writing()
     if not _apply(engine, project_id, plan, project_values):
-        logger.info("project %s was deleted during its sync; nothing written", project_id)
+        logger.info("project %s was deleted during its sync; nothing written", slug)
         return None
     return result
 
 
 def _plan_changes(
     project_id: int,
+    folder: ProjectFolder,
     walk: Walk,
     stored: dict[str, StoredFile],
     status_vocab: dict[str, list[str]],
     force_reparse: bool,
     result: SyncResult,
     should_stop: Callable[[], bool],
+    progress: SyncProgress,
 ) -> SyncPlan:
     """Read, hash and parse what changed; count what happened in `result`.
 
@@ -267,61 +340,141 @@ def _plan_changes(
     """
     plan = SyncPlan(synced_at=utc_now())
     racy_after = time.time_ns() - RACY_WINDOW_NS
+    debug = logger.isEnabledFor(logging.DEBUG)  # one check, not one call per unchanged file
+    to_read: list[_ChangedFile] = []
     for rel_path, st in walk.files.items():
-        if should_stop():
-            raise SyncCancelledError
         known = stored.get(rel_path)
         current = known is not None and known.parser_epoch == PARSER_EPOCH and not force_reparse
         if current and known is not None and known.fingerprint_matches(st):
             result.unchanged += 1
-            continue
-        try:
-            data = _read_bytes(st.path)
-        except OSError as exc:
-            _file_failed(result, rel_path, f"cannot be read ({exc.strerror or 'I/O error'})")
-            plan.unseen.extend(() if known is None else (known.id,))
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        fingerprint = _trusted_fingerprint(st, racy_after)
-        if current and known is not None and known.file_hash == digest:
-            result.unchanged += 1
-            plan.fingerprints.append((*fingerprint, known.id))
-            continue
-        text = _decode(data)
-        if text is None:
-            _file_failed(result, rel_path, "is not UTF-8 text")
-            plan.unseen.extend(() if known is None else (known.id,))
-            continue
-        record = build_document(rel_path, text, status_vocab)
-        if record is None:
-            continue
-        row = document_row(project_id, rel_path, record, digest, fingerprint, plan.synced_at)
-        plan.rows.append((None if known is None else known.id, *row.values()))
-        plan.links.extend((rel_path, kind.value, key, pos) for kind, key, pos in record.links())
-        if known is None:
-            result.added += 1
+            if debug:
+                logger.debug(
+                    "sync of %s: %r unchanged (same size, mtime and ctime)", result.slug, rel_path
+                )
         else:
-            result.updated += 1
+            to_read.append(_ChangedFile(rel_path, st, known, current))
+    progress.start_parsing(len(to_read))
+
+    for changed in to_read:
+        if should_stop():
+            raise SyncCancelledError
+        _plan_file(project_id, folder, changed, status_vocab, racy_after, plan, result)
+        progress.file_done()
 
     for rel_path, known in stored.items():
         if rel_path in walk.files:
             continue
-        if _under_any(rel_path, walk.unreadable_dirs):
+        if rel_path in walk.problems or _under_any(rel_path, walk.unreadable_dirs):
             plan.unseen.append(known.id)  # kept, but not seen
         else:
             plan.deletes.append(known.id)
+            logger.debug("sync of %s: %r deleted (no longer in the folder)", result.slug, rel_path)
     result.deleted = len(plan.deletes)
     return plan
+
+
+@dataclass(frozen=True, slots=True)
+class _ChangedFile:
+    """A file whose stat fingerprint does not match what is stored: it has to be read."""
+
+    rel_path: str
+    st: FileStat
+    known: StoredFile | None  # the stored row at this path, if any
+    current: bool  # the stored row was parsed by this parser with this vocabulary
+
+
+def _plan_file(
+    project_id: int,
+    folder: ProjectFolder,
+    changed: _ChangedFile,
+    status_vocab: dict[str, list[str]],
+    racy_after: int,
+    plan: SyncPlan,
+    result: SyncResult,
+) -> None:
+    """Read one new or changed file and add what it needs to the plan."""
+    rel_path, known = changed.rel_path, changed.known
+    try:
+        data = folder.read(rel_path, MARKDOWN_SIZE_LIMIT)
+    except RefusedFileError as exc:
+        _file_failed(result, rel_path, exc.reason)
+        plan.unseen.extend(() if known is None else (known.id,))
+        return
+    except OSError as exc:
+        _file_failed(result, rel_path, _cannot_read(exc))
+        plan.unseen.extend(() if known is None else (known.id,))
+        return
+    digest = hashlib.sha256(data).hexdigest()
+    fingerprint = _trusted_fingerprint(changed.st, racy_after)
+    if changed.current and known is not None and known.file_hash == digest:
+        result.unchanged += 1
+        plan.fingerprints.append((*fingerprint, known.id))
+        logger.debug("sync of %s: %r unchanged (same SHA-256)", result.slug, rel_path)
+        return
+    text = _decode(data)
+    if text is None:
+        _file_failed(result, rel_path, "is not UTF-8 text")
+        plan.unseen.extend(() if known is None else (known.id,))
+        return
+    record = build_document(rel_path, text, status_vocab)
+    if record is None:
+        logger.debug("sync of %s: %r skipped (not a document)", result.slug, rel_path)
+        return
+    row = document_row(project_id, rel_path, record, digest, fingerprint, plan.synced_at)
+    plan.rows.append((None if known is None else known.id, *row.values()))
+    plan.links.extend((rel_path, kind.value, key, pos) for kind, key, pos in record.links())
+    if known is None:
+        result.added += 1
+    else:
+        result.updated += 1
+    logger.debug(
+        "sync of %s: %r parsed (%s)", result.slug, rel_path, "added" if known is None else "updated"
+    )
+
+
+def _read_config(folder: ProjectFolder, result: SyncResult) -> ProjectConfig | None:
+    """The project settings, or None when a settings file exists but could not be read."""
+    texts: dict[str, str | None] = {}
+    for name in CONFIG_FILES:
+        try:
+            data = folder.read(name, CONFIG_SIZE_LIMIT)
+        except FileNotFoundError:
+            texts[name] = None
+            continue
+        except RefusedFileError as exc:
+            _file_failed(result, name, exc.reason, SETTINGS_KEPT)
+            continue
+        except OSError as exc:
+            _file_failed(result, name, _cannot_read(exc), SETTINGS_KEPT)
+            continue
+        texts[name] = data.decode("utf-8", errors="replace")
+    if len(texts) < len(CONFIG_FILES):
+        return None
+    return parse_project_config(texts[".config.yaml"], texts[".version"])
 
 
 def _precheck(sdlc_path: str | None, allowed_base: Path | None) -> str | None:
     if not sdlc_path:
         return "No sdlc_path configured for local project"
-    if not path_is_directory(sdlc_path):
+    try:
+        is_folder = stat.S_ISDIR(os.stat(sdlc_path).st_mode)  # noqa: PTH116 - mirrors the walk
+    except PermissionError:
+        return unreadable_folder_error()
+    except (OSError, ValueError):
+        is_folder = False
+    if not is_folder:
         return f"Path not found: {sdlc_path}"
     if allowed_base is not None and not is_within(Path(sdlc_path).resolve(), allowed_base):
         return "sdlc_path is outside the allowed base"
+    # Listing needs read, and opening what is listed needs search (x): both, or nothing works.
+    if not os.access(sdlc_path, os.R_OK | os.X_OK):
+        return unreadable_folder_error()
     return None
+
+
+def unreadable_folder_error() -> str:
+    """`sync_error` for a folder the service's user may not list (a uid or mode mismatch)."""
+    return f"folder not readable by uid {os.geteuid()}"
 
 
 def _stored_files(conn: Connection, project_id: int) -> dict[str, StoredFile]:
@@ -364,10 +517,10 @@ def _apply(engine: Engine, project_id: int, plan: SyncPlan, project_values: dict
     return True
 
 
-def _finish_early(engine: Engine, project_id: int, message: str) -> SyncResult:
+def _finish_early(engine: Engine, project_id: int, slug: str, message: str) -> SyncResult:
     """End a sync that wrote nothing: `error`, message kept, `last_synced_at` untouched."""
     _mark_error(engine, project_id, message)
-    return SyncResult(status=SyncState.ERROR, error=message)
+    return SyncResult(slug=slug, status=SyncState.ERROR, error=message)
 
 
 def _mark_error(engine: Engine, project_id: int, message: str) -> None:
@@ -444,21 +597,15 @@ def _decode(data: bytes) -> str | None:
         return None
 
 
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:  # noqa: PTH123 - hot path, plain open is cheapest
-        return handle.read()
+def _cannot_read(exc: OSError) -> str:
+    return f"cannot be read ({exc.strerror or 'I/O error'})"
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except (OSError, ValueError):
-        return None
-
-
-def _file_failed(result: SyncResult, rel_path: str, reason: str) -> None:
+def _file_failed(
+    result: SyncResult, rel_path: str, reason: str, kept: str = "its stored document is kept"
+) -> None:
     # The path and reason go to the log; the client-facing summary only counts them.
-    logger.warning("skipped %r: it %s; its stored document is kept", rel_path, reason)
+    logger.warning("sync of %s: skipped %r: it %s; %s", result.slug, rel_path, reason, kept)
     result.errors += 1
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from sdlc_lens.services.sync import SyncResult, run_sync
+from sdlc_lens.services.sync_progress import SyncProgressBoard
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ class SyncRunner:
         self._engine = engine
         self._allowed_base = allowed_base
         self._stopping = threading.Event()
+        self.progress = SyncProgressBoard()  # read by the project endpoints
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
 
     def submit(self, project_id: int, *, allow_empty: bool = False) -> Future[SyncResult | None]:
@@ -28,13 +30,15 @@ class SyncRunner:
 
     def _run(self, project_id: int, allow_empty: bool) -> SyncResult | None:
         try:
-            return run_sync(
-                self._engine,
-                project_id,
-                allowed_base=self._allowed_base,
-                allow_empty=allow_empty,
-                should_stop=self._stopping.is_set,
-            )
+            with self.progress.track(project_id) as progress:
+                return run_sync(
+                    self._engine,
+                    project_id,
+                    allowed_base=self._allowed_base,
+                    allow_empty=allow_empty,
+                    should_stop=self._stopping.is_set,
+                    progress=progress,
+                )
         except Exception:
             # Already logged and recorded on the project by run_sync; keep the worker alive.
             return None

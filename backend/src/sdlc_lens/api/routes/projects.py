@@ -4,7 +4,13 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from sdlc_lens.api.deps import ConnectionDep, EngineDep, SettingsDep, SyncRunnerDep
+from sdlc_lens.api.deps import (
+    ConnectionDep,
+    EngineDep,
+    SettingsDep,
+    SyncProgressDep,
+    SyncRunnerDep,
+)
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
 from sdlc_lens.services import projects as service
@@ -21,23 +27,29 @@ def create_project(body: ProjectCreate, engine: EngineDep, settings: SettingsDep
 
 
 @router.get("", response_model=list[ProjectOut])
-async def list_projects(conn: ConnectionDep) -> Any:
+async def list_projects(conn: ConnectionDep, progress: SyncProgressDep) -> Any:
     """All projects, oldest first (a point read: see api/deps.py)."""
-    return json_response(service.list_projects(conn))
+    return json_response(service.list_projects(conn, progress))
 
 
 @router.get("/{slug}", response_model=ProjectOut)
-async def get_project(slug: str, conn: ConnectionDep) -> Any:
-    """One project, with its live document count and sync state (a point read)."""
-    return json_response(service.get_project(conn, slug))
+async def get_project(slug: str, conn: ConnectionDep, progress: SyncProgressDep) -> Any:
+    """One project, with its live document count, sync state and progress (a point read)."""
+    return json_response(service.get_project(conn, slug, progress))
 
 
 @router.put("/{slug}", response_model=ProjectOut)
-def update_project(slug: str, body: ProjectUpdate, engine: EngineDep, settings: SettingsDep) -> Any:
+def update_project(
+    slug: str,
+    body: ProjectUpdate,
+    engine: EngineDep,
+    settings: SettingsDep,
+    progress: SyncProgressDep,
+) -> Any:
     """Rename or re-point a project; the slug never changes."""
     changes = body.model_dump(include=body.model_fields_set)
     return json_response(
-        service.update_project(engine, slug, changes, settings.allowed_project_base)
+        service.update_project(engine, slug, changes, settings.allowed_project_base, progress)
     )
 
 

@@ -5,6 +5,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sdlc_lens.services.projects import SyncState
+from sdlc_lens.services.sync_progress import SyncPhase
 
 NameField = Field(min_length=1, max_length=200)
 
@@ -50,6 +51,20 @@ class ProjectUpdate(BaseModel):
         return self
 
 
+class SyncProgressOut(BaseModel):
+    """How far the running sync has got (in memory; not stored)."""
+
+    phase: SyncPhase = Field(
+        description="`scanning` the folder, `parsing` new and changed files, or `writing` "
+        "the one transaction"
+    )
+    files_seen: int = Field(description="Document files found by the walk so far")
+    files_to_process: int = Field(
+        description="New or changed files to read and parse (known once scanning is over)"
+    )
+    files_done: int = Field(description="Files to process that have been read")
+
+
 class ProjectOut(BaseModel):
     """A project as every endpoint returns it; all keys are always present."""
 
@@ -64,6 +79,9 @@ class ProjectOut(BaseModel):
     connection_id: int | None
     sync_status: SyncState
     sync_error: str | None
+    sync_progress: SyncProgressOut | None = Field(
+        description="Progress of the running sync; null when no sync is running"
+    )
     schema_version: int | None
     profile: str | None
     last_synced_at: str | None
