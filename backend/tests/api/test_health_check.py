@@ -433,7 +433,7 @@ def test_two_statements_and_no_document_text_per_check(client: TestClient, tmp_p
     assert not any(re.search(r"\bcontent\b(?!_)", sql) for sql in reads)
 
 
-def test_files_in_an_unreadable_folder_keep_when_they_were_last_seen(
+def test_files_the_walk_could_not_see_keep_when_they_were_last_seen(
     client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = {"prd.md": doc("PRD"), "trd.md": doc("TRD"), "notes/a.md": doc("A", Status="Draft")}
@@ -445,13 +445,15 @@ def test_files_in_an_unreadable_folder_keep_when_they_were_last_seen(
         walk = real_walk(root, *args)
         walk.files = {path: st for path, st in walk.files.items() if not path.startswith("notes/")}
         walk.unreadable_dirs.append("notes")
+        del walk.files["trd.md"]
+        walk.problems["trd.md"] = "cannot be examined"  # a file the walk could not stat
         return walk
 
     monkeypatch.setattr(sync_module, "walk_project", notes_unreadable)
     assert sync(client, slug)["sync_status"] == "error"
     with client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
         seen = dict(conn.exec_driver_sql("SELECT file_path, last_seen_at FROM documents").all())
-    assert seen == {"prd.md": None, "trd.md": None, "notes/a.md": first}
+    assert seen == {"prd.md": None, "trd.md": first, "notes/a.md": first}
 
 
 def test_openapi_documents_the_response_and_the_404(client: TestClient, tmp_path: Path) -> None:
