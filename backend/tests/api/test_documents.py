@@ -329,10 +329,11 @@ def test_metadata_is_null_without_extra_keys(client: TestClient, tmp_path: Path)
     assert rich == {"sprint": "Sprint 4", "created": "2026-02-20"}
 
 
-def test_duplicate_type_and_id_answer_the_copy_nearest_the_root(
+def test_duplicate_type_and_id_answer_the_live_copy_with_the_smallest_path(
     client: TestClient, tmp_path: Path
 ) -> None:
     files = {
+        # Sorts first by path, but it is an archived copy.
         "archive/stories/US0001-login.md": story("US0001: Old login", "Superseded", "old body"),
         "stories/US0001-login.md": story("US0001: Login", "Done", "current body"),
         "zz/US0002-pay.md": story("US0002: Pay zz", "Draft", "zz body"),

@@ -12,9 +12,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from sdlc_lens.parsing import parse_front_matter
 from sdlc_lens.services import sync as sync_module
-from sdlc_lens.services.files import ProjectFolder
-from tests.helpers import CORPUS_DIR, assert_error, register, sync, wait_for_sync, write_tree
+from tests.helpers import (
+    CORPUS_DIR,
+    assert_body_loses_only_title_and_front_matter,
+    assert_error,
+    deny_reading,
+    register,
+    sync,
+    wait_for_sync,
+    write_tree,
+)
 
 # Independent of the code under test: which folder holds which kind of document.
 FOLDER_TYPES = {
@@ -115,9 +124,12 @@ def test_corpus_tree_syncs_every_document(client: TestClient, tree_name: str) ->
     counted = Counter(dict(db_rows(client, "SELECT doc_type, count(*) FROM documents GROUP BY 1")))
     assert counted == expected
     assert result["last_synced_at"] is not None
-    # Whole text stored: every document's content is its file's text.
+    # The body is stored: the file's text without its title line and front matter only.
     for rel, doc in documents_by_path(client).items():
-        assert doc["content"] == (tree / rel).read_text(encoding="utf-8").replace("\r\n", "\n")
+        text = (tree / rel).read_text(encoding="utf-8")
+        assert_body_loses_only_title_and_front_matter(text, parse_front_matter(text))
+        assert doc["content"] == parse_front_matter(text).content
+        assert not doc["content"].startswith(f"# {doc['title']}\n")
 
 
 def test_task_list_statuses_come_from_front_matter(client: TestClient) -> None:
@@ -434,26 +446,20 @@ def test_file_that_turns_unreadable_keeps_its_stored_document(
     client: TestClient, tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     register(client, "Demo", tree)
-    sync(client, "demo")
+    first = sync(client, "demo")
     before = documents_by_path(client)["stories/US0001-story.md"]
     write(tree, "stories/US0001-story.md", b"\xff\xfe not utf-8 any more")
-    real_read = ProjectFolder.read
-
-    def deny_us0002(folder: ProjectFolder, rel_path: str, limit: int) -> bytes:
-        # Tests run as root, which file permissions cannot stop; simulate EACCES.
-        if rel_path.endswith("US0002-story.md"):
-            raise PermissionError(13, "Permission denied")
-        return real_read(folder, rel_path, limit)
-
-    monkeypatch.setattr(ProjectFolder, "read", deny_us0002)
+    deny_reading(monkeypatch, "US0002-story.md")
     os.utime(tree / "stories/US0002-story.md")  # force a read of that file too
     result = sync(client, "demo")
     assert result["sync_status"] == "error"
     assert result["sync_error"].startswith("2 file(s) could not be synced")
     assert "Permission" not in result["sync_error"]
     after = documents_by_path(client)
-    assert after["stories/US0001-story.md"] == before
-    assert "stories/US0002-story.md" in after
+    # The stored document is kept as it was; only the sync that last saw it is noted.
+    assert after["stories/US0001-story.md"] == {**before, "last_seen_at": first["last_synced_at"]}
+    assert after["stories/US0002-story.md"]["last_seen_at"] == first["last_synced_at"]
+    assert after["stories/US0003-story.md"]["last_seen_at"] is None
 
 
 def test_twenty_megabyte_document_is_synced_whole(client: TestClient, tree: Path) -> None:
@@ -467,7 +473,7 @@ def test_twenty_megabyte_document_is_synced_whole(client: TestClient, tree: Path
     result = sync(client, "demo")
     assert result["sync_status"] == "synced" and result["document_count"] == 6
     huge = documents_by_path(client)["stories/US0011-huge.md"]
-    assert len(huge["content"]) == len(body)
+    assert huge["content"] == body.removeprefix("# US0011: Huge\n\n> **Status:** Draft\n\n")
     assert fts_hits(client, "xylophone") == {"stories/US0011-huge.md"}
 
 

@@ -353,7 +353,10 @@ def test_document_over_the_size_limit_keeps_its_stored_text(
     result = sync_within_timeout(client, "demo")
     assert result["sync_error"] == one_file_failed(added=0)
     assert stored_paths(client)["stories/US0001-one.md"] == before
-    assert stored_paths(client)["stories/US0003-limit.md"] == at_limit
+    # Stored whole (content is the body: the file without its title line).
+    assert stored_paths(client)["stories/US0003-limit.md"] == at_limit.removeprefix(
+        "# US0003: At the limit\n\n"
+    )
     assert "skipped 'stories/US0001-one.md': it is larger than the 1000 bytes limit" in warnings(
         caplog
     )

@@ -35,8 +35,9 @@ from sdlc_lens.timeutil import utc_now
 logger = logging.getLogger(__name__)
 
 # Bump when parsing changes what it produces: rows from an older epoch are re-parsed even
-# when their file is unchanged.
-PARSER_EPOCH = 1
+# when their file is unchanged. 2: `content` is the body (no title line, no front matter),
+# and rows carry their reference links and the health check's derived columns.
+PARSER_EPOCH = 2
 
 # A file modified this close to the scan may change again within the same timestamp tick;
 # its fingerprint is not trusted next time (the "racy clean" problem), so it gets re-hashed.
@@ -75,6 +76,37 @@ _INSERT_SQL = (
     f"SELECT {_COLUMNS_SQL} FROM temp.sync_rows WHERE id IS NULL ORDER BY rowid"
 )
 _DROP_STAGE_SQL = "DROP TABLE temp.sync_rows"
+# A rewritten document's links are replaced: the old ones go before the row is updated, and
+# every staged document's links are then inserted by (project, path), which the new rows'
+# ids are only known by. A deleted document's links go with it (FK cascade).
+_STAGE_LINKS_TABLE_SQL = (
+    "CREATE TEMP TABLE sync_links (file_path TEXT, kind TEXT, ref_key TEXT, position INTEGER)"
+)
+_STAGE_LINKS_SQL = (
+    "INSERT INTO temp.sync_links (file_path, kind, ref_key, position) VALUES (?, ?, ?, ?)"
+)
+_DELETE_OLD_LINKS_SQL = (
+    "DELETE FROM document_links WHERE document_id IN "
+    "(SELECT id FROM temp.sync_rows WHERE id IS NOT NULL)"
+)
+_INSERT_LINKS_SQL = (
+    "INSERT INTO document_links (document_id, project_id, kind, ref_key, position) "
+    "SELECT d.id, d.project_id, l.kind, l.ref_key, l.position FROM temp.sync_links AS l "
+    "JOIN documents AS d ON d.project_id = ? AND d.file_path = l.file_path"
+)
+_DROP_STAGE_LINKS_SQL = "DROP TABLE temp.sync_links"
+# Rows this sync could not see (unreadable file or folder) keep when a sync last saw them;
+# run before the project's last_synced_at moves on. Every other row was seen: a NULL
+# `last_seen_at` means "as of the project's last_synced_at", so an unchanged row is not written.
+_MARK_UNSEEN_SQL = (
+    "UPDATE documents SET last_seen_at = "
+    "COALESCE(last_seen_at, (SELECT last_synced_at FROM projects WHERE id = ?)) "
+    "WHERE id IN (SELECT value FROM json_each(?))"
+)
+_MARK_SEEN_SQL = (
+    "UPDATE documents SET last_seen_at = NULL WHERE project_id = ? AND last_seen_at IS NOT NULL "
+    "AND id NOT IN (SELECT value FROM json_each(?))"
+)
 _STORED_FILES_SQL = (
     "SELECT file_path, id, file_hash, file_size, file_mtime_ns, file_ctime_ns, parser_epoch "
     "FROM documents WHERE project_id = ?"
@@ -126,8 +158,10 @@ class SyncPlan:
 
     synced_at: str  # the sync's timestamp, on every row it writes and on the project
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id or None, *row.values())
+    links: list[tuple[str, str, str, int]] = field(default_factory=list)  # (path, kind, key, pos)
     fingerprints: list[tuple[Any, ...]] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
+    unseen: list[int] = field(default_factory=list)  # kept rows whose file this sync missed
 
 
 def run_sync(
@@ -328,11 +362,11 @@ def _plan_changes(
         progress.file_done()
 
     for rel_path, known in stored.items():
-        if (
-            rel_path not in walk.files
-            and rel_path not in walk.problems
-            and not _under_any(rel_path, walk.unreadable_dirs)
-        ):
+        if rel_path in walk.files:
+            continue
+        if rel_path in walk.problems or _under_any(rel_path, walk.unreadable_dirs):
+            plan.unseen.append(known.id)  # kept, but not seen
+        else:
             plan.deletes.append(known.id)
             logger.debug("sync of %s: %r deleted (no longer in the folder)", result.slug, rel_path)
     result.deleted = len(plan.deletes)
@@ -364,9 +398,11 @@ def _plan_file(
         data = folder.read(rel_path, MARKDOWN_SIZE_LIMIT)
     except RefusedFileError as exc:
         _file_failed(result, rel_path, exc.reason)
+        plan.unseen.extend(() if known is None else (known.id,))
         return
     except OSError as exc:
         _file_failed(result, rel_path, _cannot_read(exc))
+        plan.unseen.extend(() if known is None else (known.id,))
         return
     digest = hashlib.sha256(data).hexdigest()
     fingerprint = _trusted_fingerprint(changed.st, racy_after)
@@ -378,6 +414,7 @@ def _plan_file(
     text = _decode(data)
     if text is None:
         _file_failed(result, rel_path, "is not UTF-8 text")
+        plan.unseen.extend(() if known is None else (known.id,))
         return
     record = build_document(rel_path, text, status_vocab)
     if record is None:
@@ -385,6 +422,7 @@ def _plan_file(
         return
     row = document_row(project_id, rel_path, record, digest, fingerprint, plan.synced_at)
     plan.rows.append((None if known is None else known.id, *row.values()))
+    plan.links.extend((rel_path, kind.value, key, pos) for kind, key, pos in record.links())
     if known is None:
         result.added += 1
     else:
@@ -456,11 +494,21 @@ def _apply(engine: Engine, project_id: int, plan: SyncPlan, project_values: dict
         if plan.rows:
             conn.exec_driver_sql(_STAGE_TABLE_SQL)
             conn.exec_driver_sql(_STAGE_SQL, plan.rows)
+            conn.exec_driver_sql(_DELETE_OLD_LINKS_SQL)
             conn.exec_driver_sql(_UPDATE_SQL)
             conn.exec_driver_sql(_INSERT_SQL)
             conn.exec_driver_sql(_DROP_STAGE_SQL)
+        if plan.links:
+            conn.exec_driver_sql(_STAGE_LINKS_TABLE_SQL)
+            conn.exec_driver_sql(_STAGE_LINKS_SQL, plan.links)
+            conn.exec_driver_sql(_INSERT_LINKS_SQL, (project_id,))
+            conn.exec_driver_sql(_DROP_STAGE_LINKS_SQL)
         if plan.fingerprints:
             conn.exec_driver_sql(_FINGERPRINT_SQL, plan.fingerprints)
+        unseen = json.dumps(plan.unseen)
+        if plan.unseen:
+            conn.exec_driver_sql(_MARK_UNSEEN_SQL, (project_id, unseen))
+        conn.exec_driver_sql(_MARK_SEEN_SQL, (project_id, unseen))
         conn.execute(
             projects.update()
             .where(projects.c.id == project_id)
@@ -527,6 +575,10 @@ def document_row(
         file_ctime_ns=ctime_ns,
         parser_epoch=PARSER_EPOCH,
         synced_at=now,
+        archived=record.archived,
+        content_chars=record.content_chars,
+        content_epic=record.content_epic,
+        last_seen_at=None,
     )
 
 

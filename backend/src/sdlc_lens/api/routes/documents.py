@@ -9,7 +9,9 @@ from sdlc_lens.api.openapi import ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.documents import DocumentDetail, DocumentList
+from sdlc_lens.api.schemas.relations import DocumentRelationships
 from sdlc_lens.services import documents as service
+from sdlc_lens.services import relations
 
 router = APIRouter(prefix="/projects/{slug}/documents", tags=["documents"])
 
@@ -50,6 +52,31 @@ def list_documents(
         per_page=per_page,
     )
     return json_response(page_of_documents)
+
+
+# Declared before the detail route, so `.../related` can never be read as part of a doc_id.
+@router.get(
+    "/{doc_type}/{doc_id}/related",
+    response_model=DocumentRelationships,
+    responses=error_responses(
+        404,
+        own={
+            404: ErrorAnswer(
+                "Unknown project, or no document of this type and full doc_id in it.",
+                (
+                    ("NOT_FOUND", "Project not found"),
+                    ("NOT_FOUND", "Document not found: story/US0001"),
+                ),
+            )
+        },
+    ),
+)
+async def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
+    """Parents, children, dependencies and dependents of one document (by its full doc_id).
+
+    A few indexed point reads, served on the event loop (see api/deps.py).
+    """
+    return json_response(relations.related_documents(conn, slug, doc_type, doc_id))
 
 
 @router.get(
