@@ -12,11 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from sdlc_lens import __version__
 from sdlc_lens.api.routes import documents, projects, search, stats, system
 from sdlc_lens.config import Settings, get_settings
-from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
-from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
-from sdlc_lens.db.schema import MIGRATION_HEAD
+from sdlc_lens.db.engine import create_db_engine, redact
 from sdlc_lens.errors import install_error_handlers
 from sdlc_lens.logging_setup import configure_logging
+from sdlc_lens.services.search_index import repair_search_index
 from sdlc_lens.services.sync import mark_interrupted_syncs
 from sdlc_lens.services.sync_runner import SyncRunner
 
@@ -67,12 +66,7 @@ def recover_on_startup(engine: Engine) -> None:
         interrupted = mark_interrupted_syncs(engine)
         if interrupted:
             logger.warning("%d sync(s) were interrupted by a restart; marked as error", interrupted)
-        with write_transaction(engine) as conn:
-            revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            if revision == MIGRATION_HEAD and not fts_table_exists(conn):
-                logger.warning("search index missing; recreating and rebuilding it")
-                create_fts(conn)
-                rebuild_fts(conn)
+        repair_search_index(engine)
     except SQLAlchemyError as exc:
         # An unmigrated or unreadable database: health reports it, the process stays up.
         logger.error("start-up checks could not use the database: %s", exc)
