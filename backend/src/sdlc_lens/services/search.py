@@ -1,8 +1,7 @@
-"""Full-text search (SPEC §9): safe MATCH expressions, honest ranking, escaped snippets.
+"""Full-text search (SPEC §9): bounded queries, honest ranking, escaped snippets.
 
-The user's text never reaches FTS5's query syntax: every word becomes a quoted string, so
-operators (`AND`, `NEAR`, `-`, `:`, brackets) are plain words and no input can raise a syntax
-error. The expression is a bound parameter, never spliced into SQL.
+The query becomes quoted FTS5 terms in search_query; the MATCH expression is a bound
+parameter, never spliced into SQL.
 """
 
 import html
@@ -31,12 +30,11 @@ from sqlalchemy.exc import OperationalError
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import ServiceUnavailableError
-from sdlc_lens.parsing import id_head
 from sdlc_lens.services.documents import status_filter
+from sdlc_lens.services.search_query import exact_id, parse_query
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50
-MAX_QUERY_LENGTH = 500
 SNIPPET_TOKENS = 32
 ELLIPSIS = "..."
 SEARCH_UNAVAILABLE = "Search index is unavailable; an administrator must rebuild it"
@@ -63,13 +61,7 @@ _MAX_VANISHING_TERMS = 20
 # Counting matches by walking an index beats a row read per match from this share on.
 _WIDE_SHARE = 8
 
-# `"a quoted span"` or a run of non-space characters. An unbalanced quote falls to the
-# second branch and is then just a character inside a word.
-_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-# C0/C1 controls separate words; FTS5 would stop reading its query at a NUL.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _WORD = re.compile(r"\w+")
-_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 
 _fts = table(FTS_TABLE, column("rowid", Integer))
 _fts_ref = literal_column(FTS_TABLE)
@@ -88,47 +80,6 @@ class SearchFilters:
     status: str | None = None  # `none` = documents without a status
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _usable(text: str) -> bool:
-    # A phrase of punctuation only has no tokens; it is skipped rather than sent.
-    return any(ch.isalnum() or ch == "_" for ch in text)
-
-
-def build_terms(query: str) -> list[str]:
-    """The FTS5 terms of a user query, each a quoted string (a phrase), maybe with `*`.
-
-    `"quoted text"` stays one phrase; every other word is its own term; a word ending in
-    `*` becomes a prefix term. Words without a letter, digit or `_` are dropped.
-    """
-    terms: list[str] = []
-    for quoted, word in _TOKEN.findall(_CONTROL.sub(" ", query)):
-        if quoted:
-            if _usable(quoted):
-                terms.append(_quote(quoted))
-            continue
-        stem = word.rstrip("*")
-        if _usable(stem):
-            terms.append(_quote(stem) + ("*" if stem != word else ""))
-    return terms
-
-
-def build_match(query: str) -> str | None:
-    """The MATCH expression: all terms, in any order (FTS5's implicit AND); None if none."""
-    return " ".join(build_terms(query)) or None
-
-
-def exact_id(query: str) -> str | None:
-    """The normalised id when the whole query is one document id (`us-0024` -> `US0024`)."""
-    text = query.strip()
-    head = id_head(text)
-    if head is None or _NON_ALNUM.sub("", text).upper() != head:
-        return None
-    return head
-
-
 def search(
     conn: Connection,
     query: str,
@@ -144,7 +95,7 @@ def search(
         "page": page,
         "per_page": per_page,
     }
-    terms = build_terms(query)
+    terms = [term.fts for term in parse_query(query)]
     if not terms:
         return result
     try:

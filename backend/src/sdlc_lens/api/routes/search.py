@@ -8,6 +8,7 @@ from sdlc_lens.api.deps import ConnectionDep
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.search import SearchResults
 from sdlc_lens.services import search as service
+from sdlc_lens.services.search_query import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, MIN_PREFIX_CHARS
 
 router = APIRouter(tags=["search"])
 
@@ -15,7 +16,14 @@ router = APIRouter(tags=["search"])
 @router.get(
     "/search",
     response_model=SearchResults,
-    responses={503: {"description": "The search index is missing"}},
+    responses={
+        422: {
+            "description": f"`q` is over a bound: more than {MAX_QUERY_LENGTH} characters, "
+            f"more than {MAX_QUERY_WORDS} different words, or a prefix with fewer than "
+            f"{MIN_PREFIX_CHARS} letters before its `*`; or another parameter is invalid"
+        },
+        503: {"description": "The search index is missing"},
+    },
 )
 def search(
     conn: ConnectionDep,
@@ -23,10 +31,12 @@ def search(
         str,
         Query(
             min_length=1,
-            max_length=service.MAX_QUERY_LENGTH,
+            max_length=MAX_QUERY_LENGTH,
             description="Words that must all match, in any order; `word*` matches a prefix; "
             '`"quoted text"` matches as a phrase. A document id (`US0024`) ranks that '
-            "document first.",
+            f"document first. At most {MAX_QUERY_WORDS} different words (a repeated word "
+            f"counts once); a prefix needs at least {MIN_PREFIX_CHARS} letters before its "
+            "`*` (`dep*`, not `de*`). Over either bound: 422.",
         ),
     ],
     project: Annotated[str | None, Query(description="Project slug.")] = None,
