@@ -10,6 +10,9 @@ rows it changed, and the index is never ahead of or behind the committed documen
 from sqlalchemy import Connection, text
 
 FTS_TABLE = "documents_fts"
+# How far into a document search looks for the text of a snippet: 1 Mi characters, far above
+# any hand-written document (a 300-page spec is about 600,000 characters).
+INDEXED_CHARS = 1_048_576
 
 # `_` is a token character so identifiers such as `sync_status` stay one searchable word.
 CREATE_FTS_TABLE = (

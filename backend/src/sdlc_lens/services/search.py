@@ -4,10 +4,7 @@ The query becomes quoted FTS5 terms in search_query; the MATCH expression is a b
 parameter, never spliced into SQL.
 """
 
-import html
-import re
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -31,12 +28,11 @@ from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import ServiceUnavailableError
 from sdlc_lens.services.documents import status_filter
-from sdlc_lens.services.search_query import exact_id, parse_query
+from sdlc_lens.services.search_query import Term, exact_id, parse_query
+from sdlc_lens.services.snippets import Matcher, TextReader, snippet
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50
-SNIPPET_TOKENS = 32
-ELLIPSIS = "..."
 SEARCH_UNAVAILABLE = "Search index is unavailable; an administrator must rebuild it"
 
 # Added to the score of a document whose id is exactly the query. Such a query is one FTS5
@@ -45,12 +41,6 @@ SEARCH_UNAVAILABLE = "Search index is unavailable; an administrator must rebuild
 # stays non-increasing down the list.
 ID_MATCH_BOOST = 1000.0
 
-# Snippet markers: Unicode noncharacters, reserved for internal use and absent from real
-# text, so they survive html.escape and become the only tags in a snippet.
-_MARK_OPEN = "\ufdd0"
-_MARK_CLOSE = "\ufdd1"
-# Enough text for SNIPPET_TOKENS words when a document has no text hit to centre on.
-_PREVIEW_CHARS = 4000
 # Beyond what SQLite's OFFSET can hold, and past any real end.
 _MAX_OFFSET = 2**62
 
@@ -60,8 +50,6 @@ _MAX_OFFSET = 2**62
 _MAX_VANISHING_TERMS = 20
 # Counting matches by walking an index beats a row read per match from this share on.
 _WIDE_SHARE = 8
-
-_WORD = re.compile(r"\w+")
 
 _fts = table(FTS_TABLE, column("rowid", Integer))
 _fts_ref = literal_column(FTS_TABLE)
@@ -95,7 +83,7 @@ def search(
         "page": page,
         "per_page": per_page,
     }
-    terms = [term.fts for term in parse_query(query)]
+    terms = parse_query(query)
     if not terms:
         return result
     try:
@@ -118,7 +106,7 @@ class _Shape:
     wide: bool  # the matches may be a large share of the documents
 
 
-def _shape(conn: Connection, terms: list[str]) -> _Shape:
+def _shape(conn: Connection, terms: list[Term]) -> _Shape:
     """Count each term's documents (FTS5 does this from the index alone, cheaply).
 
     `common` is the case of a word in most documents, where computing bm25 row by row would
@@ -135,7 +123,7 @@ def _shape(conn: Connection, terms: list[str]) -> _Shape:
                 for i in range(len(terms))
             )
         ),
-        {f"t{i}": term for i, term in enumerate(terms)},
+        {f"t{i}": term.fts for i, term in enumerate(terms)},
     ).one()
     return _Shape(
         # FTS5: idf = ln((N - hits + 0.5) / (hits + 0.5)), replaced by 1e-6 when <= 0, that
@@ -190,14 +178,13 @@ def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
 
 def _ranked_page(
     conn: Connection,
-    terms: list[str],
+    terms: list[Term],
     ref_id: str | None,
     filters: SearchFilters,
     page: int,
     per_page: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    match = " ".join(terms)
-    params = {"match": match}
+    params = {"match": " ".join(term.fts for term in terms)}
     shape = _shape(conn, terms)
     hits = _hits(ref_id, scored=not shape.common)
     rank_from = _joined(hits, walk_index=shape.common)
@@ -249,7 +236,7 @@ def _ranked_page(
             .where(documents.c.id.in_(ids))
         )
     }
-    snippets = _snippets(conn, match, ids)
+    snippets = _snippets(conn, terms, ids)
     items = []
     for doc_id, score in ranked:
         item = details[doc_id]
@@ -260,43 +247,17 @@ def _ranked_page(
     return items, total
 
 
-def _snippets(conn: Connection, match: str, ids: list[int]) -> dict[int, str]:
-    """HTML-safe snippets for the documents of one page only."""
-    # snippet() costs a pass over the document's tokens, so it runs for the page's rows only
-    # (SQLite evaluates it after the WHERE). `+ 0` makes that one MATCH pass filtered by id,
-    # not one MATCH per id: FTS5 would redo a prefix term's expansion for every id.
-    found = conn.execute(
-        select(
-            _fts.c.rowid,
-            func.snippet(_fts_ref, 1, _MARK_OPEN, _MARK_CLOSE, ELLIPSIS, SNIPPET_TOKENS),
-        ).where(_matches(), (_fts.c.rowid + 0).in_(ids)),
-        {"match": match},
-    )
-    texts: dict[int, str] = dict(found.all())
-    missing = [doc_id for doc_id in ids if doc_id not in texts]
-    if missing:
-        # Found by their id only: no text hit to centre on, so show the content's start.
-        starts = conn.execute(
-            select(
-                documents.c.id,
-                func.substr(documents.c.content, 1, _PREVIEW_CHARS),
-                func.length(documents.c.content) > _PREVIEW_CHARS,
-            ).where(documents.c.id.in_(missing))
-        )
-        for doc_id, head, cut in starts:
-            texts[doc_id] = content_start(head, truncated=bool(cut))
-    return {doc_id: escape_snippet(texts.get(doc_id) or "") for doc_id in ids}
+def _snippets(conn: Connection, terms: list[Term], ids: list[int]) -> dict[int, str]:
+    """HTML-safe snippets for the documents of one page only, each read from its row.
 
-
-def content_start(content: str, *, truncated: bool = False) -> str:
-    """The first SNIPPET_TOKENS words of a text, `...` if it goes on (as snippet() does)."""
-    ends = [m.end() for m in islice(_WORD.finditer(content), SNIPPET_TOKENS + 1)]
-    if len(ends) > SNIPPET_TOKENS:
-        return content[: ends[SNIPPET_TOKENS - 1]] + ELLIPSIS
-    return content + ELLIPSIS if truncated else content
-
-
-def escape_snippet(text: str) -> str:
-    """Escape the document's text; only our markers become tags."""
-    escaped = html.escape(text)
-    return escaped.replace(_MARK_OPEN, "<mark>").replace(_MARK_CLOSE, "</mark>")
+    The body is read through SQLite's incremental blob I/O, chunk by chunk from the start,
+    so a snippet near the start of a 50 MB document reads kilobytes, not the document.
+    """
+    matcher = Matcher(terms)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    snippets: dict[int, str] = {}
+    for doc_id in ids:
+        with raw.blobopen(documents.name, documents.c.content.name, doc_id, readonly=True) as blob:
+            snippets[doc_id] = snippet(TextReader(blob), matcher)
+    return snippets
