@@ -15,10 +15,19 @@ CORPUS_DIR = REPO_DIR.parent / "shared" / "corpus"
 
 def migrate(database_url: str, revision: str = "head") -> None:
     """Run the real Alembic migrations against `database_url`."""
+    command.upgrade(_alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Run the real Alembic downgrades against `database_url`, down to `revision`."""
+    command.downgrade(_alembic_config(database_url), revision)
+
+
+def _alembic_config(database_url: str) -> Config:
     config = Config(str(BACKEND_DIR / "alembic.ini"))
     config.attributes["database_url"] = database_url
     config.attributes["configure_logging"] = False
-    command.upgrade(config, revision)
+    return config
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
