@@ -57,14 +57,19 @@ def start_server(
     log_level: str = "INFO",
     app: str = APP,
     health_path: str = HEALTH_PATH,
+    settings: dict[str, str] | None = None,
 ) -> Server:
-    """Start `uvicorn --factory <app>` on a free port; return once it answers 200."""
+    """Start `uvicorn --factory <app>` on a free port; return once it answers 200.
+
+    `settings` adds `SDLC_LENS_*` variables (`{"SEARCH_BUDGET_SECONDS": "0.2"}`).
+    """
     port = free_port()
     env = {
         "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
         "HOME": str(database.parent),
         "SDLC_LENS_DATABASE_URL": f"sqlite:///{database}",
         "SDLC_LENS_LOG_LEVEL": log_level,
+        **{f"SDLC_LENS_{name}": value for name, value in (settings or {}).items()},
     }
     command = [
         sys.executable, "-m", "uvicorn", "--factory", app,

@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import PositiveFloat, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     log_level: LogLevel = "INFO"
     allowed_project_base: Path | None = None
+    search_budget_seconds: PositiveFloat = 2.0  # work one search may do before it gets a 503
 
     @property
     def log_level_number(self) -> int:

@@ -18,9 +18,10 @@ class AppError(Exception):
     status_code = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after  # seconds, sent as `Retry-After` when set
 
 
 class NotFoundError(AppError):
@@ -89,7 +90,8 @@ def validation_message(errors: Sequence[Any]) -> str:
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.code, exc.message)
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return error_response(exc.status_code, exc.code, exc.message, headers=headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -16,6 +16,7 @@ from sdlc_lens.db.engine import create_db_engine, redact
 from sdlc_lens.errors import install_error_handlers
 from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.search_index import repair_search_index
+from sdlc_lens.services.search_runner import SearchRunner
 from sdlc_lens.services.sync import mark_interrupted_syncs
 from sdlc_lens.services.sync_runner import SyncRunner
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     engine = create_db_engine(settings.database_url)
     runner = SyncRunner(engine, settings.allowed_project_base)
+    searches = SearchRunner(engine, settings.search_budget_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(recover_on_startup, engine)
         yield
         logger.info("shutting down: stopping background syncs")
+        searches.shutdown()
         await run_in_threadpool(runner.shutdown)
         engine.dispose()
 
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_runner = runner
+    app.state.search_runner = searches
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)

@@ -1,10 +1,18 @@
 """Full-text search (SPEC §9): bounded queries, honest ranking, escaped snippets.
 
 The query becomes quoted FTS5 terms in search_query; the MATCH expression is a bound
-parameter, never spliced into SQL.
+parameter, never spliced into SQL. A search runs within a time budget: SQLite's progress
+handler stops its queries, and the snippet reader its reads, once the budget is spent or the
+client has gone.
 """
 
-from dataclasses import dataclass
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from sqlite3 import Connection as SQLiteConnection
 from typing import Any
 
 from sqlalchemy import (
@@ -26,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
-from sdlc_lens.errors import ServiceUnavailableError
+from sdlc_lens.errors import AppError, ServiceUnavailableError
 from sdlc_lens.services.documents import status_filter
 from sdlc_lens.services.search_query import Term, exact_id, parse_query
 from sdlc_lens.services.snippets import Matcher, TextReader, snippet
@@ -55,8 +63,63 @@ _fts = table(FTS_TABLE, column("rowid", Integer))
 _fts_ref = literal_column(FTS_TABLE)
 
 
+# SQLite virtual-machine steps between two looks at the budget: well under a millisecond.
+_PROGRESS_STEPS = 1000
+
+
 def _matches(param: str = "match") -> ColumnElement[bool]:
     return _fts_ref.op("MATCH")(bindparam(param))
+
+
+class SearchBudgetExceededError(AppError):
+    """The search needed more work than one search may do."""
+
+    status_code = 503
+    code = "SEARCH_TOO_COSTLY"
+
+
+class SearchCancelledError(AppError):
+    """The client closed the request; nobody will read the answer (nginx's 499)."""
+
+    status_code = 499
+    code = "CLIENT_CLOSED_REQUEST"
+
+
+@dataclass(slots=True, eq=False)  # compared and hashed by identity
+class SearchBudget:
+    """How long one search may work, and a switch that stops it at once (its client left)."""
+
+    seconds: float = math.inf
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    deadline: float = math.inf
+
+    def start(self) -> None:
+        """The clock starts when the search does, not while it waits for a worker."""
+        self.deadline = time.monotonic() + self.seconds
+
+    def spent(self) -> bool:
+        """Whether the search must stop now."""
+        return self.cancelled.is_set() or time.monotonic() > self.deadline
+
+    def check(self) -> None:
+        """Raise the reason to stop, if there is one."""
+        if self.spent():
+            raise self.stopped()
+
+    def stopped(self) -> AppError:
+        """The error a stopped search answers with."""
+        if self.cancelled.is_set():
+            return SearchCancelledError("The client closed the request")
+        return SearchBudgetExceededError(
+            f"This search needed more than {self.seconds:g} s of work and was stopped. "
+            "Try fewer or more specific words, a phrase, or a project filter.",
+            retry_after=self.retry_after,
+        )
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds to wait before asking again."""
+        return max(1, math.ceil(self.seconds)) if math.isfinite(self.seconds) else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +137,13 @@ def search(
     filters: SearchFilters,
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
+    budget: SearchBudget | None = None,
 ) -> dict[str, Any]:
-    """One page of ranked results with snippets, and the exact number of results."""
+    """One page of ranked results with snippets, and the exact number of results.
+
+    Raises SearchBudgetExceededError (503) when the work outlasts `budget`, and
+    SearchCancelledError once `budget.cancelled` is set.
+    """
     result: dict[str, Any] = {
         "items": [],
         "total": 0,
@@ -86,9 +154,16 @@ def search(
     terms = parse_query(query)
     if not terms:
         return result
+    budget = budget or SearchBudget()
+    budget.start()
     try:
-        items, total = _ranked_page(conn, terms, exact_id(query), filters, page, per_page)
+        with _stopped_when(_driver_connection(conn), budget.spent):
+            items, total = _ranked_page(
+                conn, terms, exact_id(query), filters, page, per_page, budget
+            )
     except OperationalError as exc:
+        if budget.spent():  # SQLite answered the progress handler's stop: "interrupted"
+            raise budget.stopped() from exc
         # Only a missing index is the service's state; anything else is a real fault.
         if fts_table_exists(conn):
             raise
@@ -183,6 +258,7 @@ def _ranked_page(
     filters: SearchFilters,
     page: int,
     per_page: int,
+    budget: SearchBudget,
 ) -> tuple[list[dict[str, Any]], int]:
     params = {"match": " ".join(term.fts for term in terms)}
     shape = _shape(conn, terms)
@@ -236,7 +312,7 @@ def _ranked_page(
             .where(documents.c.id.in_(ids))
         )
     }
-    snippets = _snippets(conn, terms, ids)
+    snippets = _snippets(conn, terms, ids, budget)
     items = []
     for doc_id, score in ranked:
         item = details[doc_id]
@@ -247,17 +323,34 @@ def _ranked_page(
     return items, total
 
 
-def _snippets(conn: Connection, terms: list[Term], ids: list[int]) -> dict[int, str]:
+def _snippets(
+    conn: Connection, terms: list[Term], ids: list[int], budget: SearchBudget
+) -> dict[int, str]:
     """HTML-safe snippets for the documents of one page only, each read from its row.
 
     The body is read through SQLite's incremental blob I/O, chunk by chunk from the start,
     so a snippet near the start of a 50 MB document reads kilobytes, not the document.
     """
     matcher = Matcher(terms)
-    raw = conn.connection.driver_connection
-    assert raw is not None
+    raw = _driver_connection(conn)
     snippets: dict[int, str] = {}
     for doc_id in ids:
         with raw.blobopen(documents.name, documents.c.content.name, doc_id, readonly=True) as blob:
-            snippets[doc_id] = snippet(TextReader(blob), matcher)
+            snippets[doc_id] = snippet(TextReader(blob, budget.check), matcher)
     return snippets
+
+
+def _driver_connection(conn: Connection) -> SQLiteConnection:
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, SQLiteConnection)
+    return raw
+
+
+@contextmanager
+def _stopped_when(raw: SQLiteConnection, should_stop: Callable[[], bool]) -> Iterator[None]:
+    """SQLite interrupts the running statement as soon as `should_stop()` is true."""
+    raw.set_progress_handler(should_stop, _PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)

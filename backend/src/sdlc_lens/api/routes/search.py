@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.deps import SearchRunnerDep
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.search import SearchResults
 from sdlc_lens.services import search as service
@@ -22,11 +22,23 @@ router = APIRouter(tags=["search"])
             f"more than {MAX_QUERY_WORDS} different words, or a prefix with fewer than "
             f"{MIN_PREFIX_CHARS} letters before its `*`; or another parameter is invalid"
         },
-        503: {"description": "The search index is missing"},
+        503: {
+            "description": "The search was stopped after using its time budget "
+            "(`SEARCH_TOO_COSTLY`), every search worker is busy (`SEARCH_BUSY`), or the "
+            "search index is missing (`SERVICE_UNAVAILABLE`). The first two carry "
+            "`Retry-After` (seconds).",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer"},
+                }
+            },
+        },
     },
 )
-def search(
-    conn: ConnectionDep,
+async def search(
+    request: Request,
+    runner: SearchRunnerDep,
     q: Annotated[
         str,
         Query(
@@ -48,6 +60,11 @@ def search(
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = service.DEFAULT_PER_PAGE,
 ) -> Any:
-    """Ranked documents matching `q`, with highlighted snippets."""
+    """Ranked documents matching `q`, with highlighted snippets.
+
+    A search works for at most `SDLC_LENS_SEARCH_BUDGET_SECONDS` and stops when its client
+    disconnects.
+    """
     filters = service.SearchFilters(project=project, doc_type=doc_type, status=status)
-    return json_response(service.search(conn, q, filters, page=page, per_page=per_page))
+    result = await runner.search(q, filters, page, per_page, client_gone=request.is_disconnected)
+    return json_response(result)
