@@ -59,12 +59,11 @@ _MAX_VANISHING_TERMS = 20
 # Counting matches by walking an index beats a row read per match from this share on.
 _WIDE_SHARE = 8
 
-_fts = table(FTS_TABLE, column("rowid", Integer))
-_fts_ref = literal_column(FTS_TABLE)
-
-
 # SQLite virtual-machine steps between two looks at the budget: well under a millisecond.
 _PROGRESS_STEPS = 1000
+
+_fts = table(FTS_TABLE, column("rowid", Integer))
+_fts_ref = literal_column(FTS_TABLE)
 
 
 def _matches(param: str = "match") -> ColumnElement[bool]:

@@ -9,7 +9,6 @@ and it stops as soon as its client disconnects, whether it is running or still w
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -74,12 +73,12 @@ class SearchRunner:
     ) -> dict[str, Any]:
         """The search's result, computed on a search worker; 503 when they are all taken."""
         parse_query(query)  # a query over its bounds is refused before it takes a place
+        budget = SearchBudget(self._budget_seconds)
         if len(self._admitted) >= self._capacity:
             raise SearchBusyError(
                 "Too many searches are running; try again shortly",
-                retry_after=max(1, math.ceil(self._budget_seconds)),
+                retry_after=budget.retry_after,
             )
-        budget = SearchBudget(self._budget_seconds)
         self._admitted.add(budget)
         work = self._executor.submit(self._run, budget, query, filters, page, per_page)
         done = asyncio.wrap_future(work)
