@@ -68,10 +68,12 @@ def start_server(
     app: str = APP,
     health_path: str = HEALTH_PATH,
     wrapper: Sequence[str] = (),
+    settings: dict[str, str] | None = None,
 ) -> Server:
     """Start `uvicorn --factory <app>` on a free port; return once it answers 200.
 
-    `wrapper` is a command prefix that runs Uvicorn, e.g. with fewer privileges.
+    `wrapper` is a command prefix that runs Uvicorn, e.g. with fewer privileges; `settings`
+    adds `SDLC_LENS_*` variables (`{"SEARCH_BUDGET_SECONDS": "0.2"}`).
     """
     port = free_port()
     env = {
@@ -79,6 +81,7 @@ def start_server(
         "HOME": str(database.parent),
         "SDLC_LENS_DATABASE_URL": f"sqlite:///{database}",
         "SDLC_LENS_LOG_LEVEL": log_level,
+        **{f"SDLC_LENS_{name}": value for name, value in (settings or {}).items()},
     }
     command = [
         *wrapper, sys.executable, "-m", "uvicorn", "--factory", app,

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, event
 
-from harness.database import migrate as migrate  # re-exported: the tests' one helper module
+from harness.database import downgrade as downgrade  # re-exported: the tests' one helper module
+from harness.database import migrate as migrate
 from sdlc_lens.parsing import ParsedDocument
 from sdlc_lens.parsing.front_matter import normalise_text
 from sdlc_lens.services.files import ProjectFolder

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PositiveFloat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "SDLC_LENS_"
@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     projects_root: Path | None = None
     # Browser origins allowed to call the API (CORS), comma-separated; unset: none; `*`: any.
     cors_origins: Annotated[list[str], NoDecode, BeforeValidator(comma_separated)] = []
+    search_budget_seconds: PositiveFloat = 2.0  # work one search may do before it gets a 503
 
     @property
     def log_level_number(self) -> int:

@@ -5,9 +5,10 @@ each class to a status, an error code and the envelope the client sees."""
 class AppError(Exception):
     """A failure with a message that is safe to show to the client."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after  # seconds after which trying again may work
 
 
 class NotFoundError(AppError):

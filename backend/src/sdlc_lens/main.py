@@ -17,11 +17,11 @@ from sdlc_lens.api.middleware import install_middleware
 from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
 from sdlc_lens.api.routes import documents, health_check, projects, root, search, stats, system
 from sdlc_lens.config import Settings, get_settings
-from sdlc_lens.db.engine import create_db_engine, write_transaction
-from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
-from sdlc_lens.db.schema import MIGRATION_HEAD
+from sdlc_lens.db.engine import create_db_engine
 from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.discovery import discover_and_sync
+from sdlc_lens.services.search_index import repair_search_index
+from sdlc_lens.services.search_runner import SearchRunner
 from sdlc_lens.services.sync import mark_interrupted_syncs
 from sdlc_lens.services.sync_runner import SyncRunner
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     engine = create_db_engine(settings.database_url)
     runner = SyncRunner(engine, settings.allowed_project_base)
+    searches = SearchRunner(engine, settings.search_budget_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await discovery
         logger.info("shutting down: stopping background syncs")
+        searches.shutdown()
         await run_in_threadpool(runner.shutdown)
         engine.dispose()
 
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_runner = runner
+    app.state.search_runner = searches
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins)
 
@@ -79,12 +82,7 @@ def recover_on_startup(engine: Engine) -> None:
         interrupted = mark_interrupted_syncs(engine)
         if interrupted:
             logger.warning("%d sync(s) were interrupted by a restart; marked as error", interrupted)
-        with write_transaction(engine) as conn:
-            revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            if revision == MIGRATION_HEAD and not fts_table_exists(conn):
-                logger.warning("search index missing; recreating and rebuilding it")
-                create_fts(conn)
-                rebuild_fts(conn)
+        repair_search_index(engine)
     except SQLAlchemyError as exc:
         # An unmigrated or unreadable database: health reports it, the process stays up.
         logger.error("start-up checks could not use the database: %s", exc)

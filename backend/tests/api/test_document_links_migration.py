@@ -5,14 +5,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
 
 from sdlc_lens.config import Settings
+from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.main import create_app
 from sdlc_lens.services.sync import PARSER_EPOCH
-from tests.helpers import BACKEND_DIR, migrate, register, sync, write_tree
+from tests.helpers import downgrade, migrate, register, sync, write_tree
 
 FILES = {
     "epics/EP0001-core.md": (
@@ -89,7 +88,7 @@ def test_upgrade_backfills_links_then_a_sync_rederives_every_row(tmp_path: Path)
     seed_epoch1_database(url, root)
     migrate(url)
 
-    assert rows(url, "SELECT version_num FROM alembic_version") == [("0002_document_links",)]
+    assert rows(url, "SELECT version_num FROM alembic_version") == [(MIGRATION_HEAD,)]
     links = rows(
         url,
         "SELECT d.doc_id, kind, ref_key, position FROM document_links "
@@ -157,13 +156,10 @@ def test_rows_of_an_older_parser_epoch_are_rederived_by_a_no_change_sync(
 def test_downgrade_to_0001_and_back(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'lens.db'}"
     migrate(url)
-    config = Config(str(BACKEND_DIR / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logging"] = False
-    command.downgrade(config, "0001_initial")
+    downgrade(url, "0001_initial")
     tables = {name for (name,) in rows(url, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "document_links" not in tables
     columns = {row[1] for row in rows(url, "PRAGMA table_info(documents)")}
     assert not columns & {"archived", "content_chars", "content_epic", "last_seen_at"}
     migrate(url)
-    assert rows(url, "SELECT version_num FROM alembic_version") == [("0002_document_links",)]
+    assert rows(url, "SELECT version_num FROM alembic_version") == [(MIGRATION_HEAD,)]

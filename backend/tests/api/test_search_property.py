@@ -1,4 +1,6 @@
-"""No query text can break search: every input is a 200 (or a 422 for its length), never a 5xx."""
+"""No query text can break search: every input is a 200, or a 422 for a query over a bound
+(length, words, prefix letters), or a 503 with `Retry-After` if a search outlasts its budget;
+never a 500."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -51,6 +53,17 @@ def check(client: TestClient, q: str, **params: Any) -> None:
     response = client.get(SEARCH, params={"q": q, **params})
     if not 1 <= len(q) <= 500:
         assert response.status_code == 422, (q, response.text)
+        return
+    if response.status_code == 422:
+        # Over the word or prefix bound: the envelope says which, about `q`.
+        error = response.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR", (q, response.text)
+        assert error["message"].startswith("q: "), (q, response.text)
+        return
+    if response.status_code == 503:
+        # Over its time budget (a slow host): a clear envelope and when to retry.
+        assert response.json()["error"]["code"] == "SEARCH_TOO_COSTLY", (q, response.text)
+        assert int(response.headers["Retry-After"]) >= 1
         return
     assert response.status_code == 200, (q, response.text)
     body = response.json()

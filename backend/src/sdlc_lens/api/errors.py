@@ -26,6 +26,8 @@ from sdlc_lens.errors import (
     SyncInProgressError,
     ValidationFailedError,
 )
+from sdlc_lens.services.search import SearchBudgetExceededError, SearchCancelledError
+from sdlc_lens.services.search_runner import SearchBusyError
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,10 @@ ERROR_STATUS: dict[type[AppError], tuple[int, str]] = {
     PathOutsideBaseError: (400, "PATH_OUTSIDE_BASE"),
     ValidationFailedError: (422, "VALIDATION_ERROR"),
     ServiceUnavailableError: (503, "SERVICE_UNAVAILABLE"),
+    SearchBudgetExceededError: (503, "SEARCH_TOO_COSTLY"),
+    SearchBusyError: (503, "SEARCH_BUSY"),
+    # nginx's "client closed request": nobody reads it, but the access log stays honest.
+    SearchCancelledError: (499, "CLIENT_CLOSED_REQUEST"),
 }
 
 # Codes for HTTP errors raised by the framework itself (unknown route, wrong method, ...).
@@ -90,7 +96,8 @@ def validation_message(errors: Sequence[Any]) -> str:
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     status_code, code = status_and_code(exc)
-    return error_response(status_code, code, exc.message)
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return error_response(status_code, code, exc.message, headers=headers)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")

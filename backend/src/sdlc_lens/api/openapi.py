@@ -55,6 +55,7 @@ class ErrorAnswer:
 
     description: str
     examples: tuple[tuple[str, str], ...] = ()
+    headers: dict[str, Any] | None = None  # OpenAPI header objects, e.g. Retry-After
 
 
 # How each status is documented unless a route says otherwise.
@@ -97,6 +98,8 @@ def error_responses(
     for status in statuses:
         answer = (own or {}).get(status) or COMMON_ERRORS[status]
         response: dict[str, Any] = {"model": ErrorEnvelope, "description": answer.description}
+        if answer.headers:
+            response["headers"] = answer.headers
         if answer.examples:
             examples: dict[str, Any] = {}
             for number, (code, message) in enumerate(answer.examples, start=1):

@@ -15,8 +15,9 @@ class SearchHit(ResponseModel):
     project_name: str
     status: str | None
     snippet: str = Field(
-        description="HTML-escaped text around the best match; matches wrapped in "
-        "`<mark>`/`</mark>` (the only tags), cuts shown as `...`."
+        description="About 32 words of HTML-escaped body text around the first match in the "
+        "body, matches wrapped in `<mark>`/`</mark>` (the only tags), cuts shown as `...`; "
+        "the body's start when the match is in the title or metadata only."
     )
     score: float = Field(
         description="Relevance (-bm25, 4 decimals; +1000 for an exact document-id match); "
