@@ -7,8 +7,10 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from harness.processes import HEALTH_PATH, free_port, wait_for_sync
 from tests.helpers import REPO_DIR
 from tests.image import docker_helpers as dh
 
@@ -23,7 +25,7 @@ class Stack:
 
     def __init__(self) -> None:
         self.name = dh.unique_name("lens-test-compose")
-        self.port = dh.free_port()
+        self.port = free_port()
 
     def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -76,8 +78,9 @@ def test_compose_up_serves_the_example_project(stack: Stack) -> None:
     assert (backend["Service"], backend["Health"]) == ("backend", "healthy"), backend
 
     url = f"http://127.0.0.1:{stack.port}"
-    assert dh.api("GET", url + dh.HEALTH_PATH).json()["ready"] is True
-    project = dh.wait_for_sync(url, "bookshelf")  # registered by the projects root, not by us
+    assert dh.api("GET", url + HEALTH_PATH).json()["ready"] is True
+    with httpx.Client(base_url=url, timeout=10) as client:
+        project = wait_for_sync(client, "bookshelf")  # registered by the projects root, not us
     assert project["sync_status"] == "synced", project
     assert project["document_count"] == EXAMPLE_DOCUMENTS
     found = dh.api("GET", url + "/api/v1/search", params={"q": "isbn", "project": "bookshelf"})

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import HEALTH_PATH, free_port
 from tests.image import docker_helpers as dh
 
 ENTRYPOINT = dh.BACKEND_DIR / "docker-entrypoint.sh"
@@ -36,7 +37,7 @@ def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = dh.free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(ENTRYPOINT)],
         cwd=dh.BACKEND_DIR,
@@ -56,7 +57,7 @@ def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
 
 def _healthy(url: str) -> bool:
     try:
-        return httpx.get(url + dh.HEALTH_PATH, timeout=1).status_code == 200
+        return httpx.get(url + HEALTH_PATH, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 

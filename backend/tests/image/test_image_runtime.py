@@ -3,9 +3,11 @@
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from testcontainers.core.container import DockerContainer
 
+from harness.processes import HEALTH_PATH, wait_for_sync
 from tests.image import docker_helpers as dh
 from tests.image.conftest import MEASURED
 
@@ -42,7 +44,7 @@ def test_fresh_container_migrates_before_uvicorn_starts(image: str, lab: dh.Lab)
     container = lab.container(image)
     url = dh.wait_healthy(container)
 
-    health = dh.api("GET", url + dh.HEALTH_PATH)
+    health = dh.api("GET", url + HEALTH_PATH)
     assert health.status_code == 200
     body = health.json()
     assert body["status"] == "healthy" and body["ready"] is True, body
@@ -96,7 +98,7 @@ def test_settings_from_the_environment_take_effect(image: str, lab: dh.Lab) -> N
 
     # SDLC_LENS_LOG_LEVEL=Warning: uvicorn and the app stop logging at INFO (any case accepted).
     url = dh.wait_healthy(quiet)
-    dh.api("GET", url + dh.HEALTH_PATH)
+    dh.api("GET", url + HEALTH_PATH)
     output = dh.logs(quiet)
     for info_line in ("Application startup complete", "SDLC Lens", "GET /api/v1/system/health"):
         assert info_line not in output, output
@@ -106,7 +108,7 @@ def test_docker_run_arguments(image: str, lab: dh.Lab) -> None:
     # Options go to uvicorn, after the migrations.
     options = lab.container(image, command=["--no-access-log", "--timeout-keep-alive", "2"])
     url = dh.wait_healthy(options)
-    assert dh.api("GET", url + dh.HEALTH_PATH).status_code == 200
+    assert dh.api("GET", url + HEALTH_PATH).status_code == 200
     output = dh.logs(options)
     assert "Running upgrade" in output
     assert "GET /api/v1/system/health" not in output, output
@@ -238,7 +240,8 @@ def test_read_only_root_without_capabilities(image: str, lab: dh.Lab) -> None:
     )
     assert created.status_code == 201, created.text
     assert dh.api("POST", url + "/api/v1/projects/task-list/sync").status_code == 202
-    project = dh.wait_for_sync(url, "task-list")
+    with httpx.Client(base_url=url, timeout=10) as client:
+        project = wait_for_sync(client, "task-list")
     assert project["sync_status"] == "synced", project
     assert project["document_count"] == TASK_LIST_DOCUMENTS
     code, output = dh.exec_in(container, ["touch", "/intruder"])
