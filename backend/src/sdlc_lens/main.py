@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from sdlc_lens import __version__
+from sdlc_lens.api.database_errors import install_database_error_handler
 from sdlc_lens.api.routes import documents, projects, search, stats, system
 from sdlc_lens.config import Settings, get_settings
 from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sync_runner = runner
     install_error_handlers(app)
+    install_database_error_handler(app)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (system, projects, documents, stats, search):

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-# Readers must not fail while a sync holds the write lock; WAL lets them read the
-# last committed state, and the timeout covers the brief checkpoint/lock windows.
-BUSY_TIMEOUT_MS = 15000
+# How long a statement waits for a lock another connection holds (in WAL mode that is the
+# write lock; readers never wait for it), then fails with SQLITE_BUSY, which the API answers
+# with 503 and Retry-After. Shorter than a client's patience (httpx gives up after 5 s).
+BUSY_TIMEOUT_MS = 3000
 MMAP_SIZE = 256 * 1024 * 1024
 PAGE_SIZE = 8192
 
