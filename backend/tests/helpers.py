@@ -44,6 +44,12 @@ def wait_for_sync(client: TestClient, slug: str, timeout: float = 60.0) -> dict[
     raise AssertionError(f"sync of {slug} did not finish within {timeout}s")
 
 
+def wait_until_runner_idle(client: TestClient, timeout: float = 60.0) -> None:
+    """Wait until the background worker has done everything queued so far (syncs, purges)."""
+    runner = client.app.state.sync_runner  # type: ignore[attr-defined]
+    runner._executor.submit(lambda: None).result(timeout=timeout)
+
+
 def register(client: TestClient, name: str, path: Path | str) -> dict[str, Any]:
     """Create a project and return its JSON, failing loudly if that did not work."""
     response = client.post("/api/v1/projects", json={"name": name, "sdlc_path": str(path)})

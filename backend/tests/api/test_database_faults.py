@@ -1,12 +1,17 @@
-"""Database faults (issue 9 item 4): a held write lock, a read-only or damaged database file.
-Each is reported where the user looks and never wedges the service."""
+"""Database faults (issue 9 item 4): a full disk, a held write lock, a read-only or damaged
+database file. Each is reported where the user looks and never wedges the service."""
 
+import logging
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
@@ -16,6 +21,7 @@ from tests.helpers import (
     register,
     sync,
     wait_for_sync,
+    wait_until_runner_idle,
     write_tree,
 )
 
@@ -35,6 +41,81 @@ def tree(tmp_path: Path) -> Path:
     return write_tree(
         tmp_path / "sdlc-studio", {f"stories/US{n:04d}-s.md": story(n) for n in range(5)}
     )
+
+
+def engine_of(client: TestClient) -> Engine:
+    return client.app.state.engine  # type: ignore[attr-defined]
+
+
+@contextmanager
+def full_disk(client: TestClient) -> Iterator[None]:
+    """While inside, the database file cannot grow, as on a full disk: SQLite's page limit
+    makes every write that needs a new page fail with SQLITE_FULL."""
+    engine = engine_of(client)
+    with engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+
+    def cap(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    event.listen(engine, "connect", cap)
+    engine.dispose()  # pooled connections are reopened with the cap
+    try:
+        yield
+    finally:
+        event.remove(engine, "connect", cap)
+        engine.dispose()
+
+
+# --- Disk full ----------------------------------------------------------------------------
+
+
+def test_a_full_disk_fails_the_sync_with_a_clear_error_and_reads_keep_working(
+    client: TestClient, tree: Path
+) -> None:
+    register(client, "Demo", tree)
+    assert sync(client, "demo")["document_count"] == 5
+    write_tree(tree, {f"stories/US{n:04d}-s.md": story(n) for n in range(5, 200)})
+    with full_disk(client):
+        result = sync(client, "demo")
+        assert result["sync_status"] == "error"
+        assert "database disk is full" in result["sync_error"]
+        # The previous documents are intact and still served, search included.
+        assert result["document_count"] == 5
+        listed = client.get("/api/v1/projects/demo/documents")
+        assert listed.status_code == 200 and listed.json()["total"] == 5
+        found = client.get("/api/v1/search", params={"q": "word3x7"})
+        assert found.status_code == 200 and found.json()["total"] == 1
+    # Once space is back, the same sync goes through.
+    assert sync(client, "demo")["document_count"] == 200
+
+
+def test_a_sync_whose_error_cannot_be_written_does_not_wedge_the_project(
+    client: TestClient, tree: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    register(client, "Demo", tree)
+    sync(client, "demo")
+    write_tree(tree, {f"stories/US{n:04d}-s.md": story(n) for n in range(5, 200)})
+    # Nothing can be written at all: the documents need new pages, and recording the
+    # error on the project is refused too.
+    with sqlite3.connect(db_file(database_url)) as conn:
+        conn.execute(
+            "CREATE TRIGGER no_room BEFORE UPDATE OF sync_status ON projects "
+            "WHEN NEW.sync_status = 'error' BEGIN SELECT RAISE(ABORT, 'disk is full'); END"
+        )
+    with full_disk(client):
+        assert client.post("/api/v1/projects/demo/sync").status_code == 202
+        wait_until_runner_idle(client)
+    assert any(
+        r.levelno == logging.ERROR and "could not record" in r.getMessage() for r in caplog.records
+    )
+    # The row still says `syncing` (nothing could change it), but the claim was released:
+    # a new trigger is accepted instead of answering 409 until a restart.
+    with sqlite3.connect(db_file(database_url)) as conn:
+        conn.execute("DROP TRIGGER no_room")
+    assert client.post("/api/v1/projects/demo/sync").status_code == 202
+    project = wait_for_sync(client, "demo")
+    assert project["sync_status"] == "synced" and project["document_count"] == 200
 
 
 # --- A held write lock --------------------------------------------------------------------

@@ -3,12 +3,13 @@
 import os
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from sdlc_lens.db.engine import write_transaction
@@ -201,12 +202,23 @@ def delete_project(engine: Engine, slug: str) -> None:
         raise NotFoundError(PROJECT_NOT_FOUND)
 
 
-def claim_sync(engine: Engine, slug: str) -> int:
-    """Move a project to `syncing` in one conditional UPDATE; its id, or 404 / 409."""
+def claim_sync(engine: Engine, slug: str, running: Collection[int] = ()) -> int:
+    """Move a project to `syncing` in one conditional UPDATE; its id, or 404 / 409.
+
+    A project is claimable unless a sync of it is `running` (queued or under way in this
+    process): a row left `syncing` by a sync that could not even record its failure (a full
+    disk) does not block the next sync.
+    """
     with write_transaction(engine) as conn:
         claimed = conn.execute(
             projects.update()
-            .where(projects.c.slug == slug, projects.c.sync_status != SyncState.SYNCING)
+            .where(
+                projects.c.slug == slug,
+                or_(
+                    projects.c.sync_status != SyncState.SYNCING,
+                    projects.c.id.not_in(list(running)),
+                ),
+            )
             .values(sync_status=SyncState.SYNCING, sync_error=None)
             .returning(projects.c.id)
         ).scalar()

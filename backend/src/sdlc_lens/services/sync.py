@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from sdlc_lens.db.engine import write_transaction
+from sdlc_lens.db.faults import database_fault
 from sdlc_lens.db.models import DocumentRow, projects
 from sdlc_lens.parsing import DocumentRecord, build_document, parse_project_config
 from sdlc_lens.services.projects import SyncState, is_within, path_is_directory
@@ -36,6 +37,7 @@ RACY_WINDOW_NS = 2_000_000_000
 EMPTY_SOURCE_ERROR = "source returned no documents - refusing to delete existing documents"
 INTERRUPTED_ERROR = "Sync was interrupted (the server stopped); sync again"
 UNEXPECTED_ERROR = "Sync failed unexpectedly; nothing was changed - see the server log"
+DATABASE_ERROR = "Sync failed; nothing was changed. {}"
 
 # New and changed rows are first staged in a temporary table, then written to `documents`
 # with ONE statement each. FTS5 flushes its pending index data at every statement boundary
@@ -130,12 +132,22 @@ def run_sync(
     try:
         result = _sync(engine, project_id, allowed_base, allow_empty, should_stop)
     except SyncCancelledError:
-        _mark_error(engine, project_id, INTERRUPTED_ERROR)
         logger.warning("sync of project %s interrupted by shutdown; nothing written", project_id)
+        _record_error(engine, project_id, INTERRUPTED_ERROR)
         return SyncResult(status=SyncState.ERROR, error=INTERRUPTED_ERROR)
-    except BaseException:
-        logger.exception("sync of project %s failed; previous documents kept", project_id)
-        _mark_error(engine, project_id, UNEXPECTED_ERROR)
+    except BaseException as exc:
+        fault = database_fault(exc)
+        if fault is None:
+            logger.exception("sync of project %s failed; previous documents kept", project_id)
+        else:  # a condition of the server, not a bug: one line, no traceback
+            logger.error(
+                "sync of project %s failed (%s: %s); previous documents kept",
+                project_id,
+                fault.code,
+                getattr(exc, "orig", exc),
+            )
+        message = UNEXPECTED_ERROR if fault is None else DATABASE_ERROR.format(fault.message)
+        _record_error(engine, project_id, message)
         raise
     if result is not None:
         result.seconds = time.perf_counter() - started
@@ -317,6 +329,22 @@ def _finish_early(engine: Engine, project_id: int, message: str) -> SyncResult:
     """End a sync that wrote nothing: `error`, message kept, `last_synced_at` untouched."""
     _mark_error(engine, project_id, message)
     return SyncResult(status=SyncState.ERROR, error=message)
+
+
+def _record_error(engine: Engine, project_id: int, message: str) -> None:
+    """Mark the project `error`; when even that cannot be written (a full or read-only disk),
+    say so in the log. The runner releases its claim either way, so a new sync can start."""
+    try:
+        _mark_error(engine, project_id, message)
+    except Exception as exc:
+        fault = database_fault(exc)
+        logger.error(
+            "sync of project %s: could not record its outcome (%s); the project shows "
+            "`syncing` until it is synced again, which can start at once",
+            project_id,
+            fault.message if fault is not None else type(exc).__name__,
+            exc_info=fault is None,
+        )
 
 
 def _mark_error(engine: Engine, project_id: int, message: str) -> None:

@@ -51,7 +51,6 @@ def delete_project(slug: str, engine: EngineDep) -> Response:
 @router.post("/{slug}/sync", status_code=status.HTTP_202_ACCEPTED, response_model=SyncAccepted)
 def trigger_sync(
     slug: str,
-    engine: EngineDep,
     runner: SyncRunnerDep,
     allow_empty: bool = Query(
         default=False,
@@ -60,6 +59,5 @@ def trigger_sync(
     ),
 ) -> Any:
     """Start a sync in the background and answer at once; 409 while one is running."""
-    project_id = service.claim_sync(engine, slug)
-    runner.submit(project_id, allow_empty=allow_empty)
+    runner.start_sync(slug, allow_empty=allow_empty)
     return json_response(SyncAccepted(slug=slug).model_dump(), status.HTTP_202_ACCEPTED)
