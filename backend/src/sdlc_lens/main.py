@@ -13,7 +13,7 @@ from sdlc_lens import __version__
 from sdlc_lens.api.database_errors import install_database_error_handler
 from sdlc_lens.api.routes import documents, projects, search, stats, system
 from sdlc_lens.config import Settings, get_settings
-from sdlc_lens.db.engine import create_db_engine, redact, write_transaction
+from sdlc_lens.db.engine import close_engine, create_db_engine, redact, write_transaction
 from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
 from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.errors import install_error_handlers
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         logger.info("shutting down: stopping background syncs")
         await run_in_threadpool(runner.shutdown)
-        engine.dispose()
+        await run_in_threadpool(close_engine, engine)
 
     app = FastAPI(
         title="SDLC Lens",

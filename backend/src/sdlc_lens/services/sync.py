@@ -1,23 +1,29 @@
 """Sync a project's folder into the database: walk, skip unchanged, parse, one transaction.
 
-Reading and parsing happen before the write transaction, so the write lock is held only for
-the few batched statements at the end; WAL readers never wait for it. If anything fails, or
-the process dies, before the single COMMIT, the previous documents and index are untouched.
+Reading and parsing happen before the write transaction: parsed rows are streamed into a
+scratch database (which takes no lock on the real one), so the write lock is held only for
+the set-based statements at the end; WAL readers never wait for it. If anything fails, the
+server is stopped, or the process dies before the single COMMIT, the previous documents and
+index are untouched. A stop is noticed between files while reading, and within milliseconds
+inside the write transaction (the statement is interrupted and rolled back); once the COMMIT
+has been issued, the sync finishes.
 """
 
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import DBAPIError
 
-from sdlc_lens.db.engine import write_transaction
-from sdlc_lens.db.faults import database_fault
+from sdlc_lens.db.engine import begin_immediate, database_file, stop_when, write_transaction
+from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
 from sdlc_lens.db.models import DocumentRow, projects
 from sdlc_lens.parsing import DocumentRecord, build_document, parse_project_config
 from sdlc_lens.services.projects import SyncState, is_within, path_is_directory
@@ -39,29 +45,44 @@ INTERRUPTED_ERROR = "Sync was interrupted (the server stopped); sync again"
 UNEXPECTED_ERROR = "Sync failed unexpectedly; nothing was changed - see the server log"
 DATABASE_ERROR = "Sync failed; nothing was changed. {}"
 
-# New and changed rows are first staged in a temporary table, then written to `documents`
-# with ONE statement each. FTS5 flushes its pending index data at every statement boundary
-# (savepoint), so row-by-row statements would write one tiny index segment per document and
-# keep merging them; one statement lets the triggers build the index delta in memory.
+# New and changed rows are staged in a scratch table while files are parsed, in batches of
+# at most this many rows or characters of text: a sync holds one batch in memory, not every
+# changed document of the project.
+STAGE_BATCH_ROWS = 500
+STAGE_BATCH_CHARS = 8_000_000
+# Then they are written to `documents` with one UPDATE and one INSERT per chunk of at most
+# this much text. FTS5 flushes its pending index data at every statement boundary, so
+# row-by-row statements would write one tiny index segment per document and keep merging
+# them; a large chunk lets the triggers build the index delta in memory. But SQLite first
+# copies a statement's rows into a temporary table (the target has triggers), in memory: for
+# a whole 50,000-document sync in one statement that copy took 450 MB. Chunks bound it.
+WRITE_CHUNK_CHARS = 32_000_000
+
 # All SQL below is built once from constant column names; every value is a bound parameter.
 # The staging table's columns are `id` (the stored row to update, NULL for a new one) followed
 # by DocumentRow's fields, so the column list and the values come from one definition.
 _ROW_COLUMNS = DocumentRow.column_names()
 _COLUMNS_SQL = ", ".join(_ROW_COLUMNS)
-_STAGE_TABLE_SQL = f"CREATE TEMP TABLE sync_rows (id INTEGER, {_COLUMNS_SQL})"
+_STAGE_TABLE_SQL = f"CREATE TABLE sync_stage.sync_rows (id INTEGER, {_COLUMNS_SQL})"
 _STAGE_SQL = (
-    f"INSERT INTO temp.sync_rows (id, {_COLUMNS_SQL}) "  # noqa: S608
+    f"INSERT INTO sync_stage.sync_rows (id, {_COLUMNS_SQL}) "  # noqa: S608
     f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 1))})"
 )
 _UPDATE_SQL = (
     f"UPDATE documents SET {', '.join(f'{c} = s.{c}' for c in _ROW_COLUMNS)} "  # noqa: S608
-    "FROM temp.sync_rows AS s WHERE s.id IS NOT NULL AND documents.id = s.id"
+    "FROM sync_stage.sync_rows AS s "
+    "WHERE s.rowid BETWEEN ? AND ? AND s.id IS NOT NULL AND documents.id = s.id"
 )
 _INSERT_SQL = (
     f"INSERT INTO documents ({_COLUMNS_SQL}) "  # noqa: S608
-    f"SELECT {_COLUMNS_SQL} FROM temp.sync_rows WHERE id IS NULL ORDER BY rowid"
+    f"SELECT {_COLUMNS_SQL} FROM sync_stage.sync_rows "
+    "WHERE rowid BETWEEN ? AND ? AND id IS NULL ORDER BY rowid"
 )
-_DROP_STAGE_SQL = "DROP TABLE temp.sync_rows"
+# The scratch database is a file next to the database (its folder is writable by definition),
+# never written durably: a crash only leaves a file that the next sync replaces.
+_ATTACH_STAGE_SQL = "ATTACH DATABASE ? AS sync_stage"
+_SCRATCH_PRAGMAS = ("PRAGMA sync_stage.journal_mode=OFF", "PRAGMA sync_stage.synchronous=OFF")
+STAGE_FILE_SUFFIX = "-sync"
 _STORED_FILES_SQL = (
     "SELECT file_path, id, file_hash, file_size, file_mtime_ns, file_ctime_ns, parser_epoch "
     "FROM documents WHERE project_id = ?"
@@ -73,8 +94,16 @@ _FINGERPRINT_SQL = (
 )
 
 
+READING = "reading files"
+WRITING = "writing"
+
+
 class SyncCancelledError(Exception):
-    """The server is shutting down; the sync stops before writing anything."""
+    """The server is shutting down; the sync stops before its commit, having written nothing."""
+
+    def __init__(self, phase: str = READING) -> None:
+        super().__init__(phase)
+        self.phase = phase
 
 
 @dataclass(slots=True)
@@ -106,12 +135,61 @@ class StoredFile:
         return (self.size, self.mtime_ns, self.ctime_ns) == (st.size, st.mtime_ns, st.ctime_ns)
 
 
+class RowStage:
+    """New and changed rows on their way to `documents`, streamed into the scratch table
+    `sync_stage.sync_rows` while files are parsed. The sync holds one batch in memory, not
+    every changed document's text, and the scratch database is a separate file: writing it
+    takes no lock on the real one, and its pages go to disk rather than staying in memory."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._batch: list[tuple[Any, ...]] = []
+        self._batch_chars = 0
+        self._chunk_chars = 0
+        self._chunk_ends: list[int] = []  # the last row of each full write chunk
+        self.count = 0
+        conn.exec_driver_sql(_STAGE_TABLE_SQL)
+        conn.commit()
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        """Stage one row: (id of the stored row or None, *DocumentRow.values())."""
+        chars = sum(len(value) for value in row if isinstance(value, str))
+        if self._chunk_chars and self._chunk_chars + chars > WRITE_CHUNK_CHARS:
+            self._chunk_ends.append(self.count)
+            self._chunk_chars = 0
+        self._chunk_chars += chars
+        self._batch.append(row)
+        self.count += 1
+        self._batch_chars += chars
+        if len(self._batch) >= STAGE_BATCH_ROWS or self._batch_chars >= STAGE_BATCH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows held in memory to the staging table."""
+        if self._batch:
+            self._conn.exec_driver_sql(_STAGE_SQL, self._batch)
+            self._conn.commit()
+            self._batch = []
+            self._batch_chars = 0
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """The staged rows as (first, last) rowid ranges of at most WRITE_CHUNK_CHARS each
+        (rows are numbered from 1 in the order they were staged)."""
+        if not self.count:
+            return []
+        ends = [*self._chunk_ends, self.count]
+        return [(start + 1, end) for start, end in zip([0, *self._chunk_ends], ends, strict=True)]
+
+    def __len__(self) -> int:
+        return self.count
+
+
 @dataclass(slots=True)
 class SyncPlan:
     """The batched writes one sync will make."""
 
     synced_at: str  # the sync's timestamp, on every row it writes and on the project
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id or None, *row.values())
+    rows: RowStage  # new and changed rows
     fingerprints: list[tuple[Any, ...]] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
 
@@ -131,8 +209,12 @@ def run_sync(
     started = time.perf_counter()
     try:
         result = _sync(engine, project_id, allowed_base, allow_empty, should_stop)
-    except SyncCancelledError:
-        logger.warning("sync of project %s interrupted by shutdown; nothing written", project_id)
+    except SyncCancelledError as stopped:
+        logger.warning(
+            "sync of project %s interrupted by shutdown while %s; nothing written",
+            project_id,
+            stopped.phase,
+        )
         _record_error(engine, project_id, INTERRUPTED_ERROR)
         return SyncResult(status=SyncState.ERROR, error=INTERRUPTED_ERROR)
     except BaseException as exc:
@@ -174,10 +256,24 @@ def _sync(
     allow_empty: bool,
     should_stop: Callable[[], bool],
 ) -> SyncResult | None:
-    with engine.connect() as conn:
-        project = conn.execute(
-            select(projects.c.sdlc_path, projects.c.status_vocab).where(projects.c.id == project_id)
-        ).first()
+    if should_stop():  # queued behind another sync when the stop came
+        raise SyncCancelledError
+    with _sync_connection(engine) as conn:
+        return _sync_on(conn, engine, project_id, allowed_base, allow_empty, should_stop)
+
+
+def _sync_on(
+    conn: Connection,
+    engine: Engine,
+    project_id: int,
+    allowed_base: Path | None,
+    allow_empty: bool,
+    should_stop: Callable[[], bool],
+) -> SyncResult | None:
+    project = conn.execute(
+        select(projects.c.sdlc_path, projects.c.status_vocab).where(projects.c.id == project_id)
+    ).first()
+    conn.rollback()  # end the read snapshot: the walk below takes a while
     if project is None:
         return None
     sdlc_path: str | None = project.sdlc_path
@@ -197,15 +293,17 @@ def _sync(
     # Custom status tokens change canonical statuses, so a vocabulary change re-parses all.
     force_reparse = vocab_json != project.status_vocab
 
-    with engine.connect() as conn:
-        stored = _stored_files(conn, project_id)
+    stored = _stored_files(conn, project_id)
+    conn.rollback()
     if not walk.files and stored and not allow_empty and not walk.unreadable_dirs:
         return _finish_early(engine, project_id, EMPTY_SOURCE_ERROR)
     if not walk.files and stored and walk.unreadable_dirs:
         return _finish_early(engine, project_id, _unreadable_summary(walk.unreadable_dirs))
 
     result = SyncResult(errors=len(walk.unreadable_dirs))
-    plan = _plan_changes(project_id, walk, stored, status_vocab, force_reparse, result, should_stop)
+    plan = _plan_changes(
+        project_id, walk, stored, status_vocab, force_reparse, result, should_stop, RowStage(conn)
+    )
     if result.errors:
         result.status = SyncState.ERROR
         result.error = (
@@ -223,7 +321,7 @@ def _sync(
         "profile": config.profile,
         "status_vocab": vocab_json,
     }
-    if not _apply(engine, project_id, plan, project_values):
+    if not _apply(conn, project_id, plan, project_values, should_stop):
         logger.info("project %s was deleted during its sync; nothing written", project_id)
         return None
     return result
@@ -237,13 +335,14 @@ def _plan_changes(
     force_reparse: bool,
     result: SyncResult,
     should_stop: Callable[[], bool],
+    stage: RowStage,
 ) -> SyncPlan:
     """Read, hash and parse what changed; count what happened in `result`.
 
     A file whose size, mtime and ctime match the stored fingerprint is not even opened; one
     that is opened but hashes the same only gets its fingerprint refreshed.
     """
-    plan = SyncPlan(synced_at=utc_now())
+    plan = SyncPlan(synced_at=utc_now(), rows=stage)
     racy_after = time.time_ns() - RACY_WINDOW_NS
     for rel_path, st in walk.files.items():
         if should_stop():
@@ -301,27 +400,86 @@ def _stored_files(conn: Connection, project_id: int) -> dict[str, StoredFile]:
     return {row[0]: StoredFile(*row[1:]) for row in rows}
 
 
-def _apply(engine: Engine, project_id: int, plan: SyncPlan, project_values: dict[str, Any]) -> bool:
-    """Write the whole plan and the project's new state in one transaction."""
-    with write_transaction(engine) as conn:
-        exists = conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first()
-        if exists is None:
-            return False
-        if plan.deletes:
-            conn.exec_driver_sql(_DELETE_SQL, (json.dumps(plan.deletes),))
-        if plan.rows:
-            conn.exec_driver_sql(_STAGE_TABLE_SQL)
-            conn.exec_driver_sql(_STAGE_SQL, plan.rows)
-            conn.exec_driver_sql(_UPDATE_SQL)
-            conn.exec_driver_sql(_INSERT_SQL)
-            conn.exec_driver_sql(_DROP_STAGE_SQL)
-        if plan.fingerprints:
-            conn.exec_driver_sql(_FINGERPRINT_SQL, plan.fingerprints)
-        conn.execute(
-            projects.update()
-            .where(projects.c.id == project_id)
-            .values(**project_values, updated_at=project_values["last_synced_at"])
-        )
+@contextmanager
+def _sync_connection(engine: Engine) -> Iterator[Connection]:
+    """The sync's own connection, for its whole run, with the scratch database attached.
+
+    Its COMMIT does not checkpoint the WAL: that would copy everything the sync wrote into the
+    database file inside the COMMIT, which a stop has to wait for; the sync runner checkpoints
+    afterwards, interruptibly. The connection is closed at the end rather than pooled: it goes
+    with its page cache and index buffers (tens of MB after a large sync) and the scratch file.
+    """
+    database = database_file(engine.url)
+    scratch = None if database is None else database.with_name(database.name + STAGE_FILE_SUFFIX)
+    with engine.connect() as conn:
+        try:
+            dbapi_connection = conn.connection.driver_connection
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+            if scratch is not None:
+                scratch.unlink(missing_ok=True)  # left by a crash
+            target = ":memory:" if scratch is None else str(scratch)
+            dbapi_connection.execute(_ATTACH_STAGE_SQL, (target,))
+            for pragma in _SCRATCH_PRAGMAS:
+                dbapi_connection.execute(pragma)
+            yield conn
+        finally:
+            conn.invalidate()
+            if scratch is not None:
+                scratch.unlink(missing_ok=True)
+
+
+def _apply(
+    conn: Connection,
+    project_id: int,
+    plan: SyncPlan,
+    project_values: dict[str, Any],
+    should_stop: Callable[[], bool],
+) -> bool:
+    """Write the whole plan and the project's new state in one transaction.
+
+    Until the COMMIT, a stop interrupts the running statement and rolls everything back.
+    """
+    plan.rows.flush()
+    logger.debug(
+        "sync of project %s: writing to the database (%d new or changed, %d deleted)",
+        project_id,
+        len(plan.rows),
+        len(plan.deletes),
+    )
+    with begin_immediate(conn):
+        try:
+            with stop_when(conn, should_stop):
+                if not _write_plan(conn, project_id, plan, project_values):
+                    return False
+        except DBAPIError as exc:
+            if should_stop() and sqlite_error_code(exc) == SQLITE_INTERRUPT:
+                raise SyncCancelledError(WRITING) from exc
+            raise
+        if should_stop():
+            raise SyncCancelledError(WRITING)
+        # Past this point a stop waits: the COMMIT (at the end of this block) is never cut off.
+        logger.debug("sync of project %s: committing", project_id)
+    return True
+
+
+def _write_plan(
+    conn: Connection, project_id: int, plan: SyncPlan, project_values: dict[str, Any]
+) -> bool:
+    exists = conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first()
+    if exists is None:
+        return False
+    if plan.deletes:
+        conn.exec_driver_sql(_DELETE_SQL, (json.dumps(plan.deletes),))
+    for first, last in plan.rows.chunks():
+        conn.exec_driver_sql(_UPDATE_SQL, (first, last))
+        conn.exec_driver_sql(_INSERT_SQL, (first, last))
+    if plan.fingerprints:
+        conn.exec_driver_sql(_FINGERPRINT_SQL, plan.fingerprints)
+    conn.execute(
+        projects.update()
+        .where(projects.c.id == project_id)
+        .values(**project_values, updated_at=project_values["last_synced_at"])
+    )
     return True
 
 

@@ -1,17 +1,29 @@
-"""Runs syncs in a background thread, one at a time, and stops them cleanly at shutdown."""
+"""Runs syncs in one background thread, keeps the WAL and the process's memory small after
+each, and stops them promptly at shutdown."""
 
+import ctypes
 import logging
+import sqlite3
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from sdlc_lens.db.engine import checkpoint
 from sdlc_lens.services.projects import claim_sync
 from sdlc_lens.services.sync import SyncResult, run_sync
 
 logger = logging.getLogger(__name__)
+
+# At shutdown, how long to keep interrupting a checkpoint before waiting for it instead.
+INTERRUPT_FOR_SECONDS = 2.0
 
 
 class SyncRunner:
@@ -26,6 +38,8 @@ class SyncRunner:
         self._lock = threading.Lock()
         # Project id -> syncs claimed and queued or running in this process.
         self._claims: Counter[int] = Counter()
+        # The connection of a checkpoint under way, which shutdown interrupts.
+        self._checkpointing: sqlite3.Connection | None = None
 
     def start_sync(self, slug: str, *, allow_empty: bool = False) -> Future[SyncResult | None]:
         """Claim a project as `syncing` (404 / 409 as `claim_sync`) and queue its sync."""
@@ -51,8 +65,63 @@ class SyncRunner:
                 self._claims[project_id] -= 1
                 if self._claims[project_id] <= 0:
                     del self._claims[project_id]
+            self._tidy_up()
+
+    def _tidy_up(self) -> None:
+        """After a sync: fold the WAL into the database, return freed memory (both
+        pointless, and slow after a large sync, when the process is about to exit)."""
+        if not self._stopping.is_set():
+            self._checkpoint()
+            release_free_memory()
+
+    def _checkpoint(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                dbapi_connection = conn.connection.driver_connection
+                with self._lock:
+                    if self._stopping.is_set():
+                        return  # the WAL stays valid; the next checkpoint folds it in
+                    self._checkpointing = dbapi_connection
+                try:
+                    if not checkpoint(dbapi_connection):
+                        logger.info("WAL still in use by readers; it is checkpointed later")
+                finally:
+                    with self._lock:
+                        self._checkpointing = None
+        except (sqlite3.Error, SQLAlchemyError) as exc:
+            if not self._stopping.is_set():
+                logger.warning("WAL checkpoint failed (%s); it is retried after the next sync", exc)
 
     def shutdown(self) -> None:
-        """Ask running and queued syncs to stop (they write nothing) and wait for them."""
-        self._stopping.set()
+        """Ask running and queued syncs to stop (they write nothing) and wait for them.
+
+        A sync notices between files while reading, and within milliseconds inside its write
+        transaction; a checkpoint is interrupted (the WAL stays valid, to be folded in later).
+        """
+        with self._lock:
+            self._stopping.set()
+        deadline = time.monotonic() + INTERRUPT_FOR_SECONDS
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._checkpointing is None:
+                    break
+                # Repeated: an interrupt before the checkpoint's statement starts is lost.
+                self._checkpointing.interrupt()
+            time.sleep(0.01)
         self._executor.shutdown(wait=True)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], Any] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc only
+    except (AttributeError, OSError):
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by a sync back to the OS. glibc keeps freed heap pages for reuse, so
+    a large sync would otherwise leave the process at its peak size; elsewhere a no-op."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
