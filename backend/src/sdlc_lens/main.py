@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "SDLC Lens %s starting; database %s", __version__, redact(settings.database_url)
         )
         await run_in_threadpool(recover_on_startup, engine)
+        runner.purge_leftovers()
         yield
         logger.info("shutting down: stopping background syncs")
         await run_in_threadpool(runner.shutdown)

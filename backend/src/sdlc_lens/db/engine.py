@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 # with 503 and Retry-After. Shorter than a client's patience (httpx gives up after 5 s).
 BUSY_TIMEOUT_MS = 3000
 # Whenever the WAL is reset it is truncated to this size, and a checkpoint follows every sync
-# (services/sync_runner.py), so it never stays large between syncs.
+# and project delete (services/sync_runner.py), so it never stays large between syncs.
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 # How long the truncation at the end of a checkpoint may hold off writers (see `checkpoint`).
 TRUNCATE_WAIT_MS = 250
@@ -125,14 +125,27 @@ def _on_begin(connection: Any) -> None:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, *, foreign_keys: bool = True) -> Iterator[Connection]:
     """A transaction that holds SQLite's write lock from its first statement (BEGIN IMMEDIATE).
 
     Use it for every read-then-write; a deferred transaction that reads first can fail at
     once with SQLITE_BUSY when it tries to upgrade after another writer committed.
+    `foreign_keys=False` leaves out ON DELETE CASCADE (for a delete whose dependent rows are
+    removed later, in batches).
     """
-    with engine.connect() as conn, begin_immediate(conn):
-        yield conn
+    with engine.connect() as conn:
+        if foreign_keys:
+            with begin_immediate(conn):
+                yield conn
+            return
+        # The pragma is ignored inside a transaction: set it before BEGIN, restore it after.
+        dbapi_connection = conn.connection.driver_connection
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with begin_immediate(conn):
+                yield conn
+        finally:
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""Runs syncs in one background thread, keeps the WAL and the process's memory small after
-each, and stops them promptly at shutdown."""
+"""Runs syncs and the clean-up of deleted projects in one background thread, keeps the WAL
+and the process's memory small after each, and stops all of it promptly at shutdown."""
 
 import ctypes
 import logging
@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sdlc_lens.db.engine import checkpoint
-from sdlc_lens.services.projects import claim_sync
+from sdlc_lens.services.projects import claim_sync, deleted_project_ids, purge_deleted_project
 from sdlc_lens.services.sync import SyncResult, run_sync
 
 logger = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ INTERRUPT_FOR_SECONDS = 2.0
 
 
 class SyncRunner:
-    """A single worker thread: syncs queue behind each other instead of fighting for the
-    SQLite write lock, and never run on the event loop."""
+    """A single worker thread: syncs and purges queue behind each other instead of fighting
+    for the SQLite write lock, and never run on the event loop."""
 
     def __init__(self, engine: Engine, allowed_base: Path | None) -> None:
         self._engine = engine
@@ -47,6 +47,14 @@ class SyncRunner:
             project_id = claim_sync(self._engine, slug, running=set(self._claims))
             self._claims[project_id] += 1
         return self._executor.submit(self._sync, project_id, allow_empty)
+
+    def purge(self, project_id: int) -> Future[None]:
+        """Queue the removal of a deleted project's documents."""
+        return self._executor.submit(self._purge, lambda: [project_id])
+
+    def purge_leftovers(self) -> Future[None]:
+        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint."""
+        return self._executor.submit(self._purge, lambda: deleted_project_ids(self._engine))
 
     def _sync(self, project_id: int, allow_empty: bool) -> SyncResult | None:
         try:
@@ -67,8 +75,26 @@ class SyncRunner:
                     del self._claims[project_id]
             self._tidy_up()
 
+    def _purge(self, project_ids: Callable[[], list[int]]) -> None:
+        try:
+            for project_id in project_ids():
+                if self._stopping.is_set():
+                    return
+                started = time.perf_counter()
+                purged = purge_deleted_project(self._engine, project_id, self._stopping.is_set)
+                logger.info(
+                    "removed %d rows of deleted project %s in %.3fs",
+                    purged,
+                    project_id,
+                    time.perf_counter() - started,
+                )
+        except Exception:
+            logger.exception("removing a deleted project's documents failed; retried at start")
+        finally:
+            self._tidy_up()
+
     def _tidy_up(self) -> None:
-        """After a sync: fold the WAL into the database, return freed memory (both
+        """After a sync or purge: fold the WAL into the database, return freed memory (both
         pointless, and slow after a large sync, when the process is about to exit)."""
         if not self._stopping.is_set():
             self._checkpoint()

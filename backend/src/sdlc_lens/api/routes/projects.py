@@ -42,9 +42,9 @@ def update_project(slug: str, body: ProjectUpdate, engine: EngineDep, settings: 
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_project(slug: str, engine: EngineDep) -> Response:
+def delete_project(slug: str, engine: EngineDep, runner: SyncRunnerDep) -> Response:
     """Delete a project and everything synced from it (allowed while it syncs)."""
-    service.delete_project(engine, slug)
+    runner.purge(service.delete_project(engine, slug))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
