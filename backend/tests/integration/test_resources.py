@@ -2,10 +2,9 @@
 does not keep the size of the last sync, and the process hands back the memory the sync used.
 """
 
-import signal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -13,8 +12,7 @@ import pytest
 
 from benchmarks.corpus import generate
 from sdlc_lens.db.engine import create_db_engine
-from tests.helpers import migrate
-from tests.processes import Server, start_server
+from tests.processes import Server
 
 DOCUMENTS = 3000
 
@@ -22,15 +20,6 @@ DOCUMENTS = 3000
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(DOCUMENTS, tmp_path_factory.mktemp("tree") / "sdlc-studio")
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    database = tmp_path / "lens.db"
-    migrate(f"sqlite:///{database}")
-    running = start_server(database, tmp_path / "server.log")
-    yield running
-    running.stop(signal.SIGKILL)
 
 
 def memory_mb(server: Server) -> dict[str, int]:

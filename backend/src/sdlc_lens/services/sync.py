@@ -208,7 +208,10 @@ def run_sync(
     """
     started = time.perf_counter()
     try:
-        result = _sync(engine, project_id, allowed_base, allow_empty, should_stop)
+        if should_stop():  # queued behind another sync when the stop came
+            raise SyncCancelledError
+        with _sync_connection(engine) as conn:
+            result = _sync(conn, engine, project_id, allowed_base, allow_empty, should_stop)
     except SyncCancelledError as stopped:
         logger.warning(
             "sync of project %s interrupted by shutdown while %s; nothing written",
@@ -250,19 +253,6 @@ def run_sync(
 
 
 def _sync(
-    engine: Engine,
-    project_id: int,
-    allowed_base: Path | None,
-    allow_empty: bool,
-    should_stop: Callable[[], bool],
-) -> SyncResult | None:
-    if should_stop():  # queued behind another sync when the stop came
-        raise SyncCancelledError
-    with _sync_connection(engine) as conn:
-        return _sync_on(conn, engine, project_id, allowed_base, allow_empty, should_stop)
-
-
-def _sync_on(
     conn: Connection,
     engine: Engine,
     project_id: int,
