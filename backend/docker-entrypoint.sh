@@ -1,67 +1,37 @@
 #!/usr/bin/env bash
-# SDLC Lens entrypoint: migrate the database (alembic upgrade head), then exec Uvicorn.
+# SDLC Lens entrypoint: check the settings, migrate the database, then exec Uvicorn.
 #
-# Arguments (`docker run IMAGE [ARG...]`):
-#   none                  migrate, then serve the API (the normal start)
-#   options ("-..." )     migrate, then serve, with the options appended to uvicorn's command
-#                         line, e.g. `docker run IMAGE --proxy-headers --workers 1`
-#   anything else         run that command instead, without migrating:
-#                         `docker run --rm -it IMAGE bash`,
-#                         `docker run --rm -v sdlc-lens-db:/data/db IMAGE alembic current`
+#   docker run IMAGE                  migrate (alembic upgrade head), then serve the API
+#   docker run IMAGE --opt ...        the same, with the options appended to uvicorn's
+#   docker run IMAGE command ...      run that command instead, without migrating
+#                                     (`bash`, `alembic current`)
 #
-# Settings come from the environment, as for the application itself:
-#   SDLC_LENS_HOST (default 0.0.0.0), SDLC_LENS_PORT (8000), SDLC_LENS_LOG_LEVEL (info),
-#   SDLC_LENS_DATABASE_URL (read by Alembic's env.py and by the app).
-# The alembic.ini next to this script is used, so a source checkout works the same way:
-#   cd backend && uv run ./docker-entrypoint.sh
+# Settings are the SDLC_LENS_* variables; their defaults live in sdlc_lens/config.py only.
+# From a source checkout (repository root): uv run --directory backend ./docker-entrypoint.sh
 set -euo pipefail
-
-log() {
-    printf '%(%Y-%m-%dT%H:%M:%S)T docker-entrypoint: %s\n' -1 "$*" >&2
-}
-
-# The database URL with any password masked, for log lines.
-database_for_log() {
-    local url=${SDLC_LENS_DATABASE_URL:-}
-    if [[ -z $url ]]; then
-        printf '%s' "the default database (~/.local/share/sdlc-lens/sdlc_lens.db)"
-        return
-    fi
-    local credentials='^([^:/]+://[^:/@]*):[^@]*@(.*)$'
-    if [[ $url =~ $credentials ]]; then
-        url="${BASH_REMATCH[1]}:***@${BASH_REMATCH[2]}"
-    fi
-    printf '%s' "$url"
-}
 
 if [[ $# -gt 0 && $1 != -* ]]; then
     exec "$@"
 fi
+exec 2>&1  # one stream: everything below, Python's output included, goes to stdout
 
-here=${BASH_SOURCE[0]%/*}
-[[ $here == "${BASH_SOURCE[0]}" ]] && here=.
+log() {
+    printf '%(%Y-%m-%dT%H:%M:%S)T %s [docker-entrypoint] %s\n' -1 "$1" "$2"
+}
 
-host=${SDLC_LENS_HOST:-0.0.0.0}
-port=${SDLC_LENS_PORT:-8000}
-level=${SDLC_LENS_LOG_LEVEL:-info}
-level=${level//[[:space:]]/}
-database=$(database_for_log)
+# An invalid setting stops here: exit 2, one line naming it, nothing migrated.
+settings=$(python -m sdlc_lens.preflight)
+read -r host port level database <<<"$settings"
 
-log "applying database migrations (alembic upgrade head) to ${database}"
-status=0
-alembic -c "${here}/alembic.ini" upgrade head || status=$?
-if [[ $status -ne 0 ]]; then
-    log "ERROR: database migration failed (exit ${status}) for ${database}; not starting the API"
+log INFO "applying database migrations (alembic upgrade head) to ${database}"
+alembic -c "$(dirname "${BASH_SOURCE[0]}")/alembic.ini" upgrade head || {
+    status=$?
+    log ERROR "database migration failed (exit ${status}) for ${database}; not starting the API"
     exit "$status"
-fi
-log "database migrations complete; starting Uvicorn on ${host}:${port}"
+}
+log INFO "database migrations complete; starting Uvicorn on ${host}:${port}"
 
-# exec: Uvicorn replaces this shell, so it receives `docker stop`'s SIGTERM directly and shuts
-# down gracefully; --timeout-graceful-shutdown bounds the wait for open connections to finish
-# well inside docker stop's default 10 s.
-exec uvicorn --factory sdlc_lens.main:create_app \
-    --host "$host" \
-    --port "$port" \
-    --log-level "${level,,}" \
-    --timeout-graceful-shutdown 5 \
-    "$@"
+# exec: Uvicorn becomes PID 1 and gets `docker stop`'s SIGTERM itself; open connections get
+# at most 5 s to finish, well inside docker stop's default 10 s.
+exec uvicorn --factory sdlc_lens.main:create_app --host "$host" --port "$port" \
+    --log-level "$level" --timeout-graceful-shutdown 5 "$@"

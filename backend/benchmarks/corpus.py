@@ -8,6 +8,7 @@ epics, stories, plans, test specs and workflows is the real trees' mix.
     uv run python -m benchmarks.corpus 5000 /tmp/corpus-5000
 """
 
+import random
 import re
 import shutil
 import sys
@@ -72,6 +73,33 @@ def generate(count: int, target: Path, corpus_dir: Path = CORPUS_DIR) -> Path:
             written += 1
         copy += 1
     return target
+
+
+# A long log pasted into a bug report: the words of a sync worker's lines, and numbers.
+_LOG_WORDS = (
+    "import", "sync", "worker", "queue", "retry", "timeout", "connection", "reset", "parser",
+    "document", "epic", "story", "plan", "index", "commit", "rollback", "cache", "miss", "hit",
+    "request", "response", "latency", "budget", "token", "folder", "file",
+)  # fmt: skip
+
+
+def write_big_document(path: Path, megabytes: int, word: str, seed: int = 7) -> Path:
+    """A bug report of about `megabytes` MB, mostly a log with `word` on every line."""
+    rng = random.Random(seed)
+    target = megabytes * 1_000_000
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        size = out.write(
+            f"# {path.stem[:6]}: Import log attached in full\n\n"
+            "> **Status:** Open\n> **Severity:** High\n> **Owner:** Unassigned\n\n## Log\n\n"
+        )
+        line_number = 0
+        while size < target:
+            line_number += 1
+            words = " ".join(rng.choices(_LOG_WORDS, k=8))
+            worker, job = rng.randrange(8), rng.randrange(10**6)
+            size += out.write(f"{line_number:08d} worker-{worker} {word} {words} {job}\n")
+    return path
 
 
 def _write(path: Path, text: str) -> None:

@@ -1,20 +1,21 @@
 """Alembic environment: migrates the database named by the application's own settings."""
 
 import logging
-from logging.config import fileConfig
 
 from alembic import context
 
 from sdlc_lens.config import get_settings
 from sdlc_lens.db.engine import create_db_engine
 from sdlc_lens.db.models import metadata
+from sdlc_lens.logging_setup import configure_logging
 
 config = context.config
 
 # Programmatic callers (the tests) configure logging themselves and pass the URL directly.
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
-    # SDLC_LENS_LOG_LEVEL governs migration logs too (alembic.ini's INFO is the floor).
+    # The app's format and SDLC_LENS_LOG_LEVEL; Alembic's own progress lines ("Running
+    # upgrade ...") stay visible at DEBUG and INFO alike.
+    configure_logging(get_settings().log_level)
     logging.getLogger("alembic").setLevel(max(logging.INFO, get_settings().log_level_number))
 
 database_url = config.attributes.get("database_url") or get_settings().database_url

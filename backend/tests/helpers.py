@@ -1,24 +1,24 @@
-"""Helpers shared by the tests: paths, migrations, polling a sync, envelope checks."""
+"""Helpers shared by the tests: paths, migrations, polling a sync, envelope and body checks."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from fastapi.testclient import TestClient
+import httpx
+import pytest
+from sqlalchemy import Engine, event
+
+from harness.database import downgrade as downgrade  # re-exported: the tests' one helper module
+from harness.database import migrate as migrate
+from sdlc_lens.parsing import ParsedDocument
+from sdlc_lens.parsing.front_matter import normalise_text
+from sdlc_lens.services.files import ProjectFolder
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent
 CORPUS_DIR = REPO_DIR.parent / "shared" / "corpus"
-
-
-def migrate(database_url: str, revision: str = "head") -> None:
-    """Run the real Alembic migrations against `database_url`."""
-    config = Config(str(BACKEND_DIR / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logging"] = False
-    command.upgrade(config, revision)
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -33,8 +33,11 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def wait_for_sync(client: TestClient, slug: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Poll a project until its sync has finished, as the frontend does."""
+def wait_for_sync(client: httpx.Client, slug: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll a project until its sync has finished, as the frontend does.
+
+    `client` is the in-process TestClient (an httpx.Client) or one for a real server.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         project = client.get(f"/api/v1/projects/{slug}").json()
@@ -44,24 +47,75 @@ def wait_for_sync(client: TestClient, slug: str, timeout: float = 60.0) -> dict[
     raise AssertionError(f"sync of {slug} did not finish within {timeout}s")
 
 
-def wait_until_runner_idle(client: TestClient, timeout: float = 60.0) -> None:
-    """Wait until the background worker has done everything queued so far (syncs, purges)."""
+def wait_until_runner_idle(client: httpx.Client, timeout: float = 60.0) -> None:
+    """Wait until the app's background worker has done everything queued so far (syncs,
+    purges); `client` is the in-process TestClient."""
     runner = client.app.state.sync_runner  # type: ignore[attr-defined]
     runner._executor.submit(lambda: None).result(timeout=timeout)
 
 
-def register(client: TestClient, name: str, path: Path | str) -> dict[str, Any]:
+def register(client: httpx.Client, name: str, path: Path | str) -> dict[str, Any]:
     """Create a project and return its JSON, failing loudly if that did not work."""
     response = client.post("/api/v1/projects", json={"name": name, "sdlc_path": str(path)})
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def sync(client: TestClient, slug: str) -> dict[str, Any]:
+def sync(client: httpx.Client, slug: str) -> dict[str, Any]:
     """Trigger a sync and wait for its outcome."""
     response = client.post(f"/api/v1/projects/{slug}/sync")
     assert response.status_code == 202, response.text
     return wait_for_sync(client, slug)
+
+
+def synced_project(client: httpx.Client, tmp_path: Path, name: str, files: dict[str, str]) -> str:
+    """Write `files` below tmp_path/name, register that folder as a project, sync it; the slug."""
+    slug = register(client, name, write_tree(tmp_path / name, files))["slug"]
+    assert sync(client, slug)["sync_status"] == "synced"
+    return slug
+
+
+# Over 50 characters: no EMPTY_CONTENT finding.
+BODY = "Enough words here to count as real content for the health check rules."
+
+
+def markdown(title: str, body: str = BODY, **fields: str) -> str:
+    """A document: `# title`, a front-matter block of `fields` (if any), then `body`.
+
+    Field names are keys with `_` for spaces: `Story_Points="3"` -> `> **Story Points:** 3`.
+    """
+    block = "".join(f"> **{key.replace('_', ' ')}:** {value}\n" for key, value in fields.items())
+    return f"# {title}\n\n{block}\n{body}\n" if block else f"# {title}\n\n{body}\n"
+
+
+@contextmanager
+def recorded_statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Collect (sql, parameters) of every statement the engine runs inside the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def deny_reading(monkeypatch: pytest.MonkeyPatch, name_suffix: str) -> None:
+    """Make the sync's file reads fail with EACCES for paths ending in `name_suffix`.
+
+    Tests run as root, which file permissions cannot stop, so the read itself is replaced.
+    """
+    real_read = ProjectFolder.read
+
+    def read(folder: ProjectFolder, rel_path: str, limit: int) -> bytes:
+        if rel_path.endswith(name_suffix):
+            raise PermissionError(13, "Permission denied")
+        return real_read(folder, rel_path, limit)
+
+    monkeypatch.setattr(ProjectFolder, "read", read)
 
 
 def assert_error(response: Any, status: int, code: str, message: str | None = None) -> None:
@@ -72,3 +126,48 @@ def assert_error(response: Any, status: int, code: str, message: str | None = No
     assert body["error"]["code"] == code, body
     if message is not None:
         assert message in body["error"]["message"], body
+
+
+def _quote_runs(lines: list[str]) -> list[range]:
+    """Every maximal run of front-matter-like lines (stripped text starts `>`, not `>>`)."""
+    runs: list[range] = []
+    start = None
+    for index, line in enumerate([*lines, ""]):
+        quote = line.strip().startswith(">") and not line.strip().startswith(">>")
+        if quote and start is None:
+            start = index
+        elif not quote and start is not None:
+            runs.append(range(start, index))
+            start = None
+    return runs
+
+
+def _without_leading_blank_lines(lines: list[str]) -> list[str]:
+    for index, line in enumerate(lines):
+        if line.strip():
+            return lines[index:]
+    return []
+
+
+def assert_body_loses_only_title_and_front_matter(text: str, parsed: ParsedDocument) -> None:
+    """`content` is the text minus at most one title line T and one whole quote run B.
+
+    Nothing else may be lost or reordered: the lines of `content` are exactly the remaining
+    lines, in order, once the blank lines that lead them are dropped. B may only go when the
+    parser found fields, T only when it is the `# ` line of the parsed title.
+    """
+    lines = normalise_text(text).split("\n")
+    body = parsed.content.split("\n") if parsed.content else []
+    titles = [
+        index
+        for index, line in enumerate(lines)
+        if parsed.title is not None and line.startswith("# ") and line[2:].strip() == parsed.title
+    ]
+    blocks = _quote_runs(lines) if parsed.fields else []
+    for block in [range(0), *blocks]:
+        for title in [None, *titles]:
+            removed = {*block, *(() if title is None else (title,))}
+            kept = [line for index, line in enumerate(lines) if index not in removed]
+            if _without_leading_blank_lines(kept) == body:
+                return
+    raise AssertionError(f"content lost or reordered lines: {text!r} -> {parsed.content!r}")

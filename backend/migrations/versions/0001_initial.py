@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from sdlc_lens.db.fts import CONFIGURE_FTS, CREATE_FTS_TABLE, CREATE_FTS_TRIGGERS, DROP_FTS
-
 revision: str = "0001_initial"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -80,8 +78,7 @@ def upgrade() -> None:
     )
     for name, columns in INDEXES.items():
         op.create_index(name, "documents", columns)
-    op.execute(CREATE_FTS_TABLE)
-    for statement in (*CONFIGURE_FTS, *CREATE_FTS_TRIGGERS):
+    for statement in (CREATE_FTS_TABLE, *CONFIGURE_FTS, *CREATE_FTS_TRIGGERS):
         op.execute(statement)
 
 
@@ -103,6 +100,40 @@ INDEXES = {
         "parser_epoch",
     ],
 }
+
+
+# The full-text index as this revision created it. Frozen history: copied here, never
+# imported, so later changes to the application's index cannot rewrite what 0001 did.
+CREATE_FTS_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5("
+    "title, content, content='documents', content_rowid='id', "
+    "tokenize=\"unicode61 tokenchars '_'\")"
+)
+CONFIGURE_FTS = (
+    "INSERT INTO documents_fts(documents_fts, rank) VALUES ('hashsize', 67108864)",
+    "INSERT INTO documents_fts(documents_fts, rank) VALUES ('automerge', 8)",
+)
+CREATE_FTS_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
+        INSERT INTO documents_fts(rowid, title, content) VALUES (new.id, new.title, new.content);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS documents_fts_delete AFTER DELETE ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, content)
+        VALUES ('delete', old.id, old.title, old.content);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS documents_fts_update AFTER UPDATE OF title, content
+    ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, content)
+        VALUES ('delete', old.id, old.title, old.content);
+        INSERT INTO documents_fts(rowid, title, content) VALUES (new.id, new.title, new.content);
+    END""",
+)
+DROP_FTS = (
+    "DROP TRIGGER IF EXISTS documents_fts_update",
+    "DROP TRIGGER IF EXISTS documents_fts_delete",
+    "DROP TRIGGER IF EXISTS documents_fts_insert",
+    "DROP TABLE IF EXISTS documents_fts",
+)
 
 
 def downgrade() -> None:

@@ -1,8 +1,9 @@
 """Container health probe: `python -m sdlc_lens.healthcheck` exits 0 only on a 200 from health.
 
-The image's HEALTHCHECK runs it. Host and port come from the same settings object as the
-server's (`SDLC_LENS_HOST`, `SDLC_LENS_PORT`), so moving the port moves the probe with it. A
-wildcard bind address (0.0.0.0, ::, empty) is probed on 127.0.0.1.
+The image's HEALTHCHECK runs it every 10 s, so it stays light (no SQLAlchemy, no app). Host
+and port come from the same settings object as the server's (`SDLC_LENS_HOST`,
+`SDLC_LENS_PORT`), so moving the port moves the probe with it. A wildcard bind address
+(0.0.0.0, ::, empty) is probed on 127.0.0.1.
 """
 
 import sys

@@ -1,23 +1,27 @@
 """The application factory: `uvicorn --factory sdlc_lens.main:create_app`."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from sdlc_lens import __version__
-from sdlc_lens.api.database_errors import install_database_error_handler
-from sdlc_lens.api.routes import documents, projects, search, stats, system
+from sdlc_lens.api.errors import install_error_handlers
+from sdlc_lens.api.middleware import install_middleware
+from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
+from sdlc_lens.api.routes import documents, health_check, projects, root, search, stats, system
 from sdlc_lens.config import Settings, get_settings
-from sdlc_lens.db.engine import close_engine, create_db_engine, redact, write_transaction
-from sdlc_lens.db.fts import create_fts, fts_table_exists, rebuild_fts
-from sdlc_lens.db.schema import MIGRATION_HEAD
-from sdlc_lens.errors import install_error_handlers
+from sdlc_lens.db.engine import close_engine, create_db_engine
 from sdlc_lens.logging_setup import configure_logging
+from sdlc_lens.services.discovery import discover_and_sync
+from sdlc_lens.services.search_index import repair_search_index
+from sdlc_lens.services.search_runner import SearchRunner
 from sdlc_lens.services.sync import mark_interrupted_syncs
 from sdlc_lens.services.sync_runner import SyncRunner
 
@@ -32,35 +36,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     engine = create_db_engine(settings.database_url)
     runner = SyncRunner(engine, settings.allowed_project_base)
+    searches = SearchRunner(engine, settings.search_budget_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        logger.info(
-            "SDLC Lens %s starting; database %s", __version__, redact(settings.database_url)
-        )
+        logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
         await run_in_threadpool(recover_on_startup, engine)
         runner.purge_leftovers()
+        # SDLC_LENS_PROJECTS_ROOT's folders are registered in the background: serving starts now.
+        discovery = asyncio.ensure_future(
+            run_in_threadpool(discover_and_sync, engine, runner, settings)
+        )
         yield
+        await discovery
         logger.info("shutting down: stopping background syncs")
+        searches.shutdown()
         await run_in_threadpool(runner.shutdown)
         await run_in_threadpool(close_engine, engine)
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="SDLC Lens",
         version=__version__,
         summary="Read-only API over sdlc-studio project documents.",
         lifespan=lifespan,
+        **OFFLINE_DOCS,
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_runner = runner
+    app.state.search_runner = searches
     install_error_handlers(app)
-    install_database_error_handler(app)
+    install_middleware(app, settings.cors_origins)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (system, projects, documents, stats, search):
+    for module in (system, projects, documents, stats, search, health_check):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(root.router)
     return app
 
 
@@ -70,12 +83,7 @@ def recover_on_startup(engine: Engine) -> None:
         interrupted = mark_interrupted_syncs(engine)
         if interrupted:
             logger.warning("%d sync(s) were interrupted by a restart; marked as error", interrupted)
-        with write_transaction(engine) as conn:
-            revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            if revision == MIGRATION_HEAD and not fts_table_exists(conn):
-                logger.warning("search index missing; recreating and rebuilding it")
-                create_fts(conn)
-                rebuild_fts(conn)
+        repair_search_index(engine)
     except SQLAlchemyError as exc:
         # An unmigrated or unreadable database: health reports it, the process stays up.
         logger.error("start-up checks could not use the database: %s", exc)

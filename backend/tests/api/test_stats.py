@@ -15,15 +15,6 @@ from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync
 
 # SPEC §11: terminal stories are Done, Won't Implement, Superseded (and Complete, for all).
 TERMINAL_STORY = {"Done", "Won't Implement", "Superseded", "Complete"}
-PROJECT_KEYS = {
-    "slug",
-    "name",
-    "total_documents",
-    "by_type",
-    "by_status",
-    "completion_percentage",
-    "last_synced_at",
-}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +70,6 @@ def test_project_stats_match_the_documents_list(corpus: TestClient, slug: str) -
     items = documents_of(corpus, slug)
     by_type, by_status, stories, terminal = expected_counts(items)
     stats = corpus.get(f"/api/v1/projects/{slug}/stats").json()
-    assert set(stats) == PROJECT_KEYS
     assert stats["slug"] == slug
     assert stats["total_documents"] == len(items) > 0
     assert stats["by_type"] == by_type

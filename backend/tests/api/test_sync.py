@@ -12,8 +12,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from sdlc_lens.db.fts import INDEXED_CHARS
+from sdlc_lens.parsing import parse_front_matter
 from sdlc_lens.services import sync as sync_module
-from tests.helpers import CORPUS_DIR, assert_error, register, sync, wait_for_sync, write_tree
+from tests.helpers import (
+    CORPUS_DIR,
+    assert_body_loses_only_title_and_front_matter,
+    assert_error,
+    deny_reading,
+    register,
+    sync,
+    wait_for_sync,
+    write_tree,
+)
 
 # Independent of the code under test: which folder holds which kind of document.
 FOLDER_TYPES = {
@@ -114,9 +125,12 @@ def test_corpus_tree_syncs_every_document(client: TestClient, tree_name: str) ->
     counted = Counter(dict(db_rows(client, "SELECT doc_type, count(*) FROM documents GROUP BY 1")))
     assert counted == expected
     assert result["last_synced_at"] is not None
-    # Whole text stored: every document's content is its file's text.
+    # The body is stored: the file's text without its title line and front matter only.
     for rel, doc in documents_by_path(client).items():
-        assert doc["content"] == (tree / rel).read_text(encoding="utf-8").replace("\r\n", "\n")
+        text = (tree / rel).read_text(encoding="utf-8")
+        assert_body_loses_only_title_and_front_matter(text, parse_front_matter(text))
+        assert doc["content"] == parse_front_matter(text).content
+        assert not doc["content"].startswith(f"# {doc['title']}\n")
 
 
 def test_task_list_statuses_come_from_front_matter(client: TestClient) -> None:
@@ -249,11 +263,43 @@ def test_emptied_folder_is_refused_then_allowed_explicitly(client: TestClient, t
     assert cleared["sync_status"] == "synced" and cleared["document_count"] == 0
 
 
-def test_empty_folder_without_documents_syncs_to_zero(client: TestClient, tmp_path: Path) -> None:
-    (tmp_path / "empty").mkdir()
-    register(client, "Empty", tmp_path / "empty")
-    result = sync(client, "empty")
+def test_empty_folder_says_the_volume_may_not_be_mounted(
+    client: TestClient, tmp_path: Path
+) -> None:
+    (tmp_path / "mount").mkdir()
+    register(client, "Mount", tmp_path / "mount")
+    result = sync(client, "mount")
+    assert result["sync_status"] == "error"
+    assert result["sync_error"] == "folder is empty (is the volume mounted?)"
+    assert result["last_synced_at"] is None
+    # A folder that really is empty can still be synced, explicitly.
+    assert client.post("/api/v1/projects/mount/sync?allow_empty=true").status_code == 202
+    cleared = wait_for_sync(client, "mount")
+    assert cleared["sync_status"] == "synced" and cleared["sync_error"] is None
+
+
+def test_emptied_mount_keeps_the_documents(client: TestClient, tree: Path) -> None:
+    register(client, "Demo", tree)
+    synced = sync(client, "demo")
+    for child in list(tree.iterdir()):
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    result = sync(client, "demo")
+    assert result["sync_status"] == "error"
+    assert result["sync_error"] == "folder is empty (is the volume mounted?)"
+    assert result["document_count"] == 5
+    assert result["last_synced_at"] == synced["last_synced_at"]
+    assert client.post("/api/v1/projects/demo/sync?allow_empty=true").status_code == 202
+    cleared = wait_for_sync(client, "demo")
+    assert cleared["sync_status"] == "synced" and cleared["document_count"] == 0
+
+
+def test_folder_without_documents_syncs_to_zero(client: TestClient, tmp_path: Path) -> None:
+    # A new sdlc-studio folder with nothing written yet: not an error (SPEC §6).
+    (tmp_path / "fresh" / "stories").mkdir(parents=True)
+    register(client, "Fresh", tmp_path / "fresh")
+    result = sync(client, "fresh")
     assert result["sync_status"] == "synced" and result["document_count"] == 0
+    assert result["sync_error"] is None
 
 
 def test_missing_folder_is_reported(client: TestClient, tree: Path) -> None:
@@ -401,41 +447,36 @@ def test_file_that_turns_unreadable_keeps_its_stored_document(
     client: TestClient, tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     register(client, "Demo", tree)
-    sync(client, "demo")
+    first = sync(client, "demo")
     before = documents_by_path(client)["stories/US0001-story.md"]
     write(tree, "stories/US0001-story.md", b"\xff\xfe not utf-8 any more")
-    real_read = sync_module._read_bytes
-
-    def deny_us0002(path: str) -> bytes:
-        # Tests run as root, which file permissions cannot stop; simulate EACCES.
-        if path.endswith("US0002-story.md"):
-            raise PermissionError(13, "Permission denied")
-        return real_read(path)
-
-    monkeypatch.setattr(sync_module, "_read_bytes", deny_us0002)
+    deny_reading(monkeypatch, "US0002-story.md")
     os.utime(tree / "stories/US0002-story.md")  # force a read of that file too
     result = sync(client, "demo")
     assert result["sync_status"] == "error"
     assert result["sync_error"].startswith("2 file(s) could not be synced")
     assert "Permission" not in result["sync_error"]
     after = documents_by_path(client)
-    assert after["stories/US0001-story.md"] == before
-    assert "stories/US0002-story.md" in after
+    # The stored document is kept as it was; only the sync that last saw it is noted.
+    assert after["stories/US0001-story.md"] == {**before, "last_seen_at": first["last_synced_at"]}
+    assert after["stories/US0002-story.md"]["last_seen_at"] == first["last_synced_at"]
+    assert after["stories/US0003-story.md"]["last_seen_at"] is None
 
 
 def test_twenty_megabyte_document_is_synced_whole(client: TestClient, tree: Path) -> None:
     paragraph = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 20 + "\n\n"
-    body = "# US0011: Huge\n\n> **Status:** Draft\n\n" + paragraph * (
-        20 * 1024 * 1024 // len(paragraph)
-    )
+    body = "# US0011: Huge\n\n> **Status:** Draft\n\nIt starts with an aardvark.\n\n"
+    body += paragraph * (20 * 1024 * 1024 // len(paragraph))
     body += "The very last sentence mentions xylophone.\n"
     write(tree, "stories/US0011-huge.md", body)
     register(client, "Demo", tree)
     result = sync(client, "demo")
     assert result["sync_status"] == "synced" and result["document_count"] == 6
     huge = documents_by_path(client)["stories/US0011-huge.md"]
-    assert len(huge["content"]) == len(body)
-    assert fts_hits(client, "xylophone") == {"stories/US0011-huge.md"}
+    assert huge["content"] == body.removeprefix("# US0011: Huge\n\n> **Status:** Draft\n\n")
+    # Search indexes a document's first INDEXED_CHARS characters only (a documented bound).
+    assert fts_hits(client, "aardvark") == {"stories/US0011-huge.md"}
+    assert len(body) > INDEXED_CHARS and fts_hits(client, "xylophone") == set()
 
 
 def test_project_config_is_read(client: TestClient, tree: Path) -> None:

@@ -1,5 +1,6 @@
 """Health, the error envelope everywhere, API docs, start-up recovery."""
 
+import re
 import sqlite3
 import tomllib
 from pathlib import Path
@@ -13,7 +14,15 @@ from sdlc_lens import __version__
 from sdlc_lens.config import Settings
 from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.main import create_app
-from tests.helpers import BACKEND_DIR, CORPUS_DIR, assert_error, migrate, register, sync
+from tests.helpers import (
+    BACKEND_DIR,
+    CORPUS_DIR,
+    assert_error,
+    migrate,
+    register,
+    sync,
+    write_tree,
+)
 
 HEALTH = "/api/v1/system/health"
 
@@ -108,7 +117,7 @@ def test_startup_recreates_and_refills_a_missing_index(database_url: str) -> Non
 
 
 def test_interrupted_sync_is_marked_on_startup(database_url: str, tmp_path: Path) -> None:
-    (tmp_path / "p").mkdir()
+    write_tree(tmp_path / "p", {"prd.md": "# PRD\n"})
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         register(client, "P", tmp_path / "p")
     with sqlite3.connect(db_file(database_url)) as conn:
@@ -151,6 +160,28 @@ def test_api_docs_are_served(client: TestClient, path: str) -> None:
     assert client.get(path).status_code == 200
 
 
+ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_everything_from_this_server(client: TestClient, page: str) -> None:
+    """Offline docs: no CDN, no web fonts, no online validator; every asset is served here."""
+    html = client.get(page).text
+    assert "http://" not in html and "https://" not in html
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".png") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/") and not asset.startswith("//"), asset
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert response.headers["content-type"].startswith(ASSET_TYPES[Path(asset).suffix])
+        assert len(response.content) > 1000
+    spec_url = re.search(r"(?:url: '|spec-url=\")(/[^'\"]+)", html)
+    assert spec_url and spec_url.group(1) == "/openapi.json"
+    if page == "/docs":
+        assert '"validatorUrl": null' in html
+
+
 def test_openapi_lists_the_contract(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/system/health", "/api/v1/projects", "/api/v1/projects/{slug}/sync"} <= set(
@@ -166,3 +197,13 @@ def test_migrations_create_the_database_folder(tmp_path: Path) -> None:
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert {"projects", "documents", "documents_fts", "alembic_version"} <= tables
     assert mode == "wal"
+
+
+def test_the_root_names_the_product_and_links_the_docs_and_health(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "SDLC Lens" and body["version"] == __version__
+    assert body["health"] == HEALTH and body["docs"] == "/docs"
+    for link in (body["docs"], body["redoc"], body["health"], body["openapi"]):
+        assert client.get(link).status_code == 200, link

@@ -1,15 +1,15 @@
-"""Build, run, probe and time the backend image; shared by the image tests and benchmarks.
+"""Build, run and probe the backend image for the image tests.
 
 Everything here talks to the local Docker engine: images are built with the `docker build` CLI
-(BuildKit; docker-py cannot use it) and containers are run with testcontainers. Nothing asserts
-timings: the `time_*` functions only measure and return seconds.
+(BuildKit; docker-py cannot use it) and containers are run with testcontainers. The image's
+timings are the benchmarks' business (benchmarks/image.py).
 """
 
 import contextlib
 import os
+import re
 import shutil
 import socket
-import statistics
 import subprocess
 import tempfile
 import time
@@ -40,6 +40,22 @@ CONTEXT_FILES = (
     "docker-entrypoint.sh",
 )
 CONTEXT_DIRS = ("src", "migrations")
+
+
+# The one format of every line the service prints: entrypoint, Alembic, the app and Uvicorn.
+LOG_LINE = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) \[([\w.-]+)\] \S"
+)
+
+
+def logger_names(output: str) -> set[str]:
+    """The logger names of `output`'s lines; fails on any line that is not in the log format."""
+    names = set()
+    for line in output.splitlines():
+        match = LOG_LINE.match(line)
+        assert match, f"not in the log format: {line!r}\n{output}"
+        names.add(match.group(1))
+    return names
 
 
 class BuildError(RuntimeError):
@@ -163,16 +179,6 @@ def image_attrs(tag: str) -> dict[str, Any]:
 def remove_image(reference: str) -> None:
     """Remove a tag (and its image once nothing else refers to it)."""
     subprocess.run(["docker", "image", "rm", "-f", reference], capture_output=True, check=False)
-
-
-def remove_if_dangling(image_id: str) -> None:
-    """Remove an image by id only if no tag refers to it any more."""
-    try:
-        tags = image_attrs(image_id).get("RepoTags") or []
-    except NotFound:
-        return
-    if not tags:
-        subprocess.run(["docker", "image", "rm", image_id], capture_output=True, check=False)
 
 
 def free_port() -> int:
@@ -306,6 +312,13 @@ def logs(container: DockerContainer) -> str:
     return container.get_wrapped_container().logs(stdout=True, stderr=True).decode(errors="replace")
 
 
+def stderr_of(container: DockerContainer) -> str:
+    """What the container wrote to stderr alone."""
+    return (
+        container.get_wrapped_container().logs(stdout=False, stderr=True).decode(errors="replace")
+    )
+
+
 def state(container: DockerContainer) -> dict[str, Any]:
     wrapped = container.get_wrapped_container()
     wrapped.reload()
@@ -389,85 +402,6 @@ def wait_for_sync(url: str, slug: str, timeout: float = 60) -> dict[str, Any]:
             return project
         time.sleep(0.05)
     raise AssertionError(f"sync of {slug} still running after {timeout}s")
-
-
-# ------------------------------------------------------------------------------------------
-# Measurements (for BENCHMARKS.md; never asserted)
-# ------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _detached(image: str) -> Iterator[tuple[str, str, float]]:
-    """`docker run -d` (the CLI, a fresh anonymous volume): (name, base URL, start time)."""
-    port = free_port()
-    name = unique_name("lens-bench")
-    started = time.perf_counter()
-    subprocess.run(
-        ["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:{APP_PORT}", image],
-        capture_output=True,
-        check=True,
-    )
-    try:
-        yield name, f"http://127.0.0.1:{port}", started
-    finally:
-        subprocess.run(["docker", "rm", "-fv", name], capture_output=True, check=False)
-
-
-def time_to_healthy(image: str, *, timeout: float = 60) -> float:
-    """Seconds from `docker run -d` to the first 200 on the health endpoint."""
-    with _detached(image) as (_name, url, started):
-        while _health_status(url) != 200:
-            if time.perf_counter() - started > timeout:
-                raise AssertionError(f"{image} not healthy within {timeout}s")
-            time.sleep(0.01)
-        return time.perf_counter() - started
-
-
-def time_to_stop(image: str, *, timeout: int = 10) -> float:
-    """Seconds `docker stop -t timeout` takes on a healthy container."""
-    with _detached(image) as (name, url, _started):
-        if not wait_until(lambda: _health_status(url) == 200, 60, interval=0.02):
-            raise AssertionError(f"{image} not healthy within 60s")
-        started = time.perf_counter()
-        subprocess.run(
-            ["docker", "stop", "-t", str(timeout), name], capture_output=True, check=True
-        )
-        return time.perf_counter() - started
-
-
-def median_of(measure: Callable[[], float], runs: int = 7) -> tuple[float, list[float]]:
-    samples = [measure() for _ in range(runs)]
-    return statistics.median(samples), samples
-
-
-def time_cold_build(tag: str, build_args: dict[str, str] | None = None) -> float:
-    """Empties the whole BuildKit cache of this engine first (`docker builder prune -af`)."""
-    subprocess.run(["docker", "builder", "prune", "-af"], capture_output=True, check=True)
-    remove_image(tag)
-    return build_image(tag, build_args=build_args).seconds
-
-
-def time_one_file_rebuild(build_args: dict[str, str] | None = None) -> float:
-    """Rebuild after changing one application source file (in a temporary copy of the context).
-
-    Uses a scratch tag and removes the images it made, so no modified image stays behind.
-    """
-    scratch = unique_name("sdlc-lens-backend:rebuild")
-    images: list[str] = []
-    try:
-        with _temporary_dir("lens-rebuild-") as work:
-            context = copy_build_context(work / "backend")
-            build_image(scratch, context, build_args=build_args)  # warm: same content as the repo
-            images.append(image_attrs(scratch)["Id"])
-            module = context / "src" / "sdlc_lens" / "healthcheck.py"
-            module.write_text(module.read_text() + f"\n# rebuild probe {uuid.uuid4().hex}\n")
-            seconds = build_image(scratch, context, build_args=build_args).seconds
-            images.append(image_attrs(scratch)["Id"])
-            return seconds
-    finally:
-        remove_image(scratch)
-        for image_id in images:
-            remove_if_dangling(image_id)  # the warm build may be the repo's own, tagged image
 
 
 @contextlib.contextmanager

@@ -42,7 +42,7 @@ def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         cwd=dh.BACKEND_DIR,
         env=_env(tmp_path, SDLC_LENS_PORT=str(port), SDLC_LENS_LOG_LEVEL="info"),
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group: teardown can end every process in it
     )
@@ -61,23 +61,17 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def test_script_is_executable_bash_with_strict_mode() -> None:
-    assert os.access(ENTRYPOINT, os.X_OK)
-    lines = ENTRYPOINT.read_text().splitlines()
-    assert lines[0] == "#!/usr/bin/env bash"
-    assert "set -euo pipefail" in lines
-
-
 def test_migrates_serves_and_stops_on_sigterm(
     serve: tuple[subprocess.Popen[str], str], tmp_path: Path
 ) -> None:
     proc, url = serve
     assert dh.wait_until(lambda: _healthy(url) or proc.poll() is not None, 30, 0.05)
-    assert proc.poll() is None, proc.communicate()[0]
+    assert proc.poll() is None, proc.communicate()
     assert (tmp_path / "db" / "lens.db").is_file()
+    assert httpx.get(url + "/api/v1/projects").status_code == 200  # an access-log line
 
     proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=15)
+    output, errors = proc.communicate(timeout=15)
     # Uvicorn re-raises the SIGTERM it handled once shut down (in a container, as PID 1, it
     # exits 0 instead).
     assert proc.returncode in (0, -signal.SIGTERM), output
@@ -90,6 +84,31 @@ def test_migrates_serves_and_stops_on_sigterm(
     ]
     positions = [output.find(marker) for marker in markers]
     assert -1 not in positions and positions == sorted(positions), output
+
+    # One stream, one format, for the entrypoint, Alembic, the app and Uvicorn (access log too).
+    assert errors == ""
+    names = dh.logger_names(output)
+    assert {"docker-entrypoint", "alembic.runtime.migration", "sdlc_lens.main"} <= names, names
+    assert {"uvicorn.error", "uvicorn.access"} <= names, names
+    assert '"GET /api/v1/projects HTTP/1.1" 200' in output
+
+
+def test_invalid_settings_stop_the_start_before_migrating(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [str(ENTRYPOINT)],
+        env=_env(tmp_path, SDLC_LENS_LOG_LEVEL="loud"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout
+    assert dh.logger_names(lines[0]) == {"sdlc_lens.preflight"}
+    assert " ERROR [sdlc_lens.preflight] invalid setting SDLC_LENS_LOG_LEVEL=loud: " in lines[0]
+    assert not (tmp_path / "db" / "lens.db").exists()  # nothing migrated
 
 
 def test_migration_failure_exits_non_zero_with_one_clear_line(tmp_path: Path) -> None:
@@ -105,8 +124,10 @@ def test_migration_failure_exits_non_zero_with_one_clear_line(tmp_path: Path) ->
         check=False,
     )
     assert proc.returncode != 0
-    lines = [line for line in proc.stderr.splitlines() if "database migration failed" in line]
-    assert len(lines) == 1, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if "database migration failed" in line]
+    assert len(lines) == 1, proc.stdout
+    assert dh.logger_names(lines[0]) == {"docker-entrypoint"}
+    assert " ERROR [docker-entrypoint] " in lines[0]
     assert f"sqlite:///{database}" in lines[0]
     assert "Application startup" not in proc.stdout + proc.stderr
 

@@ -1,6 +1,8 @@
 """`python -m sdlc_lens.healthcheck` (the image's HEALTHCHECK), without Docker."""
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -96,3 +98,20 @@ def test_invalid_settings_are_unhealthy(
     monkeypatch.setenv("SDLC_LENS_PORT", "not-a-port")
     assert healthcheck.main() == 1
     assert "SDLC_LENS_" in capsys.readouterr().err
+
+
+def test_the_probe_stays_light(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It runs every 10 s in the container: it must not load SQLAlchemy or the app."""
+    monkeypatch.setenv("SDLC_LENS_PORT", "1")  # nothing listens: the probe fails fast
+    check = (
+        "import sys, runpy\n"
+        "try:\n"
+        "    runpy.run_module('sdlc_lens.healthcheck', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'fastapi'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout

@@ -1,6 +1,5 @@
 """The image as built: stages, base, contents, size, metadata; a stale lock fails the build."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -10,24 +9,18 @@ from tests.image.conftest import MEASURED
 
 pytestmark = pytest.mark.image
 
-DOCKERFILE = dh.BACKEND_DIR / "Dockerfile"
 SIZE_LIMIT_BYTES = 200 * 1000 * 1000  # the story's "< 200MB", in docker's decimal megabytes
 
 
-def test_two_stages_on_python_slim_without_syntax_line(image: str) -> None:
-    text = DOCKERFILE.read_text()
-    assert not re.search(r"^#\s*syntax\s*=", text, re.MULTILINE | re.IGNORECASE)
-    froms = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.MULTILINE | re.IGNORECASE)
-    assert [name for _, name in froms] == ["builder", "runtime"], froms
-    # Both stages use the one ARG, whose default is python:3.12-slim.
-    assert {ref for ref, _ in froms} == {"${PYTHON_IMAGE}"}, froms
-    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.12-slim$", text, re.MULTILINE)
-
-    # The runtime image is the base image's layers plus ours.
+def test_runtime_is_python_3_12_slim_plus_the_service(image: str, lab: dh.Lab) -> None:
+    # The base image's layers, unchanged, then ours: the runtime stage starts from
+    # python:3.12-slim (the builder stage's tools are absent: see the next test).
     base_layers = dh.image_attrs(dh.BASE_IMAGE)["RootFS"]["Layers"]
     layers = dh.image_attrs(image)["RootFS"]["Layers"]
     assert layers[: len(base_layers)] == base_layers
     assert len(layers) > len(base_layers)
+    code, output = lab.run(image, ["python", "--version"])
+    assert code == 0 and output.startswith("Python 3.12."), output
 
 
 def test_runtime_has_no_uv_pip_compilers_or_sources(image: str, lab: dh.Lab) -> None:
@@ -70,10 +63,9 @@ def test_image_metadata_for_operators(image: str) -> None:
     assert "/data/db" in config["Volumes"]
     assert config["User"] not in ("", "0", "root")
     assert config["Healthcheck"]["Test"] == ["CMD", "python", "-m", "sdlc_lens.healthcheck"]
-    env = dict(item.split("=", 1) for item in config["Env"])
-    assert env["SDLC_LENS_DATABASE_URL"] == "sqlite:////data/db/sdlc_lens.db"
-    assert env["PATH"].startswith("/app/.venv/bin:")
-    assert (env["SDLC_LENS_HOST"], env["SDLC_LENS_PORT"]) == ("0.0.0.0", "8000")
+    # The settings `docker inspect` shows are those the image changes: the database location.
+    settings = {k: v for k, v in (item.split("=", 1) for item in config["Env"]) if "SDLC" in k}
+    assert settings == {"SDLC_LENS_DATABASE_URL": "sqlite:////data/db/sdlc_lens.db"}
 
 
 def test_stale_lockfile_fails_the_build(image: str, tmp_path: Path) -> None:

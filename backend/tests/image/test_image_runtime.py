@@ -129,18 +129,9 @@ def test_runs_as_non_root_and_cannot_change_the_application(image: str, lab: dh.
     exec_uid, server_uid = uid.split()
     assert exec_uid == server_uid != "0", uid
 
-    site = "/app/.venv/lib/python3.12/site-packages"
-    for target in (
-        "/app/alembic.ini",
-        "/app/docker-entrypoint.sh",
-        "/app/migrations/env.py",
-        f"{site}/sdlc_lens/main.py",
-    ):
-        code, output = dh.exec_in(container, ["sh", "-c", f"echo x >> {target}"])
-        assert code != 0, f"{target} is writable by the service user"
-    for directory in ("/app", "/app/migrations", f"{site}/sdlc_lens", "/usr/local/lib"):
-        code, output = dh.exec_in(container, ["touch", f"{directory}/intruder"])
-        assert code != 0, f"{directory} is writable by the service user"
+    # Nothing under /app is writable (test_image_hardening.py); the libraries are not either.
+    code, output = dh.exec_in(container, ["touch", "/usr/local/lib/python3.12/intruder"])
+    assert code != 0, "the standard library is writable by the service user"
     code, output = dh.exec_in(container, ["touch", "/data/db/writable"])
     assert code == 0, output
 
@@ -166,42 +157,23 @@ def test_data_persists_on_a_named_volume_and_is_ephemeral_without(image: str, la
     assert dh.api("GET", url + "/api/v1/projects").json() == []
 
 
-@pytest.mark.parametrize(
-    ("case", "url", "error"),
-    [
-        ("corrupt", None, "file is not a database"),
-        ("unwritable", "sqlite:////app/db/lens.db", "Permission denied"),
-        ("credentials", "sqlite://lens:hunter2@/app/db/lens.db", "Permission denied"),
-    ],
-)
-def test_migration_failure_stops_the_container(
-    image: str, lab: dh.Lab, case: str, url: str | None, error: str
-) -> None:
-    env: dict[str, str] = {}
-    volumes = None
-    if case == "corrupt":
-        volume = lab.volume()
-        volumes = {volume: ("/data/db", "rw")}
-        code, output = lab.run(
-            image,
-            ["python", "-c", "open('/data/db/sdlc_lens.db', 'wb').write(b'not sqlite ' * 500)"],
-            volumes=volumes,
-        )
-        assert code == 0, output
-    else:
-        env["SDLC_LENS_DATABASE_URL"] = url or ""
+def test_migration_failure_stops_the_container(image: str, lab: dh.Lab) -> None:
+    volume = lab.volume()
+    volumes = {volume: ("/data/db", "rw")}
+    code, output = lab.run(
+        image,
+        ["python", "-c", "open('/data/db/sdlc_lens.db', 'wb').write(b'not sqlite ' * 500)"],
+        volumes=volumes,
+    )
+    assert code == 0, output
 
-    container = lab.container(image, env=env, volumes=volumes)
+    container = lab.container(image, volumes=volumes)
     code = dh.wait_exited(container, timeout=30)
     output = dh.logs(container)
     assert code != 0, output
-    assert error in output, output
+    assert "file is not a database" in output, output
     failure = next(line for line in output.splitlines() if MIGRATION_FAILED in line)
-    if case == "credentials":
-        assert "sqlite://lens:***@/app/db/lens.db" in failure, failure
-        assert "hunter2" not in output
-    else:
-        assert (url or "sqlite:////data/db/sdlc_lens.db") in failure, failure
+    assert "sqlite:////data/db/sdlc_lens.db" in failure, failure
     assert "Started server process" not in output
 
 

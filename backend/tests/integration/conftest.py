@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import Server, start_server
 from tests.helpers import migrate
-from tests.processes import Server, start_server
 
 
 def serve(tmp_path: Path, log_level: str) -> Iterator[Server]:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from benchmarks.corpus import generate
+from harness.processes import Server
 from sdlc_lens.db.engine import create_db_engine
-from tests.processes import Server
 
 DOCUMENTS = 3000
 

@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from benchmarks.corpus import generate
+from harness.processes import Server
 from tests.helpers import CORPUS_DIR
-from tests.processes import Server
 
 # The line the sync logs when it ends, one way or the other.
-SYNC_ENDED = re.compile(r"sync of project 1 (finished|interrupted)")
+SYNC_ENDED = re.compile(r"sync of (small finished|project 1 interrupted)")
 PREVIOUS = 38  # the task-list tree, synced before each test
 LARGE = 6000  # documents: reading and parsing them takes long enough to stop in the middle
 WRITE = 300  # documents: few, because each insert is slowed down on purpose (late stop)
@@ -123,7 +123,7 @@ def test_stop_while_reading_files_ends_the_sync_at_once(
     server: Server, large_tree: Path, sig: signal.Signals
 ) -> None:
     log_offset = resync_from(server, large_tree)
-    stop = stop_when_logged(server, log_offset, "sync of project 1 started", sig)
+    stop = stop_when_logged(server, log_offset, "sync of small started", sig)
     assert_stopped_before_commit(server, stop, sig, "reading files")
 
 

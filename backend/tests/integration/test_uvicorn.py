@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import CLEAN_EXITS, Server, start_server
 from tests.helpers import CORPUS_DIR
-from tests.processes import CLEAN_EXITS, Server, start_server
 
 COPIES = 60  # 60 x 38 task-list documents: a sync that lasts long enough to talk over
 
@@ -67,8 +67,10 @@ def test_health_stays_prompt_while_a_large_project_syncs(server: Server, big_tre
     # Not a benchmark: "promptly" means no request waits for the sync to finish.
     assert slowest < 1.0, f"health took {slowest:.3f}s during the sync"
     log = server.wait_for_log("finished: synced in")
-    assert "sync of project 1 started" in log
-    assert "finished: synced in" in log and f"{COPIES * 38} added" in log
+    # Sync log lines name the project by slug and give counts and duration.
+    assert f"sync of big started: {big_tree}" in log
+    assert f"sync of big: found {COPIES * 38} document file(s) in " in log
+    assert "sync of big finished: synced in" in log and f"{COPIES * 38} added" in log
     assert "DEBUG" not in log
 
 

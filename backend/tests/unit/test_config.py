@@ -5,8 +5,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sdlc_lens.config import Settings
-from sdlc_lens.db.engine import DatabaseUrlError, create_db_engine, redact, sqlite_url
+from sdlc_lens.config import Settings, sqlite_database_path
+from sdlc_lens.db.engine import (
+    DatabaseUrlError,
+    create_db_engine,
+    database_file,
+    redact,
+    sqlite_url,
+)
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -33,18 +39,47 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.allowed_project_base == tmp_path
 
 
-@pytest.mark.parametrize(("variable", "value"), [("PORT", "eighty"), ("LOG_LEVEL", "loud")])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PORT", "eighty"),
+        ("PORT", "70000"),
+        ("LOG_LEVEL", "loud"),
+        ("DATABASE_URL", "postgresql://u:secret@host/db"),
+        ("DATABASE_URL", "not a url"),
+        ("DATABASE_URL", "sqlite://lens:secret@/data/db/lens.db"),
+    ],
+)
 def test_invalid_values_are_refused(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
     monkeypatch.setenv(f"SDLC_LENS_{variable}", value)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         Settings()
+    assert [error["loc"] for error in caught.value.errors()] == [(variable.lower(),)]
 
 
-def test_blank_allowed_base_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SDLC_LENS_ALLOWED_PROJECT_BASE", "")
-    assert Settings().allowed_project_base is None
+def test_empty_variables_mean_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`-e SDLC_LENS_X=` and compose's `X: ${UNSET:-}` give empty strings: the default applies."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for variable in ("HOST", "PORT", "DATABASE_URL", "LOG_LEVEL", "ALLOWED_PROJECT_BASE"):
+        monkeypatch.setenv(f"SDLC_LENS_{variable}", "")
+    monkeypatch.setenv("SDLC_LENS_PROJECTS_ROOT", "")
+    assert Settings() == Settings.model_construct(
+        host="0.0.0.0",
+        port=8000,
+        database_url=f"sqlite:///{tmp_path}/.local/share/sdlc-lens/sdlc_lens.db",
+        log_level="INFO",
+        allowed_project_base=None,
+        projects_root=None,
+    )
+
+
+def test_surrounding_whitespace_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDLC_LENS_LOG_LEVEL", " warning\n")
+    monkeypatch.setenv("SDLC_LENS_HOST", " 127.0.0.1 ")
+    settings = Settings()
+    assert (settings.log_level, settings.host) == ("WARNING", "127.0.0.1")
 
 
 @pytest.mark.parametrize(
@@ -87,3 +122,38 @@ def test_engine_creates_the_database_folder(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
     assert target.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////data/db/a.db",
+        "sqlite+aiosqlite:////data/db/a.db",
+        "sqlite+pysqlite:////data/db/a.db",
+        "sqlite:///relative/lens.db",
+        "sqlite:///~/lens.db",
+        "sqlite:////data/a%20b/lens.db",
+        "sqlite:////data/db/a.db?mode=ro",
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite:///file:lens.db?mode=memory&uri=true",
+    ],
+)
+def test_settings_and_engine_agree_on_the_database_file(
+    url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Settings check URLs without SQLAlchemy (cheap for short-lived processes); the engine
+    connects through SQLAlchemy. Both must name the same file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert sqlite_database_path(url) == database_file(sqlite_url(url))
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:secret@host/db", "not a url", "mysql:///x", "SQLite:////x.db"]
+)
+def test_settings_and_engine_refuse_the_same_urls(url: str) -> None:
+    with pytest.raises(DatabaseUrlError):
+        sqlite_url(url)
+    with pytest.raises(ValueError, match="expected sqlite:///"):
+        sqlite_database_path(url)

@@ -1,8 +1,10 @@
 """build_document: one markdown file -> the stored row (SPEC §6 step 4)."""
 
+import time
+
 import pytest
 
-from sdlc_lens.parsing import DocumentRecord, build_document
+from sdlc_lens.parsing import DocumentRecord, LinkKind, build_document, epic_named_in
 from sdlc_lens.parsing.document import parse_story_points
 
 STORY = """\ufeff# US0042: Export tasks\r
@@ -36,7 +38,10 @@ def test_full_story() -> None:
         depends_on="US0001,US01KXCB7V",
         aliases="CR0003",
         metadata={"created": "2026-01-23"},
-        content=STORY.removeprefix("\ufeff").replace("\r\n", "\n"),
+        content="## User Story\n",
+        archived=False,
+        content_chars=len("## User Story"),
+        content_epic=None,
     )
 
 
@@ -85,6 +90,9 @@ def test_empty_file_is_a_valid_document() -> None:
         aliases=None,
         metadata=None,
         content="",
+        archived=False,
+        content_chars=0,
+        content_epic=None,
     )
 
 
@@ -197,3 +205,74 @@ def test_uppercase_md_suffix_document() -> None:
     record = build_document("stories/US0003-x.MD", "# T\n\n> **Status:** Done\n")
     assert record is not None
     assert (record.doc_type, record.doc_id, record.status) == ("story", "US0003-x", "Done")
+
+
+def test_links_are_every_reference_key_in_field_order() -> None:
+    record = build_document("stories/US0042-export-tasks.md", STORY)
+    assert record is not None
+    assert record.links() == [
+        (LinkKind.REF, "US0042", 0),
+        (LinkKind.EPIC, "EP0007", 0),
+        (LinkKind.ALIAS, "CR0003", 0),
+        (LinkKind.DEPENDS_ON, "US0001", 0),
+        (LinkKind.DEPENDS_ON, "US01KXCB7V", 1),
+    ]
+
+
+def test_a_document_without_an_id_has_no_links() -> None:
+    record = build_document("prd.md", "# PRD\n\n**Status:** Draft\n")
+    assert record is not None
+    assert record.links() == []
+
+
+@pytest.mark.parametrize(
+    ("rel_path", "archived"),
+    [
+        ("stories/US0001-a.md", False),
+        ("archive/US0001-a.md", True),
+        ("archive/stories/US0001-a.md", True),
+        ("stories/Archived/US0001-a.md", True),
+        ("_archive/epics/EP0001-a.md", True),
+        ("stories/_US0001-a.md", True),  # a `_` doc_id is a retired copy too
+        ("archives-notes/US0001-a.md", False),
+        ("stories/archive-plan.md", False),  # the file name is not a folder
+    ],
+)
+def test_archived_copies(rel_path: str, archived: bool) -> None:
+    record = build_document(rel_path, "# T\n")
+    assert record is not None
+    assert record.archived is archived
+
+
+@pytest.mark.parametrize(
+    ("content", "epic"),
+    [
+        ("**Epic:** [EP0001: Core](../epics/EP0001-core.md)", "EP0001"),
+        ("Part of **Epic**: EP-0002 (see above)", "EP0002"),
+        ("**Epic** EP0003", "EP0003"),
+        ("**Epic:** none yet\nLater EP0004 is mentioned", None),  # another line does not count
+        ("**epic:** EP0005", None),  # case-sensitive label
+        ("**Epic:** tbd **Epic:** EP0006", "EP0006"),
+        ("EP0007 **Epic:**", None),  # the id must follow the label
+        ("", None),
+    ],
+)
+def test_epic_named_in_the_body(content: str, epic: str | None) -> None:
+    assert epic_named_in(content) == epic
+
+
+def test_body_derived_columns() -> None:
+    text = "# US0001: T\n\n> **Status:** Draft\n\n  Body that says **Epic:** EP0009.  \n\n"
+    record = build_document("stories/US0001-t.md", text)
+    assert record is not None
+    assert record.content == "  Body that says **Epic:** EP0009.  \n\n"
+    assert record.content_chars == len("Body that says **Epic:** EP0009.")
+    # The front matter named no epic; only the body did.
+    assert (record.epic, record.content_epic) == (None, "EP0009")
+
+
+def test_epic_label_scan_is_linear() -> None:
+    content = "**Epic:** " * 200_000 + "\n" + "**Epic:** x\n" * 100_000
+    start = time.perf_counter()
+    assert epic_named_in(content) is None
+    assert time.perf_counter() - start < 3.0

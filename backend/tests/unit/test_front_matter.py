@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from sdlc_lens.parsing import ParsedDocument, parse_front_matter
 from sdlc_lens.parsing.front_matter import normalise_key, normalise_text
+from tests.helpers import assert_body_loses_only_title_and_front_matter
 
 
 def fields(text: str) -> dict[str, str]:
@@ -64,13 +65,13 @@ def test_backtick_fence_info_string_may_not_contain_backticks() -> None:
     assert parse_front_matter("``` a ` b\n# Title\n").title == "Title"
 
 
-# --- content -----------------------------------------------------------------------------------
+# --- content: the body (SPEC-2 §13.3) ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("text", "content"),
     [
-        ("\ufeff# T\n", "# T\n"),
+        ("\ufeffIntro\n", "Intro\n"),
         ("a\r\nb\r\n", "a\nb\n"),
         ("a\rb\r", "a\nb\n"),
         ("a\r\n\rb", "a\n\nb"),
@@ -83,30 +84,102 @@ def test_content_is_normalised_text(text: str, content: str) -> None:
     assert normalise_text(text) == content
 
 
-def test_quirk_content_never_dropped_with_only_a_later_prose_quote() -> None:
+# §13.3 rows 3-8 (rows 1 and 2 are fixture files: tests/api/test_relations_fixture.py) and the
+# two extra vectors of SPEC-2's test vector 1.
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        pytest.param("> **Status:** Draft\n\n# T3\n\nBody text.\n", "Body text.\n", id="row3"),
+        pytest.param(
+            "# T4\n\nIntro.\n\n## Notes\n\n> Remember to back up.\n\nAfter quote.\n",
+            "Intro.\n\n## Notes\n\n> Remember to back up.\n\nAfter quote.\n",
+            id="row4-prose-quote-is-not-front-matter",
+        ),
+        pytest.param(
+            "# T5\n\n> **Status:** Done\n\n## A\n\n> A prose quote.\n\nEnd.\n",
+            "## A\n\n> A prose quote.\n\nEnd.\n",
+            id="row5-later-quote-kept",
+        ),
+        pytest.param(
+            "# T6\n\n~~~bash\n> echo hi\n~~~\n\nDone.\n",
+            "~~~bash\n> echo hi\n~~~\n\nDone.\n",
+            id="row6-quote-in-fence-kept",
+        ),
+        pytest.param(
+            "# T8\n\n> **Status:** Draft\n\n> **Note:** second\n\nBody.\n",
+            "> **Note:** second\n\nBody.\n",
+            id="row7-second-block-kept",
+        ),
+        pytest.param("# T9\n\n> **Status:** Draft\n", "", id="row8-nothing-but-front-matter"),
+        pytest.param(
+            "\ufeff# T\r\n\r\n> **Status:** Draft\r\n\r\nBody.\r\n", "Body.\n", id="crlf-bom"
+        ),
+        pytest.param(
+            "# T\n\n> **Status:** Draft\n>\n> **Owner:** Bo\n\nBody.\n",
+            "Body.\n",
+            id="bare-quote-line-inside-the-block",
+        ),
+    ],
+)
+def test_body_contract_vectors(text: str, content: str) -> None:
+    assert parse_front_matter(text).content == content
+
+
+def test_body_vector_bare_quote_line_keeps_the_owner() -> None:
+    parsed = parse_front_matter("# T\n\n> **Status:** Draft\n>\n> **Owner:** Bo\n\nBody.\n")
+    assert parsed.fields == {"status": "Draft", "owner": "Bo"}
+    assert parsed.title == "T"
+
+
+def test_body_keeps_fallback_lines_and_drops_only_the_title() -> None:
     text = (
         "# PRD\n\n**Status:** Draft\n\n## Section\n\nLong prose.\n\n"
         "> **Confidence Markers:** [HIGH] a | [LOW] b\n>\n> **Status Values:** Complete\n"
     )
     parsed = parse_front_matter(text)
-    assert parsed.content == text
+    assert parsed.content == text.removeprefix("# PRD\n\n")
     assert parsed.fields == {"status": "Draft"}
 
 
-def test_quirk_content_never_dropped_when_block_follows_long_introduction() -> None:
+def test_body_keeps_a_block_that_follows_a_long_introduction() -> None:
     intro = "".join(f"Introduction paragraph {n}.\n\n" for n in range(50))
     text = f"# Title\n\n{intro}> **Status:** Done\n> **Owner:** Ann\n\nBody\n"
     parsed = parse_front_matter(text)
-    assert parsed.content == text
-    # The block is not at the top, so it isn't front matter.
+    # The block is not at the top, so it is neither front matter nor removed.
     assert parsed.fields == {}
     assert parsed.title == "Title"
+    assert parsed.content == text.removeprefix("# Title\n\n")
 
 
-def test_content_kept_when_block_is_front_matter() -> None:
+def test_body_of_a_document_with_front_matter() -> None:
     text = "# T\n\n> **Status:** Done\n\nBody line\n"
     parsed = parse_front_matter(text)
-    assert parsed == ParsedDocument(title="T", fields={"status": "Done"}, content=text)
+    assert parsed == ParsedDocument(title="T", fields={"status": "Done"}, content="Body line\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        # A title below a preamble or after a fence is not at the top: it stays in place.
+        ("Preamble.\n\n# Late\n\nText.\n", "Preamble.\n\n# Late\n\nText.\n"),
+        ("```\n# not a title\n```\n# T\n", "```\n# not a title\n```\n# T\n"),
+        # A rule or sub-heading between title and block stays; only T and B go.
+        (
+            "# T\n---\n> **Status:** Done\n\nBody\n",
+            "---\n\nBody\n",
+        ),
+        ("## Sub\n# T\n> **Status:** Done\nBody\n", "## Sub\n# T\nBody\n"),
+        # `# ` with nothing after it supplies no title, so it is not T.
+        ("# \n# T\nBody\n", "# \n# T\nBody\n"),
+        # A quote without any `**Key**` line is prose, never front matter.
+        ("# T\n\n> just a quote\n\nBody\n", "> just a quote\n\nBody\n"),
+        # Blank-line runs, trailing spaces and the missing final newline are kept as they are.
+        ("# T\n\n> **A:** 1\n\n\n  \nx  \n\n\n\ny", "x  \n\n\n\ny"),
+        ("   \n\t\n# T\n\n\n", ""),
+    ],
+)
+def test_body_edge_cases(text: str, content: str) -> None:
+    assert parse_front_matter(text).content == content
 
 
 # --- KV lines ----------------------------------------------------------------------------------
@@ -328,7 +401,7 @@ def test_pathological_input_is_linear(text: str) -> None:
     parsed = parse_front_matter(text)
     # Generous: any super-linear behaviour on these sizes takes minutes, not seconds.
     assert time.perf_counter() - start < 3.0
-    assert parsed.content == text
+    assert_body_loses_only_title_and_front_matter(text, parsed)
 
 
 def test_huge_document_with_front_matter_at_top_is_fast() -> None:
@@ -338,6 +411,7 @@ def test_huge_document_with_front_matter_at_top_is_fast() -> None:
     assert time.perf_counter() - start < 1.0
     assert parsed.title == "T"
     assert parsed.fields == {"status": "Done"}
+    assert parsed.content == text.removeprefix("# T\n\n> **Status:** Done\n\n")
 
 
 def test_unicode_keys_and_values() -> None:
@@ -356,9 +430,55 @@ markdownish = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(markdownish, st.text(max_size=200)))
-def test_fuzz_never_raises_and_keeps_content(text: str) -> None:
+def test_fuzz_never_raises_and_keeps_every_other_line(text: str) -> None:
     parsed = parse_front_matter(text)
-    assert parsed.content == normalise_text(text)
+    assert_body_loses_only_title_and_front_matter(text, parsed)
     assert "\r" not in parsed.content
     assert all(key and key == key.lower() for key in parsed.fields)
     assert parsed.title is None or parsed.title == parsed.title.strip()
+
+
+# Whole lines of the kinds the body rules care about, so examples have real structure.
+document_lines = st.lists(
+    st.sampled_from(
+        [
+            "# T",
+            "# Other",
+            "# ",
+            "## Sub",
+            "",
+            "  ",
+            "---",
+            "```",
+            "~~~bash",
+            "> **Status:** Done",
+            ">**Owner:** Ann",
+            "  > **Epic:** EP0001",
+            "> prose quote",
+            ">",
+            ">> nested",
+            "**Key:** value",
+            "Body text.",
+            "    indented code",
+        ]
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(document_lines, st.booleans(), st.booleans())
+def test_body_never_loses_a_line_outside_title_and_front_matter(
+    lines: list[str], final_newline: bool, crlf: bool
+) -> None:
+    text = "\n".join(lines) + ("\n" if final_newline else "")
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    parsed = parse_front_matter(text)
+    assert_body_loses_only_title_and_front_matter(text, parsed)
+    assert not parsed.content.startswith(("\n", " \n", "  \n"))
+    # A title line leading the document is always the one removed.
+    normalised = normalise_text(text).split("\n")
+    first = next((line for line in normalised if line.strip()), "")
+    if parsed.title is not None and first.startswith("# ") and first[2:].strip() == parsed.title:
+        assert parsed.content.split("\n").count(first) == normalised.count(first) - 1

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sdlc_lens.parsing import TERMINAL, VOCABULARY, canonicalise_status, is_done, is_terminal
+from sdlc_lens.parsing import TERMINAL, VOCABULARY, canonicalise_status, is_terminal
 
 
 def test_vocabulary_table() -> None:
@@ -129,28 +129,6 @@ def test_canonicalise_status_with_custom_tokens(
 )
 def test_is_terminal(status: str | None, doc_type: str, expected: bool) -> None:
     assert is_terminal(status, doc_type) is expected
-
-
-@pytest.mark.parametrize(
-    ("status", "expected"),
-    [
-        ("Done", True),
-        ("Complete", True),
-        ("complete (81/88)", True),
-        ("Fixed", True),
-        ("Verified", True),
-        ("Closed", True),
-        ("Accepted", True),
-        ("Superseded", False),
-        ("Won't Implement", False),
-        ("In Progress", False),
-        ("Draft", False),
-        (None, False),
-        ("", False),
-    ],
-)
-def test_is_done(status: str | None, expected: bool) -> None:
-    assert is_done(status) is expected
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ Endpoints follow one rule. Point reads through an index (health, one project, th
 list, one document) are `async def` and query SQLite on the event loop: they take well under
 a millisecond, WAL readers never wait for the sync's writer, and a hop to a worker thread would
 cost more than the query (under 20 concurrent clients the hop and the GIL hand-over between
-threads halved throughput). Anything that scans (document lists, stats, search) or writes is
-a plain `def` and runs in the thread pool, so it never holds up other requests.
+threads halved throughput). Anything that scans (document lists, stats) or writes is a plain
+`def` and runs in the thread pool, so it never holds up other requests. Search is `async` and
+runs on search workers of its own (services/search_runner.py), so it never takes that pool.
 """
 
 from collections.abc import AsyncIterator
@@ -18,6 +19,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
+from sdlc_lens.services.search_runner import SearchRunner
+from sdlc_lens.services.sync_progress import SyncProgressBoard
 from sdlc_lens.services.sync_runner import SyncRunner
 
 
@@ -25,12 +28,21 @@ async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-async def get_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    """The settings this app was built with (not re-read from the environment)."""
     return request.app.state.settings
 
 
 async def get_sync_runner(request: Request) -> SyncRunner:
     return request.app.state.sync_runner
+
+
+async def get_sync_progress(request: Request) -> SyncProgressBoard:
+    return request.app.state.sync_runner.progress
+
+
+async def get_search_runner(request: Request) -> SearchRunner:
+    return request.app.state.search_runner
 
 
 async def get_connection(request: Request) -> AsyncIterator[Connection]:
@@ -44,6 +56,8 @@ async def get_connection(request: Request) -> AsyncIterator[Connection]:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SyncRunnerDep = Annotated[SyncRunner, Depends(get_sync_runner)]
+SearchRunnerDep = Annotated[SearchRunner, Depends(get_search_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
+SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]

@@ -1,37 +1,36 @@
 """What a SQLite error means for the user: a full disk, a held write lock, a read-only or
-damaged file. Each becomes a 503 with a message that says what to do, never a 500.
+damaged file. Each is a domain exception whose message says what to do; the API answers it
+with 503, never a 500.
 """
 
 import sqlite3
 
-from sdlc_lens.errors import AppError
+from sdlc_lens.errors import ServiceUnavailableError
 
 # Seconds a client is told to wait before retrying a write that found the database busy:
 # longer than the busy timeout, so a retry does not simply queue behind the same writer.
 BUSY_RETRY_AFTER_SECONDS = 5
 
 
-class DatabaseFaultError(AppError):
-    """The database cannot do what was asked right now; not the client's fault."""
-
-    status_code = 503
-    code = "DATABASE_UNAVAILABLE"
+class DatabaseFaultError(ServiceUnavailableError):
+    """The database cannot do what was asked right now (an I/O error, a file that cannot be
+    opened); not the client's fault."""
 
 
 class DatabaseBusyError(DatabaseFaultError):
-    code = "DATABASE_BUSY"
+    """Another connection held the write lock for longer than the busy timeout."""
 
 
 class DatabaseReadOnlyError(DatabaseFaultError):
-    code = "DATABASE_READ_ONLY"
+    """The database file or its folder cannot be written."""
 
 
 class DatabaseFullError(DatabaseFaultError):
-    code = "DATABASE_FULL"
+    """The disk that holds the database is full."""
 
 
 class DatabaseCorruptError(DatabaseFaultError):
-    code = "DATABASE_CORRUPT"
+    """A page of the database file is damaged, or the file is not a database."""
 
 
 _BUSY = "The database is busy with another write (usually a sync); try again in a few seconds."
@@ -85,4 +84,6 @@ def database_fault(exc: BaseException) -> DatabaseFaultError | None:
     if code is None or code not in _FAULTS:
         return None
     error_class, message = _FAULTS[code]
+    if error_class is DatabaseBusyError:
+        return error_class(message, retry_after=BUSY_RETRY_AFTER_SECONDS)
     return error_class(message)

@@ -1,20 +1,65 @@
-"""The `documents_fts` full-text index: an FTS5 table over documents(title, content).
+"""The `documents_fts` full-text index: what it holds and how it stays in step with `documents`.
 
-External content (`content='documents'`) keeps one copy of the text. Triggers keep the index
-in step with `documents` inside the same transaction, row by row: an insert indexes the new
-row, a delete (including the cascade of a project delete) removes the old one, and an update
-that touches title or content swaps them. A sync therefore updates the index only for the
-rows it changed, and the index is never ahead of or behind the committed documents.
+Three columns, equally weighted for bm25:
+- `title`;
+- `content`, the document's text (its body);
+- `metadata`, the doc_id and the front-matter VALUES (status, owner, priority, epic, story,
+  depends_on, aliases and every value of metadata_json), never their labels, so that a word
+  such as "Status" does not match every document.
+
+Each column holds at most the first INDEXED_CHARS characters of its text. A huge file then
+costs a bounded amount to index, to rank and to cut a snippet from; words past that point
+are not searchable.
+
+The index is contentless (`content=''`): it stores the words and their positions, never a
+second copy of the text (search cuts its snippets from `documents` itself). Triggers keep it
+in step inside the sync's own transaction, row by row: an insert indexes the new row, a delete
+(including a project delete's cascade) removes the old one, and an update of any column the
+index reads swaps them. A sync therefore updates the index only for the rows it changed, and
+the index is never ahead of or behind the documents. Removing a row from a contentless index
+takes the values it was indexed with, so the triggers and `recreate_fts` compute them with one
+expression. (Not an external-content view: FTS5 reads such a view in a mode that refuses
+table-valued functions, and the metadata values need `json_each`.)
+
+The migrations hold frozen copies of this DDL; a test checks that they create the same objects.
 """
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 FTS_TABLE = "documents_fts"
+FTS_TRIGGERS = ("documents_fts_insert", "documents_fts_delete", "documents_fts_update")
+# 1 Mi characters per column: far above any hand-written document (a 300-page spec is about
+# 600,000 characters), small enough that indexing, ranking and snippets stay fast.
+INDEXED_CHARS = 1_048_576
+
+# The front-matter values that get their own column, in the order they are indexed.
+_VALUE_COLUMNS = ("status", "owner", "priority", "epic", "story", "depends_on", "aliases")
+# Every column whose change changes what is indexed: the update trigger fires on these.
+INDEXED_SOURCE_COLUMNS = ("title", "content", "doc_id", *_VALUE_COLUMNS, "metadata_json")
+
+
+# The SQL below is built once, at import, from the constant names above; it takes no input.
+
+
+def _indexed_values(row: str) -> str:
+    """The SQL expressions of (title, content, metadata) for the row `row` (`new`, `old`, ...)."""
+    metadata_values = f"(SELECT group_concat(value, ' ') FROM json_each({row}.metadata_json))"  # noqa: S608
+    values = " || ' ' || ".join(
+        [f"{row}.doc_id"]
+        + [f"coalesce({row}.{column}, '')" for column in _VALUE_COLUMNS]
+        + [f"coalesce({metadata_values}, '')"]
+    )
+    return (
+        f"substr({row}.title, 1, {INDEXED_CHARS}), "
+        f"substr({row}.content, 1, {INDEXED_CHARS}), "
+        f"substr({values}, 1, {INDEXED_CHARS})"
+    )
+
 
 # `_` is a token character so identifiers such as `sync_status` stay one searchable word.
 CREATE_FTS_TABLE = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5("
-    "title, content, content='documents', content_rowid='id', "
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+    "title, content, metadata, content='', "
     "tokenize=\"unicode61 tokenchars '_'\")"
 )
 
@@ -23,33 +68,40 @@ CREATE_FTS_TABLE = (
 # small ones, and merging 8 segments at a time (default 4) does less rewriting. Together
 # they made a cold sync's index writes ~20 % faster and grow closer to linearly with size.
 CONFIGURE_FTS = (
-    "INSERT INTO documents_fts(documents_fts, rank) VALUES ('hashsize', 67108864)",
-    "INSERT INTO documents_fts(documents_fts, rank) VALUES ('automerge', 8)",
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('hashsize', 67108864)",  # noqa: S608
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 8)",  # noqa: S608
 )
 
+_INSERT_NEW = (
+    f"INSERT INTO {FTS_TABLE}(rowid, title, content, metadata) "  # noqa: S608
+    f"VALUES (new.id, {_indexed_values('new')});"
+)
+_DELETE_OLD = (
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, content, metadata) "  # noqa: S608
+    f"VALUES ('delete', old.id, {_indexed_values('old')});"
+)
 CREATE_FTS_TRIGGERS = (
-    """CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
-        INSERT INTO documents_fts(rowid, title, content) VALUES (new.id, new.title, new.content);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS documents_fts_delete AFTER DELETE ON documents BEGIN
-        INSERT INTO documents_fts(documents_fts, rowid, title, content)
-        VALUES ('delete', old.id, old.title, old.content);
-    END""",
-    # `UPDATE OF title, content`: a sync that only refreshes a file's stat fingerprint
-    # leaves the index alone.
-    """CREATE TRIGGER IF NOT EXISTS documents_fts_update AFTER UPDATE OF title, content
-    ON documents BEGIN
-        INSERT INTO documents_fts(documents_fts, rowid, title, content)
-        VALUES ('delete', old.id, old.title, old.content);
-        INSERT INTO documents_fts(rowid, title, content) VALUES (new.id, new.title, new.content);
-    END""",
+    f"CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN {_INSERT_NEW} END",
+    f"CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN {_DELETE_OLD} END",
+    # Only on the indexed columns: a sync that refreshes a file's stat fingerprint leaves
+    # the index alone.
+    f"CREATE TRIGGER documents_fts_update AFTER UPDATE OF {', '.join(INDEXED_SOURCE_COLUMNS)} "
+    f"ON documents BEGIN {_DELETE_OLD} {_INSERT_NEW} END",
 )
 
 DROP_FTS = (
-    "DROP TRIGGER IF EXISTS documents_fts_update",
-    "DROP TRIGGER IF EXISTS documents_fts_delete",
-    "DROP TRIGGER IF EXISTS documents_fts_insert",
-    "DROP TABLE IF EXISTS documents_fts",
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in reversed(FTS_TRIGGERS)),
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+)
+# Fills an empty index from every document (contentless tables have no 'rebuild').
+REINDEX_ALL = (
+    f"INSERT INTO {FTS_TABLE}(rowid, title, content, metadata) "  # noqa: S608
+    f"SELECT documents.id, {_indexed_values('documents')} FROM documents"
+)
+
+_FTS_OBJECTS = frozenset({FTS_TABLE, *FTS_TRIGGERS})
+_PRESENT = text("SELECT name FROM sqlite_master WHERE name IN :names").bindparams(
+    bindparam("names", expanding=True)
 )
 
 
@@ -62,13 +114,14 @@ def fts_table_exists(connection: Connection) -> bool:
     return found is not None
 
 
-def create_fts(connection: Connection) -> None:
-    """Create the index table and its triggers (idempotent)."""
-    connection.exec_driver_sql(CREATE_FTS_TABLE)
-    for statement in (*CONFIGURE_FTS, *CREATE_FTS_TRIGGERS):
+def fts_complete(connection: Connection) -> bool:
+    """Whether the index table and all three of its triggers exist."""
+    present = connection.execute(_PRESENT, {"names": sorted(_FTS_OBJECTS)}).scalars()
+    return set(present) == _FTS_OBJECTS
+
+
+def recreate_fts(connection: Connection) -> None:
+    """Drop whatever is left of the index, create it afresh and fill it from `documents`."""
+    for statement in (*DROP_FTS, CREATE_FTS_TABLE, *CONFIGURE_FTS, *CREATE_FTS_TRIGGERS):
         connection.exec_driver_sql(statement)
-
-
-def rebuild_fts(connection: Connection) -> None:
-    """Re-index every document from scratch: a repair tool, never part of a normal sync."""
-    connection.exec_driver_sql("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
+    connection.exec_driver_sql(REINDEX_ALL)

@@ -78,6 +78,13 @@ documents = Table(
     # pages, so any column after `content` would cost a walk of the document's text to read.
     Column("metadata_json", Text),
     Column("content", Text, nullable=False),
+    # Added by 0002 (ALTER TABLE appends, so they follow `content`): what relationships and
+    # the health check need, derived at sync so no request reads a document's text.
+    Column("archived", Boolean, nullable=False, server_default=text("0")),
+    Column("content_chars", Integer, nullable=False, server_default=text("0")),  # stripped
+    Column("content_epic", String(64)),  # the epic a `**Epic:**` line of the body names
+    # NULL while the project's latest sync saw the file; else when a sync last saw it.
+    Column("last_seen_at", String(40)),
     UniqueConstraint("project_id", "file_path", name="uq_documents_project_path"),
     # One index per list sort, ending in the (doc_id, id) tie-breaker, so ORDER BY ... LIMIT
     # walks the index instead of sorting; they also serve the type/status filters and stats.
@@ -101,6 +108,30 @@ documents = Table(
         "file_ctime_ns",
         "parser_epoch",
     ),
+    Index(
+        "ix_documents_unseen",
+        "project_id",
+        sqlite_where=text("last_seen_at IS NOT NULL"),
+    ),
+)
+
+# Every reference key of a document (kinds: parsing.LinkKind), written by the sync with the
+# document, so `/related` resolves references through one index whatever the project size.
+document_links = Table(
+    "document_links",
+    metadata,
+    Column(
+        "document_id",
+        Integer,
+        ForeignKey("documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("project_id", Integer, nullable=False),
+    Column("kind", String(20), primary_key=True),
+    Column("ref_key", String(64), nullable=False),  # a normalised id (`EP0001`)
+    Column("position", Integer, primary_key=True),  # order within the field (depends on)
+    Index("ix_document_links_key", "project_id", "kind", "ref_key"),
+    sqlite_with_rowid=False,
 )
 
 
@@ -134,6 +165,10 @@ class DocumentRow:
     file_ctime_ns: int
     parser_epoch: int
     synced_at: str
+    archived: bool
+    content_chars: int
+    content_epic: str | None
+    last_seen_at: None  # a row the sync writes was seen by that sync
 
     @classmethod
     def column_names(cls) -> tuple[str, ...]:

@@ -1,6 +1,12 @@
 """Pure parsing of sdlc-studio documents: front matter, identity, status and project config."""
 
-from sdlc_lens.parsing.document import COLUMN_FIELDS, DocumentRecord, build_document
+from sdlc_lens.parsing.document import (
+    COLUMN_FIELDS,
+    DocumentRecord,
+    LinkKind,
+    build_document,
+    epic_named_in,
+)
 from sdlc_lens.parsing.front_matter import ParsedDocument, parse_front_matter
 from sdlc_lens.parsing.identity import (
     DOC_TYPE_BY_PREFIX,
@@ -8,13 +14,13 @@ from sdlc_lens.parsing.identity import (
     extract_refs,
     id_head,
     infer_type_and_id,
+    is_archived,
 )
 from sdlc_lens.parsing.project_config import ProjectConfig, parse_project_config
 from sdlc_lens.parsing.status import (
     TERMINAL,
     VOCABULARY,
     canonicalise_status,
-    is_done,
     is_terminal,
 )
 
@@ -24,15 +30,17 @@ __all__ = [
     "TERMINAL",
     "VOCABULARY",
     "DocumentRecord",
+    "LinkKind",
     "ParsedDocument",
     "ProjectConfig",
     "build_document",
     "canonicalise_status",
+    "epic_named_in",
     "extract_ref",
     "extract_refs",
     "id_head",
     "infer_type_and_id",
-    "is_done",
+    "is_archived",
     "is_terminal",
     "parse_front_matter",
     "parse_project_config",

@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sdlc_lens.parsing.front_matter import parse_front_matter
-from sdlc_lens.parsing.identity import extract_ref, extract_refs, id_head, infer_type_and_id
+from sdlc_lens.parsing.identity import (
+    extract_ref,
+    extract_refs,
+    id_head,
+    infer_type_and_id,
+    is_archived,
+)
 from sdlc_lens.parsing.status import canonicalise_status
 
-__all__ = ["COLUMN_FIELDS", "DocumentRecord", "build_document", "parse_story_points"]
+__all__ = [
+    "COLUMN_FIELDS",
+    "DocumentRecord",
+    "LinkKind",
+    "build_document",
+    "epic_named_in",
+    "parse_story_points",
+]
 
 # Front-matter keys stored in their own columns, hence left out of `metadata`.
 COLUMN_FIELDS = frozenset(
     {"status", "owner", "priority", "story_points", "epic", "story", "depends_on", "aliases"}
 )
 
+# `**Epic:**`, `**Epic**:` or `**Epic**` (case-sensitive): a body line that names an epic.
+_EPIC_LABEL = re.compile(r"\*\*Epic:?\*\*")
+
 # The column is a SQLite INTEGER (signed 64-bit); larger values cannot be stored.
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
+
+
+class LinkKind(StrEnum):
+    """What a stored reference key is to its document (SPEC-2 §14.3)."""
+
+    REF = "ref"  # the document's own key: the normalised id head of its doc_id
+    ALIAS = "alias"  # another key the document answers to (`Aliases:`)
+    EPIC = "epic"  # the `Epic:` it names
+    STORY = "story"  # the `Story:` it names
+    DEPENDS_ON = "depends_on"  # each id of `Depends on:`, in declared order
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +67,41 @@ class DocumentRecord:
     aliases: str | None
     metadata: dict[str, str] | None
     content: str
+    archived: bool  # a retired copy (archive folder or `_` doc_id)
+    content_chars: int  # len(content.strip()): how much body there is
+    content_epic: str | None  # the epic a `**Epic:** EP0001` line of the body names
+
+    def links(self) -> list[tuple[LinkKind, str, int]]:
+        """Every reference key of the document as (kind, key, position within its field)."""
+        links: list[tuple[LinkKind, str, int]] = []
+        for kind, value in (
+            (LinkKind.REF, self.ref_id),
+            (LinkKind.EPIC, self.epic),
+            (LinkKind.STORY, self.story),
+            (LinkKind.ALIAS, self.aliases),
+            (LinkKind.DEPENDS_ON, self.depends_on),
+        ):
+            if value:
+                links.extend((kind, key, position) for position, key in enumerate(value.split(",")))
+        return links
+
+
+def epic_named_in(content: str) -> str | None:
+    """The first id after an `**Epic**` label on the same line of `content`, normalised."""
+    searched_to = 0
+    for match in _EPIC_LABEL.finditer(content):
+        # The first label of a line sees the most of it; later ones on that line add nothing,
+        # which keeps a line full of labels linear.
+        if match.start() < searched_to:
+            continue
+        line_end = content.find("\n", match.end())
+        if line_end == -1:
+            line_end = len(content)
+        ref = extract_ref(content[match.end() : line_end])
+        if ref is not None:
+            return ref
+        searched_to = line_end
+    return None
 
 
 def parse_story_points(raw: str | None) -> int | None:
@@ -89,4 +152,7 @@ def build_document(
         aliases=extract_refs(fields.get("aliases")),
         metadata=metadata or None,
         content=parsed.content,
+        archived=is_archived(rel_path, doc_id),
+        content_chars=len(parsed.content.strip()),
+        content_epic=epic_named_in(parsed.content),
     )

@@ -28,7 +28,7 @@ class ParsedDocument:
 
     title: str | None
     fields: dict[str, str]
-    content: str
+    content: str  # the body: no title line at the top, no front-matter block
 
 
 # `**Key**` at the start of a string (after the caller removed `>` and whitespace). `[^*]+` can
@@ -170,8 +170,53 @@ def _fields_from_block(block: list[str]) -> dict[str, str]:
     return fields
 
 
+def _title_line_index(content: str, title: str | None, block: range) -> int | None:
+    """Index of the line that supplied `title` if it is the first line outside blanks and B."""
+    if title is None:
+        return None
+    for index, line in enumerate(_iter_lines(content)):
+        if index in block or not line.strip():
+            continue
+        # Only blank and block lines (no fence, no heading) come before this line, so a
+        # `# ` line here is the one `_find_title` took the title from.
+        return index if line.startswith("# ") and line[2:].strip() == title else None
+    return None
+
+
+def _drop_leading_blank_lines(text: str) -> str:
+    """`text` from its first line that is not whitespace-only ("" if there is none)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end == -1:
+            return text[start:] if text[start:].strip() else ""
+        if text[start:end].strip():
+            break
+        start = end + 1
+    return text[start:]
+
+
+def _body(content: str, title: str | None, block: range) -> str:
+    """The document body (SPEC-2 §13.3): the text without its title line and front matter.
+
+    Removed: B (`block`, the front-matter lines the fields came from), T (the title line,
+    only when it is the first line once blanks and B are ignored) and the blank lines that
+    then lead the text. Every other line is kept exactly, in order.
+    """
+    title_index = _title_line_index(content, title, block)
+    removed = set(block)
+    if title_index is not None:
+        removed.add(title_index)
+    if removed:
+        # Both lie near the top: split only that far; the last piece is the untouched rest.
+        last = max(removed)
+        lines = content.split("\n", last + 1)
+        content = "\n".join(line for index, line in enumerate(lines) if index not in removed)
+    return _drop_leading_blank_lines(content)
+
+
 def parse_front_matter(text: str) -> ParsedDocument:
-    """Parse title, front-matter fields and normalised content out of a markdown document."""
+    """Parse title, front-matter fields and the body (`content`) out of a markdown document."""
     content = normalise_text(text)
 
     # Front-matter scan: "top" skips blank/heading/`---` lines, "block" collects the top
@@ -179,8 +224,9 @@ def parse_front_matter(text: str) -> ParsedDocument:
     # Real documents settle within a few lines, so the loop almost never reaches far.
     state = "top"
     block: list[str] = []
+    block_start = 0
     fields: dict[str, str] = {}
-    for line in _iter_lines(content):
+    for index, line in enumerate(_iter_lines(content)):
         stripped = line.strip()
         if state == "block":
             if _is_quote_line(stripped):
@@ -191,6 +237,7 @@ def parse_front_matter(text: str) -> ParsedDocument:
             continue
         if state == "top" and _is_quote_line(stripped):
             block.append(stripped)
+            block_start = index
             state = "block"
             continue
         # No blockquote at the top: read plain bold lines (PRD style) until the first line
@@ -204,5 +251,8 @@ def parse_front_matter(text: str) -> ParsedDocument:
             fields[key] = value
     if block:
         fields = _fields_from_block(block)
-
-    return ParsedDocument(title=_find_title(content), fields=fields, content=content)
+    # A quote without any key is prose, not front matter: it stays in the body. Fallback
+    # `**Key:** value` lines are never removed either.
+    front_matter = range(block_start, block_start + len(block)) if block and fields else range(0)
+    title = _find_title(content)
+    return ParsedDocument(title=title, fields=fields, content=_body(content, title, front_matter))

@@ -12,6 +12,7 @@ __all__ = [
     "extract_refs",
     "id_head",
     "infer_type_and_id",
+    "is_archived",
 ]
 
 DOC_TYPE_BY_PREFIX: Mapping[str, str] = MappingProxyType(
@@ -51,6 +52,9 @@ _TYPE_BY_FOLDER: Mapping[str, str] = MappingProxyType(
         "product": "pvd",
     }
 )
+
+# Folder names (any case, leading `_` ignored) that hold retired copies of documents.
+_ARCHIVE_FOLDERS = frozenset({"archive", "archived"})
 
 # Longest prefixes first so no alternative can shadow a longer one.
 _PREFIXES = "|".join(sorted(DOC_TYPE_BY_PREFIX, key=len, reverse=True))
@@ -112,6 +116,14 @@ def infer_type_and_id(rel_path: str) -> tuple[str, str] | None:
         if doc_type is not None:
             return doc_type, stem
     return "other", stem
+
+
+def is_archived(rel_path: str, doc_id: str) -> bool:
+    """True for a retired copy: below an `archive`/`archived` folder, or a doc_id starting `_`."""
+    if doc_id.startswith("_"):
+        return True
+    folders = rel_path.split("/")[:-1]
+    return any(folder.lower().lstrip("_") in _ARCHIVE_FOLDERS for folder in folders)
 
 
 def _iter_refs(value: str | None) -> list[str]:

@@ -7,11 +7,10 @@ from functools import lru_cache
 from types import MappingProxyType
 
 __all__ = [
-    "DONE_STATUSES",
+    "PLACEHOLDER_STATUSES",
     "TERMINAL",
     "VOCABULARY",
     "canonicalise_status",
-    "is_done",
     "is_terminal",
 ]
 
@@ -73,8 +72,6 @@ TERMINAL: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
-DONE_STATUSES = frozenset({"Done", "Complete", "Fixed", "Verified", "Closed", "Accepted"})
-
 # Terminal for every type, whatever its own vocabulary says.
 _ALWAYS_TERMINAL = frozenset({"Done", "Complete"})
 _ALL_TERMINAL = frozenset().union(*TERMINAL.values())
@@ -124,7 +121,8 @@ def _match(text: str, candidates: tuple[tuple[str, str], ...]) -> str | None:
 
 # Placeholders that mean "no status yet". Stored as null, so the list filter `status=none`
 # (documents without a status) can never collide with a literal "none" status (SPEC §12).
-NO_STATUS = frozenset({"none", "null", "n/a", "-", "--", "\u2014", "\u2013"})  # em and en dash
+# The last two are the em and en dash.
+PLACEHOLDER_STATUSES = frozenset({"none", "null", "n/a", "-", "--", "\u2014", "\u2013"})
 
 
 def canonicalise_status(raw: str | None, doc_type: str, custom: Iterable[str] = ()) -> str | None:
@@ -132,7 +130,7 @@ def canonicalise_status(raw: str | None, doc_type: str, custom: Iterable[str] = 
     if raw is None:
         return None
     text = _clean(raw)
-    if not text or text.lower() in NO_STATUS:
+    if not text or text.lower() in PLACEHOLDER_STATUSES:
         return None
     candidates = _candidates(doc_type, tuple(custom))
     found = _match(text, candidates)
@@ -156,8 +154,3 @@ def is_terminal(status: str | None, doc_type: str) -> bool:
     if canonical in _ALWAYS_TERMINAL:
         return True
     return canonical in TERMINAL.get(doc_type, _ALL_TERMINAL)
-
-
-def is_done(status: str | None) -> bool:
-    """True when the status counts as done (Done, Complete, Fixed, Verified, Closed, Accepted)."""
-    return canonicalise_status(status, "") in DONE_STATUSES

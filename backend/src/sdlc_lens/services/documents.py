@@ -18,6 +18,10 @@ DOCUMENT_NOT_FOUND = "Document not found"
 NO_STATUS = "none"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
+# The copy that answers for a (type, doc_id) a project holds more than once (an archive copy,
+# a stray duplicate): live before archived, then the smallest path. The detail view and the
+# relationships both follow this order, so they always describe the same copy.
+PREFERRED_COPY_COLUMNS = ("archived", "file_path")
 
 SortKey = Literal["title", "type", "status", "updated_at"]
 SortOrder = Literal["asc", "desc"]
@@ -51,11 +55,6 @@ _DETAIL_COLUMNS = (
     documents.c.file_path,
     documents.c.file_hash,
     documents.c.synced_at,
-)
-
-# Path depth of a stored POSIX path: the number of `/` in it.
-_PATH_DEPTH = func.length(documents.c.file_path) - func.length(
-    func.replace(documents.c.file_path, "/", "")
 )
 
 
@@ -126,8 +125,8 @@ def list_documents(
 def get_document(conn: Connection, slug: str, doc_type: str, doc_id: str) -> dict[str, Any]:
     """One document with its whole content; 404 for an unknown project, type or id.
 
-    A project may hold the same (type, id) twice, e.g. a copy under `archive/`: the copy
-    nearest the root (fewest path segments, then the smallest path) is the document.
+    A project may hold the same (type, id) twice, e.g. a copy under `archive/`: the preferred
+    copy (PREFERRED_COPY_COLUMNS) is the document.
     """
     project_id = project_id_for(conn, slug)
     row = conn.execute(
@@ -137,7 +136,7 @@ def get_document(conn: Connection, slug: str, doc_type: str, doc_id: str) -> dic
             documents.c.doc_type == doc_type,
             documents.c.doc_id == doc_id,
         )
-        .order_by(_PATH_DEPTH, documents.c.file_path)
+        .order_by(*(documents.c[column] for column in PREFERRED_COPY_COLUMNS))
         .limit(1)
     ).first()
     if row is None:

@@ -2,6 +2,7 @@
 
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -9,18 +10,23 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, or_, select, text
+from sqlalchemy import Connection, Engine, Row, func, literal_column, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
+from sdlc_lens.container import running_in_container
 from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import (
     ConflictError,
     NotFoundError,
+    PathNotADirectoryError,
     PathNotFoundError,
+    PathNotReadableError,
+    PathOutsideBaseError,
     SyncInProgressError,
     ValidationFailedError,
 )
+from sdlc_lens.services.sync_progress import SyncProgressBoard
 from sdlc_lens.timeutil import utc_now
 
 PROJECT_NOT_FOUND = "Project not found"
@@ -35,8 +41,19 @@ class SyncState(StrEnum):
     ERROR = "error"
 
 
+# Each message starts with its problem; PATH_MISSING and PATH_OUTSIDE_BASE are SPEC §3's
+# sentences, which clients match as substrings.
 PATH_MISSING = "Project sdlc-studio path does not exist on filesystem"
+PATH_NOT_A_FOLDER = "Project sdlc-studio path is a file, not a folder"
+PATH_NOT_READABLE = "Project sdlc-studio path is not readable by the service user"
 PATH_OUTSIDE_BASE = "sdlc_path must be within the allowed base"
+CONTAINER_HINT = (
+    "paths are as the container sees them: mount the host folder into the container, "
+    "e.g. -v /host/path:/data/projects/name:ro, and register /data/projects/name"
+)
+# Long enough for any real path; a 5,000-character one is cut in the message.
+_SHOWN_PATH_CHARS = 300
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 EMPTY_SLUG = "Project name produces an empty slug after sanitisation"
 
 # Rows per transaction when a deleted project's documents are removed: each batch holds the
@@ -61,22 +78,49 @@ def slugify(name: str) -> str:
 
 
 def resolve_project_path(raw_path: str, allowed_base: Path | None) -> str:
-    """The absolute, symlink-free form of `raw_path`, or PathNotFoundError.
+    """The absolute, symlink-free form of `raw_path`, checked to be a folder this service can
+    read; else the error that names the failed check and the resolved path.
 
     A relative path is taken from the server's working directory (SPEC §4). The allow-list is
-    checked on the resolved path, so a symlink cannot lead out of the base.
+    checked first, on the resolved path: a symlink cannot lead out of the base, and nothing is
+    told about the filesystem outside it.
     """
     try:
-        resolved = Path(raw_path).expanduser().resolve(strict=True)
-        is_dir = resolved.is_dir()
+        resolved = Path(raw_path).expanduser().resolve()
     except (OSError, ValueError, RuntimeError):
-        # Missing, NUL byte, name too long, symlink loop, no permission: all "not there".
-        is_dir = False
-    if not is_dir:
-        raise PathNotFoundError(PATH_MISSING)
+        # A NUL byte or a name the OS cannot encode: nothing can exist there.
+        raise PathNotFoundError(path_message(PATH_MISSING, raw_path)) from None
     if allowed_base is not None and not is_within(resolved, allowed_base):
-        raise PathNotFoundError(PATH_OUTSIDE_BASE)
+        base = allowed_base.expanduser().resolve()
+        raise PathOutsideBaseError(
+            path_message(f"{PATH_OUTSIDE_BASE} {base} (SDLC_LENS_ALLOWED_PROJECT_BASE)", resolved)
+        )
+    try:
+        mode = resolved.stat().st_mode
+    except PermissionError:
+        raise PathNotReadableError(_not_readable(resolved)) from None
+    except (OSError, ValueError):
+        # Missing, name too long, symlink loop: all "not there".
+        raise PathNotFoundError(path_message(PATH_MISSING, resolved)) from None
+    if not stat.S_ISDIR(mode):
+        raise PathNotADirectoryError(path_message(PATH_NOT_A_FOLDER, resolved))
+    # The sync lists the folder (read) and opens what is in it (search).
+    if not os.access(resolved, os.R_OK | os.X_OK):
+        raise PathNotReadableError(_not_readable(resolved))
     return str(resolved)
+
+
+def path_message(problem: str, path: str | Path) -> str:
+    """`<problem>: <path>`, with the container hint where paths are the container's."""
+    shown = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(path))
+    if len(shown) > _SHOWN_PATH_CHARS:
+        shown = shown[:_SHOWN_PATH_CHARS] + "..."
+    message = f"{problem}: {shown}"
+    return f"{message} ({CONTAINER_HINT})" if running_in_container() else message
+
+
+def _not_readable(path: Path) -> str:
+    return path_message(f"{PATH_NOT_READABLE} (uid {os.geteuid()})", path)
 
 
 def is_within(path: Path, base: Path) -> bool:
@@ -101,16 +145,33 @@ _DOCUMENT_COUNT = (
     .scalar_subquery()
 )
 _PROJECT_QUERY = select(
-    *_PROJECT_COLUMNS, projects.c.access_token, _DOCUMENT_COUNT.label("document_count")
+    *_PROJECT_COLUMNS,
+    projects.c.id,
+    projects.c.access_token,
+    _DOCUMENT_COUNT.label("document_count"),
 ).order_by(projects.c.created_at, projects.c.id)
+# What an INSERT returns for the same view: a project that is being created owns no documents.
+_CREATED_PROJECT = (
+    *_PROJECT_COLUMNS,
+    projects.c.id,
+    projects.c.access_token,
+    literal_column("0").label("document_count"),
+)
 
 
-def project_view(row: Row[Any]) -> dict[str, Any]:
-    """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`."""
+def project_view(row: Row[Any], progress: SyncProgressBoard | None = None) -> dict[str, Any]:
+    """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`.
+
+    `sync_progress` comes from the running syncs' board; it is shown only while the stored
+    status says `syncing`, so a finished sync never shows stale progress.
+    """
     data = dict(row._mapping)
+    project_id = data.pop("id")
     token = data.pop("access_token")
     data["masked_token"] = mask_token(token)
     data["auto_sync"] = bool(data["auto_sync"])
+    syncing = progress is not None and data["sync_status"] == SyncState.SYNCING
+    data["sync_progress"] = progress.snapshot(project_id) if syncing else None
     return data
 
 
@@ -121,17 +182,21 @@ def mask_token(token: str | None) -> str | None:
     return "****" + token[-4:] if len(token) > 8 else "****"
 
 
-def list_projects(conn: Connection) -> list[dict[str, Any]]:
+def list_projects(
+    conn: Connection, progress: SyncProgressBoard | None = None
+) -> list[dict[str, Any]]:
     """All projects, oldest first, with live document counts, in one query."""
-    return [project_view(row) for row in conn.execute(_PROJECT_QUERY)]
+    return [project_view(row, progress) for row in conn.execute(_PROJECT_QUERY)]
 
 
-def get_project(conn: Connection, slug: str) -> dict[str, Any]:
+def get_project(
+    conn: Connection, slug: str, progress: SyncProgressBoard | None = None
+) -> dict[str, Any]:
     """One project by slug, or NotFoundError."""
     row = conn.execute(_PROJECT_QUERY.where(projects.c.slug == slug)).first()
     if row is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
-    return project_view(row)
+    return project_view(row, progress)
 
 
 def project_id_for(conn: Connection, slug: str) -> int:
@@ -171,28 +236,32 @@ def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -
         resolve_project_path(new.sdlc_path, allowed_base) if new.sdlc_path is not None else None
     )
     now = utc_now()
+    insert = projects.insert().values(
+        id=_NEXT_PROJECT_ID,
+        slug=slug,
+        name=new.name,
+        sdlc_path=sdlc_path,
+        source_type=new.source_type,
+        created_at=now,
+        updated_at=now,
+    )
     try:
-        with engine.begin() as conn:
-            conn.execute(
-                projects.insert().values(
-                    id=_NEXT_PROJECT_ID,
-                    slug=slug,
-                    name=new.name,
-                    sdlc_path=sdlc_path,
-                    source_type=new.source_type,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        # The answer comes from the insert itself (RETURNING): a delete that commits right
+        # after it cannot turn a successful create into a 404.
+        with write_transaction(engine) as conn:
+            row = conn.execute(insert.returning(*_CREATED_PROJECT)).one()
     except IntegrityError as exc:
         # Two creates racing for one slug: the unique constraint decides, the loser gets 409.
         raise ConflictError("Project slug already exists") from exc
-    with engine.connect() as conn:
-        return get_project(conn, slug)
+    return project_view(row)
 
 
 def update_project(
-    engine: Engine, slug: str, changes: dict[str, Any], allowed_base: Path | None
+    engine: Engine,
+    slug: str,
+    changes: dict[str, Any],
+    allowed_base: Path | None,
+    progress: SyncProgressBoard | None = None,
 ) -> dict[str, Any]:
     """Apply a partial update; a rejected path persists nothing."""
     values: dict[str, Any] = {}
@@ -202,12 +271,11 @@ def update_project(
         values["sdlc_path"] = resolve_project_path(changes["sdlc_path"], allowed_base)
     values.update({key: changes[key] for key in PASSTHROUGH_FIELDS if key in changes})
     with write_transaction(engine) as conn:
-        project_id_for(conn, slug)
         if values:
             values["updated_at"] = utc_now()
             conn.execute(projects.update().where(projects.c.slug == slug).values(**values))
-    with engine.connect() as conn:
-        return get_project(conn, slug)
+        # Read back in the same transaction: the answer is the project as this update left it.
+        return get_project(conn, slug, progress)
 
 
 def delete_project(engine: Engine, slug: str) -> int:
@@ -308,11 +376,3 @@ def claim_sync(engine: Engine, slug: str, running: Collection[int] = ()) -> int:
             return int(claimed)
         project_id_for(conn, slug)  # raises 404 when the project does not exist
     raise SyncInProgressError("Sync already running for this project")
-
-
-def path_is_directory(path: str) -> bool:
-    """Whether `path` currently exists as a directory (sync pre-check)."""
-    try:
-        return os.path.isdir(path)  # noqa: PTH112 - mirrors the os.scandir walk
-    except (OSError, ValueError):
-        return False

@@ -1,14 +1,18 @@
-"""Full-text search (SPEC §9): safe MATCH expressions, honest ranking, escaped snippets.
+"""Full-text search (SPEC §9): bounded queries, honest ranking, escaped snippets.
 
-The user's text never reaches FTS5's query syntax: every word becomes a quoted string, so
-operators (`AND`, `NEAR`, `-`, `:`, brackets) are plain words and no input can raise a syntax
-error. The expression is a bound parameter, never spliced into SQL.
+The query becomes quoted FTS5 terms in search_query; the MATCH expression is a bound
+parameter, never spliced into SQL. A search runs within a time budget: SQLite's progress
+handler stops its queries, and the snippet reader its reads, once the budget is spent or the
+client has gone.
 """
 
-import html
-import re
-from dataclasses import dataclass
-from itertools import islice
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from sqlite3 import Connection as SQLiteConnection
 from typing import Any
 
 from sqlalchemy import (
@@ -30,15 +34,13 @@ from sqlalchemy.exc import OperationalError
 
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
-from sdlc_lens.errors import ServiceUnavailableError
-from sdlc_lens.parsing import id_head
+from sdlc_lens.errors import AppError, ServiceUnavailableError
 from sdlc_lens.services.documents import status_filter
+from sdlc_lens.services.search_query import Term, exact_id, parse_query
+from sdlc_lens.services.snippets import Matcher, TextReader, snippet
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50
-MAX_QUERY_LENGTH = 500
-SNIPPET_TOKENS = 32
-ELLIPSIS = "..."
 SEARCH_UNAVAILABLE = "Search index is unavailable; an administrator must rebuild it"
 
 # Added to the score of a document whose id is exactly the query. Such a query is one FTS5
@@ -47,12 +49,6 @@ SEARCH_UNAVAILABLE = "Search index is unavailable; an administrator must rebuild
 # stays non-increasing down the list.
 ID_MATCH_BOOST = 1000.0
 
-# Snippet markers: Unicode noncharacters, reserved for internal use and absent from real
-# text, so they survive html.escape and become the only tags in a snippet.
-_MARK_OPEN = "\ufdd0"
-_MARK_CLOSE = "\ufdd1"
-# Enough text for SNIPPET_TOKENS words when a document has no text hit to centre on.
-_PREVIEW_CHARS = 4000
 # Beyond what SQLite's OFFSET can hold, and past any real end.
 _MAX_OFFSET = 2**62
 
@@ -63,13 +59,8 @@ _MAX_VANISHING_TERMS = 20
 # Counting matches by walking an index beats a row read per match from this share on.
 _WIDE_SHARE = 8
 
-# `"a quoted span"` or a run of non-space characters. An unbalanced quote falls to the
-# second branch and is then just a character inside a word.
-_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-# C0/C1 controls separate words; FTS5 would stop reading its query at a NUL.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_WORD = re.compile(r"\w+")
-_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
+# SQLite virtual-machine steps between two looks at the budget: well under a millisecond.
+_PROGRESS_STEPS = 1000
 
 _fts = table(FTS_TABLE, column("rowid", Integer))
 _fts_ref = literal_column(FTS_TABLE)
@@ -77,6 +68,57 @@ _fts_ref = literal_column(FTS_TABLE)
 
 def _matches(param: str = "match") -> ColumnElement[bool]:
     return _fts_ref.op("MATCH")(bindparam(param))
+
+
+class SearchBudgetExceededError(AppError):
+    """The search needed more work than one search may do."""
+
+
+class SearchCancelledError(AppError):
+    """The client closed the request; nobody will read the answer."""
+
+
+def budget_exceeded_message(seconds: float) -> str:
+    """What a search stopped by its budget answers."""
+    return (
+        f"This search needed more than {seconds:g} s of work and was stopped. "
+        "Try fewer or more specific words, a phrase, or a project filter."
+    )
+
+
+@dataclass(slots=True, eq=False)  # compared and hashed by identity
+class SearchBudget:
+    """How long one search may work, and a switch that stops it at once (its client left)."""
+
+    seconds: float = math.inf
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    deadline: float = math.inf
+
+    def start(self) -> None:
+        """The clock starts when the search does, not while it waits for a worker."""
+        self.deadline = time.monotonic() + self.seconds
+
+    def spent(self) -> bool:
+        """Whether the search must stop now."""
+        return self.cancelled.is_set() or time.monotonic() > self.deadline
+
+    def check(self) -> None:
+        """Raise the reason to stop, if there is one."""
+        if self.spent():
+            raise self.stopped()
+
+    def stopped(self) -> AppError:
+        """The error a stopped search answers with."""
+        if self.cancelled.is_set():
+            return SearchCancelledError("The client closed the request")
+        return SearchBudgetExceededError(
+            budget_exceeded_message(self.seconds), retry_after=self.retry_after
+        )
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds to wait before asking again."""
+        return max(1, math.ceil(self.seconds)) if math.isfinite(self.seconds) else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,55 +130,19 @@ class SearchFilters:
     status: str | None = None  # `none` = documents without a status
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _usable(text: str) -> bool:
-    # A phrase of punctuation only has no tokens; it is skipped rather than sent.
-    return any(ch.isalnum() or ch == "_" for ch in text)
-
-
-def build_terms(query: str) -> list[str]:
-    """The FTS5 terms of a user query, each a quoted string (a phrase), maybe with `*`.
-
-    `"quoted text"` stays one phrase; every other word is its own term; a word ending in
-    `*` becomes a prefix term. Words without a letter, digit or `_` are dropped.
-    """
-    terms: list[str] = []
-    for quoted, word in _TOKEN.findall(_CONTROL.sub(" ", query)):
-        if quoted:
-            if _usable(quoted):
-                terms.append(_quote(quoted))
-            continue
-        stem = word.rstrip("*")
-        if _usable(stem):
-            terms.append(_quote(stem) + ("*" if stem != word else ""))
-    return terms
-
-
-def build_match(query: str) -> str | None:
-    """The MATCH expression: all terms, in any order (FTS5's implicit AND); None if none."""
-    return " ".join(build_terms(query)) or None
-
-
-def exact_id(query: str) -> str | None:
-    """The normalised id when the whole query is one document id (`us-0024` -> `US0024`)."""
-    text = query.strip()
-    head = id_head(text)
-    if head is None or _NON_ALNUM.sub("", text).upper() != head:
-        return None
-    return head
-
-
 def search(
     conn: Connection,
     query: str,
     filters: SearchFilters,
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
+    budget: SearchBudget | None = None,
 ) -> dict[str, Any]:
-    """One page of ranked results with snippets, and the exact number of results."""
+    """One page of ranked results with snippets, and the exact number of results.
+
+    Raises SearchBudgetExceededError (503) when the work outlasts `budget`, and
+    SearchCancelledError once `budget.cancelled` is set.
+    """
     result: dict[str, Any] = {
         "items": [],
         "total": 0,
@@ -144,12 +150,19 @@ def search(
         "page": page,
         "per_page": per_page,
     }
-    terms = build_terms(query)
+    terms = parse_query(query)
     if not terms:
         return result
+    budget = budget or SearchBudget()
+    budget.start()
     try:
-        items, total = _ranked_page(conn, terms, exact_id(query), filters, page, per_page)
+        with _stopped_when(_driver_connection(conn), budget.spent):
+            items, total = _ranked_page(
+                conn, terms, exact_id(query), filters, page, per_page, budget
+            )
     except OperationalError as exc:
+        if budget.spent():  # SQLite answered the progress handler's stop: "interrupted"
+            raise budget.stopped() from exc
         # Only a missing index is the service's state; anything else is a real fault.
         if fts_table_exists(conn):
             raise
@@ -167,7 +180,7 @@ class _Shape:
     wide: bool  # the matches may be a large share of the documents
 
 
-def _shape(conn: Connection, terms: list[str]) -> _Shape:
+def _shape(conn: Connection, terms: list[Term]) -> _Shape:
     """Count each term's documents (FTS5 does this from the index alone, cheaply).
 
     `common` is the case of a word in most documents, where computing bm25 row by row would
@@ -184,7 +197,7 @@ def _shape(conn: Connection, terms: list[str]) -> _Shape:
                 for i in range(len(terms))
             )
         ),
-        {f"t{i}": term for i, term in enumerate(terms)},
+        {f"t{i}": term.fts for i, term in enumerate(terms)},
     ).one()
     return _Shape(
         # FTS5: idf = ln((N - hits + 0.5) / (hits + 0.5)), replaced by 1e-6 when <= 0, that
@@ -239,14 +252,14 @@ def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
 
 def _ranked_page(
     conn: Connection,
-    terms: list[str],
+    terms: list[Term],
     ref_id: str | None,
     filters: SearchFilters,
     page: int,
     per_page: int,
+    budget: SearchBudget,
 ) -> tuple[list[dict[str, Any]], int]:
-    match = " ".join(terms)
-    params = {"match": match}
+    params = {"match": " ".join(term.fts for term in terms)}
     shape = _shape(conn, terms)
     hits = _hits(ref_id, scored=not shape.common)
     rank_from = _joined(hits, walk_index=shape.common)
@@ -298,7 +311,7 @@ def _ranked_page(
             .where(documents.c.id.in_(ids))
         )
     }
-    snippets = _snippets(conn, match, ids)
+    snippets = _snippets(conn, terms, ids, budget)
     items = []
     for doc_id, score in ranked:
         item = details[doc_id]
@@ -309,43 +322,34 @@ def _ranked_page(
     return items, total
 
 
-def _snippets(conn: Connection, match: str, ids: list[int]) -> dict[int, str]:
-    """HTML-safe snippets for the documents of one page only."""
-    # snippet() costs a pass over the document's tokens, so it runs for the page's rows only
-    # (SQLite evaluates it after the WHERE). `+ 0` makes that one MATCH pass filtered by id,
-    # not one MATCH per id: FTS5 would redo a prefix term's expansion for every id.
-    found = conn.execute(
-        select(
-            _fts.c.rowid,
-            func.snippet(_fts_ref, 1, _MARK_OPEN, _MARK_CLOSE, ELLIPSIS, SNIPPET_TOKENS),
-        ).where(_matches(), (_fts.c.rowid + 0).in_(ids)),
-        {"match": match},
-    )
-    texts: dict[int, str] = dict(found.all())
-    missing = [doc_id for doc_id in ids if doc_id not in texts]
-    if missing:
-        # Found by their id only: no text hit to centre on, so show the content's start.
-        starts = conn.execute(
-            select(
-                documents.c.id,
-                func.substr(documents.c.content, 1, _PREVIEW_CHARS),
-                func.length(documents.c.content) > _PREVIEW_CHARS,
-            ).where(documents.c.id.in_(missing))
-        )
-        for doc_id, head, cut in starts:
-            texts[doc_id] = content_start(head, truncated=bool(cut))
-    return {doc_id: escape_snippet(texts.get(doc_id) or "") for doc_id in ids}
+def _snippets(
+    conn: Connection, terms: list[Term], ids: list[int], budget: SearchBudget
+) -> dict[int, str]:
+    """HTML-safe snippets for the documents of one page only, each read from its row.
+
+    The body is read through SQLite's incremental blob I/O, chunk by chunk from the start,
+    so a snippet near the start of a 50 MB document reads kilobytes, not the document.
+    """
+    matcher = Matcher(terms)
+    raw = _driver_connection(conn)
+    snippets: dict[int, str] = {}
+    for doc_id in ids:
+        with raw.blobopen(documents.name, documents.c.content.name, doc_id, readonly=True) as blob:
+            snippets[doc_id] = snippet(TextReader(blob, budget.check), matcher)
+    return snippets
 
 
-def content_start(content: str, *, truncated: bool = False) -> str:
-    """The first SNIPPET_TOKENS words of a text, `...` if it goes on (as snippet() does)."""
-    ends = [m.end() for m in islice(_WORD.finditer(content), SNIPPET_TOKENS + 1)]
-    if len(ends) > SNIPPET_TOKENS:
-        return content[: ends[SNIPPET_TOKENS - 1]] + ELLIPSIS
-    return content + ELLIPSIS if truncated else content
+def _driver_connection(conn: Connection) -> SQLiteConnection:
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, SQLiteConnection)
+    return raw
 
 
-def escape_snippet(text: str) -> str:
-    """Escape the document's text; only our markers become tags."""
-    escaped = html.escape(text)
-    return escaped.replace(_MARK_OPEN, "<mark>").replace(_MARK_CLOSE, "</mark>")
+@contextmanager
+def _stopped_when(raw: SQLiteConnection, should_stop: Callable[[], bool]) -> Iterator[None]:
+    """SQLite interrupts the running statement as soon as `should_stop()` is true."""
+    raw.set_progress_handler(should_stop, _PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)

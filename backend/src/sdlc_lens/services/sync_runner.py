@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sdlc_lens.db.engine import checkpoint
 from sdlc_lens.services.projects import claim_sync, deleted_project_ids, purge_deleted_project
 from sdlc_lens.services.sync import SyncResult, run_sync
+from sdlc_lens.services.sync_progress import SyncProgressBoard
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class SyncRunner:
         self._engine = engine
         self._allowed_base = allowed_base
         self._stopping = threading.Event()
+        self.progress = SyncProgressBoard()  # read by the project endpoints
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
         self._lock = threading.Lock()
         # Project id -> syncs claimed and queued or running in this process.
@@ -58,13 +60,15 @@ class SyncRunner:
 
     def _sync(self, project_id: int, allow_empty: bool) -> SyncResult | None:
         try:
-            return run_sync(
-                self._engine,
-                project_id,
-                allowed_base=self._allowed_base,
-                allow_empty=allow_empty,
-                should_stop=self._stopping.is_set,
-            )
+            with self.progress.track(project_id) as progress:
+                return run_sync(
+                    self._engine,
+                    project_id,
+                    allowed_base=self._allowed_base,
+                    allow_empty=allow_empty,
+                    should_stop=self._stopping.is_set,
+                    progress=progress,
+                )
         except Exception:
             # Already logged and recorded on the project by run_sync; keep the worker alive.
             return None

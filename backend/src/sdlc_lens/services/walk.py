@@ -3,7 +3,10 @@
 import logging
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from sdlc_lens.services.files import escapes_folder, not_regular_reason
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +29,14 @@ SKIPPED_DIRS = frozenset(
     }
 )
 
+BAD_FILE_NAME = "has a name that is not valid UTF-8 (rename it to sync it)"
+BAD_FOLDER_NAME = "is a folder whose name is not valid UTF-8 (rename it to sync what it holds)"
+
 
 @dataclass(frozen=True, slots=True)
 class FileStat:
-    """Where a file is and the stat fingerprint used to skip unchanged files."""
+    """The stat fingerprint used to skip unchanged files (the target's, for a symlink)."""
 
-    path: str  # absolute path to open (the symlink target for an in-project symlink)
     size: int
     mtime_ns: int
     ctime_ns: int
@@ -43,6 +48,10 @@ class Walk:
 
     files: dict[str, FileStat] = field(default_factory=dict)  # POSIX relative path -> stat
     unreadable_dirs: list[str] = field(default_factory=list)  # relative paths, "" for the root
+    # Documents found but not usable, with the reason ("it ..."): reported per file, and a
+    # stored document at such a path is kept. A name that is not UTF-8 is shown escaped.
+    problems: dict[str, str] = field(default_factory=dict)
+    root_is_empty: bool = False  # not even a hidden file: typically a volume not mounted
 
 
 def is_markdown(name: str) -> bool:
@@ -51,11 +60,13 @@ def is_markdown(name: str) -> bool:
     return lowered.endswith(".md") and lowered != "_index.md"
 
 
-def walk_project(root: str) -> Walk:
+def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Walk:
     """Every markdown file below `root`, keyed by POSIX relative path, in sorted order.
 
     Symlinked directories are never entered (no loops, no second copy of a tree); a symlinked
-    file counts only when its target resolves inside the project folder.
+    file counts only when its target is a regular file inside the project folder. A `.md`
+    entry that is not a regular file (a FIFO, a device) or whose name is not UTF-8 is listed
+    in `problems`. `on_file` is called for each file found, for progress reports.
     """
     real_root = os.path.realpath(root)
     walk = Walk()
@@ -69,6 +80,8 @@ def walk_project(root: str) -> Walk:
             logger.warning("cannot read folder %r: %s", rel_dir or ".", exc.strerror or exc)
             walk.unreadable_dirs.append(rel_dir)
             continue
+        if not rel_dir and not entries:
+            walk.root_is_empty = True
         subdirs = []
         for entry in entries:
             rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -77,17 +90,30 @@ def walk_project(root: str) -> Walk:
                     found = _symlinked_file(entry, real_root)
                 elif entry.is_dir(follow_symlinks=False):
                     if not (entry.name.startswith(".") or entry.name in SKIPPED_DIRS):
-                        subdirs.append((rel_path, entry.path))
+                        if _is_utf8(rel_path):
+                            subdirs.append((rel_path, entry.path))
+                        else:
+                            walk.problems[_printable(rel_path)] = BAD_FOLDER_NAME
                     continue
-                elif entry.is_file(follow_symlinks=False) and is_markdown(entry.name):
-                    found = _file_stat(entry.path, entry.stat(follow_symlinks=False))
+                elif is_markdown(entry.name):
+                    found = _regular_file(walk, rel_path, entry.stat(follow_symlinks=False))
                 else:
                     continue
             except OSError as exc:
-                logger.warning("cannot stat %r: %s", rel_path, exc.strerror or exc)
+                if entry.is_symlink():
+                    # A dangling link or a loop: not followed, like a link out of the project.
+                    logger.info("not following %r: %s", rel_path, exc.strerror or exc)
+                else:
+                    reason = f"cannot be read ({exc.strerror or 'I/O error'})"
+                    walk.problems[_printable(rel_path)] = reason
                 continue
-            if found is not None:
-                walk.files[rel_path] = found
+            if found is None:
+                continue
+            if not _is_utf8(rel_path):
+                walk.problems[_printable(rel_path)] = BAD_FILE_NAME
+                continue
+            walk.files[rel_path] = found
+            on_file()
         # Depth-first in name order: reversed so that pop() takes the first name next.
         pending.extend(reversed(subdirs))
     return walk
@@ -97,14 +123,37 @@ def _symlinked_file(entry: os.DirEntry[str], real_root: str) -> FileStat | None:
     if not is_markdown(entry.name):
         return None
     target = os.path.realpath(entry.path)
-    if os.path.commonpath((real_root, target)) != real_root:
+    if escapes_folder(real_root, target):
         logger.info("not following %r: it points outside the project folder", entry.name)
         return None
     st = os.stat(target)  # noqa: PTH116 - raises for a dangling link or a loop (ELOOP): reported by the caller
     if not stat.S_ISREG(st.st_mode):
+        logger.info("not following %r: it %s", entry.name, not_regular_reason(st.st_mode))
         return None
-    return _file_stat(target, st)
+    return _file_stat(st)
 
 
-def _file_stat(path: str, st: os.stat_result) -> FileStat:
-    return FileStat(path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns)
+def _regular_file(walk: Walk, rel_path: str, st: os.stat_result) -> FileStat | None:
+    if not stat.S_ISREG(st.st_mode):
+        walk.problems[rel_path] = not_regular_reason(st.st_mode)
+        return None
+    return _file_stat(st)
+
+
+def _file_stat(st: os.stat_result) -> FileStat:
+    return FileStat(size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns)
+
+
+def _is_utf8(name: str) -> bool:
+    # os.scandir decodes names with surrogateescape: bytes that are not UTF-8 become lone
+    # surrogates, which SQLite (and JSON) cannot store.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(rel_path: str) -> str:
+    """The path itself, or `caf\\xe9.md` for a name whose bytes are not UTF-8."""
+    return os.fsencode(rel_path).decode("utf-8", "backslashreplace")

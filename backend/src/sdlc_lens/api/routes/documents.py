@@ -5,16 +5,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.openapi import ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
+from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.documents import DocumentDetail, DocumentList
+from sdlc_lens.api.schemas.relations import DocumentRelationships
 from sdlc_lens.services import documents as service
+from sdlc_lens.services import relations
 
 router = APIRouter(prefix="/projects/{slug}/documents", tags=["documents"])
 
-_NOT_FOUND = {404: {"description": "Unknown project (or document)"}}
 
-
-@router.get("", response_model=DocumentList, responses=_NOT_FOUND)
+@router.get("", response_model=DocumentList, responses=error_responses(404, 422))
 def list_documents(
     slug: str,
     conn: ConnectionDep,
@@ -27,11 +29,12 @@ def list_documents(
     ] = None,
     sort: service.SortKey = "updated_at",
     order: service.SortOrder = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, lt=SQLITE_INT_LIMIT)] = 1,
     per_page: Annotated[
         int,
         Query(
             ge=1,
+            lt=SQLITE_INT_LIMIT,
             description=f"Page size; above {service.MAX_PER_PAGE} it is lowered to "
             f"{service.MAX_PER_PAGE} (and the response says so).",
         ),
@@ -51,7 +54,44 @@ def list_documents(
     return json_response(page_of_documents)
 
 
-@router.get("/{doc_type}/{doc_id}", response_model=DocumentDetail, responses=_NOT_FOUND)
+# Declared before the detail route, so `.../related` can never be read as part of a doc_id.
+@router.get(
+    "/{doc_type}/{doc_id}/related",
+    response_model=DocumentRelationships,
+    responses=error_responses(
+        404,
+        own={
+            404: ErrorAnswer(
+                "Unknown project, or no document of this type and full doc_id in it.",
+                (
+                    ("NOT_FOUND", "Project not found"),
+                    ("NOT_FOUND", "Document not found: story/US0001"),
+                ),
+            )
+        },
+    ),
+)
+async def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
+    """Parents, children, dependencies and dependents of one document (by its full doc_id).
+
+    A few indexed point reads, served on the event loop (see api/deps.py).
+    """
+    return json_response(relations.related_documents(conn, slug, doc_type, doc_id))
+
+
+@router.get(
+    "/{doc_type}/{doc_id}",
+    response_model=DocumentDetail,
+    responses=error_responses(
+        404,
+        own={
+            404: ErrorAnswer(
+                "Unknown project, or no document of this type and id in it.",
+                (("NOT_FOUND", "Project not found"), ("NOT_FOUND", "Document not found")),
+            )
+        },
+    ),
+)
 async def get_document(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
     """One document with its metadata and whole text (`/documents/prd/prd` for singletons).
 

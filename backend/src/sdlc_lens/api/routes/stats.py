@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.openapi import error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.stats import GlobalStats, ProjectStats
 from sdlc_lens.services import stats as service
@@ -15,7 +16,7 @@ router = APIRouter(tags=["stats"])
 @router.get(
     "/projects/{slug}/stats",
     response_model=ProjectStats,
-    responses={404: {"description": "Unknown project"}},
+    responses=error_responses(404),
 )
 def project_stats(slug: str, conn: ConnectionDep) -> Any:
     """Document counts by type and status, and story completion, for one project."""

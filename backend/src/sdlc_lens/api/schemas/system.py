@@ -2,11 +2,24 @@
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import Field
+
+from sdlc_lens.api.schemas.common import ResponseModel, with_examples
 
 
-class Health(BaseModel):
+class Health(ResponseModel):
     """200 when ready, 503 with the same body otherwise."""
+
+    model_config = with_examples(
+        {
+            "status": "healthy",
+            "database": "connected",
+            "version": "0.1.0",
+            "migration_ok": True,
+            "fts_ok": True,
+            "ready": True,
+        }
+    )
 
     status: Literal["healthy", "unhealthy"]
     database: Literal["connected", "disconnected"]
@@ -14,3 +27,25 @@ class Health(BaseModel):
     migration_ok: bool
     fts_ok: bool
     ready: bool
+
+
+class ServiceInfo(ResponseModel):
+    """GET /: the product, its version and where to go next (paths on this server)."""
+
+    model_config = with_examples(
+        {
+            "name": "SDLC Lens",
+            "version": "0.1.0",
+            "docs": "/docs",
+            "redoc": "/redoc",
+            "openapi": "/openapi.json",
+            "health": "/api/v1/system/health",
+        }
+    )
+
+    name: str
+    version: str
+    docs: str = Field(description="Interactive API documentation (Swagger UI).")
+    redoc: str = Field(description="The same documentation as one page (ReDoc).")
+    openapi: str = Field(description="The OpenAPI description of the API.")
+    health: str = Field(description="Readiness check: 200 when ready, 503 otherwise.")

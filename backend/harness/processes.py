@@ -1,21 +1,31 @@
 """Real Uvicorn processes for the integration tests and the benchmarks."""
 
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.helpers import BACKEND_DIR
+from harness import BACKEND_DIR
 
 APP = "sdlc_lens.main:create_app"
 HEALTH_PATH = "/api/v1/system/health"
 # Uvicorn finishes its graceful shutdown, then re-raises SIGTERM so the exit status says why.
 CLEAN_EXITS = {0, -signal.SIGTERM}
+
+
+# Root reads any file whatever its mode. As root, Uvicorn is run without the capabilities that
+# override file modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH among all), so the modes apply to
+# it as to the image's uid 10001; any other user is subject to them already.
+WITHOUT_MODE_OVERRIDE: tuple[str, ...] = (
+    ("setpriv", "--bounding-set", "-all", "--inh-caps", "-all", "--") if os.geteuid() == 0 else ()
+)
 
 
 def free_port() -> int:
@@ -57,17 +67,24 @@ def start_server(
     log_level: str = "INFO",
     app: str = APP,
     health_path: str = HEALTH_PATH,
+    wrapper: Sequence[str] = (),
+    settings: dict[str, str] | None = None,
 ) -> Server:
-    """Start `uvicorn --factory <app>` on a free port; return once it answers 200."""
+    """Start `uvicorn --factory <app>` on a free port; return once it answers 200.
+
+    `wrapper` is a command prefix that runs Uvicorn, e.g. with fewer privileges; `settings`
+    adds `SDLC_LENS_*` variables (`{"SEARCH_BUDGET_SECONDS": "0.2"}`).
+    """
     port = free_port()
     env = {
         "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
         "HOME": str(database.parent),
         "SDLC_LENS_DATABASE_URL": f"sqlite:///{database}",
         "SDLC_LENS_LOG_LEVEL": log_level,
+        **{f"SDLC_LENS_{name}": value for name, value in (settings or {}).items()},
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", app,
+        *wrapper, sys.executable, "-m", "uvicorn", "--factory", app,
         "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level.lower(),
     ]  # fmt: skip
     with log_path.open("ab") as log:

@@ -1,0 +1,136 @@
+"""ASGI middleware for what holds for every request, whatever the route."""
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sdlc_lens.api.errors import error_response, internal_error
+
+# The largest request body accepted. The API's bodies are a few hundred bytes of JSON; the
+# limit keeps a client from making the service hold an arbitrary amount of memory.
+MAX_BODY_BYTES = 1024 * 1024
+BODY_TOO_LARGE = f"Request body is larger than {MAX_BODY_BYTES} bytes (1 MiB)"
+# The rest of an oversized body is not read: closing tells the client not to reuse the
+# connection, whose next bytes would be the unread body.
+_CLOSE = {"Connection": "close"}
+
+
+class BodyTooLargeError(HTTPException):
+    """Raised from `receive` once a body without Content-Length passes the limit.
+
+    An HTTPException, because FastAPI re-raises those from its body reading (any other
+    exception there becomes a 400) and the app's handler turns it into the 413 envelope.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(413, BODY_TOO_LARGE, headers=_CLOSE)
+
+
+class BodySizeLimit:
+    """413 for a request body over `max_bytes`, with memory bounded by the limit.
+
+    A declared Content-Length over the limit is refused before the app runs (so no route
+    acts on it); a chunked body is counted as it streams in and refused once it passes.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = error_response(413, "PAYLOAD_TOO_LARGE", BODY_TOO_LARGE, headers=_CLOSE)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLargeError
+            return message
+
+        await self.app(scope, counted_receive, send)
+
+
+class HeadAsGet:
+    """HEAD wherever GET works: the GET is run and its headers sent without the body.
+
+    FastAPI routes answer only the methods they declare, so without this every HEAD got a 405.
+    Content-Length stays the GET's, as HTTP asks of a HEAD answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+class UnexpectedErrorAsEnvelope:
+    """The 500 envelope for an exception no handler took, on a connection that stays usable.
+
+    Starlette's outermost error middleware sends its 500 and then re-raises so the server can
+    log it, and Uvicorn answers any exception that reaches it by closing the connection: after
+    a response that had not said `Connection: close`, so a keep-alive client's next request on
+    it failed. Here the exception is logged and answered, and goes no further. Only when the
+    response had already started is it re-raised: half a response cannot be mended, and the
+    server closes the connection, which is then the right thing to do.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_track(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_track)
+        except Exception as exc:
+            if started:
+                raise
+            response = internal_error(scope["method"], scope["path"], exc)
+            await response(scope, receive, send)
+
+
+# What a browser may do cross-origin: every method of the API. Content-Type (for JSON bodies)
+# is one of the headers CORS always allows.
+CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE"]
+
+
+def install_middleware(app: FastAPI, cors_origins: list[str]) -> None:
+    """Wrap the app in the middleware above (the last added runs first), and in CORS for
+    `cors_origins` when there are any (outermost, so that every answer carries its headers)."""
+    app.add_middleware(UnexpectedErrorAsEnvelope)
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(HeadAsGet)
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=CORS_METHODS)

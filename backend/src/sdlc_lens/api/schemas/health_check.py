@@ -1,0 +1,55 @@
+"""Health-check models (SPEC-2 §15.1)."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from sdlc_lens.api.schemas.common import ResponseModel
+
+Severity = Literal["critical", "high", "medium", "low"]
+Category = Literal["completeness", "consistency", "quality", "integrity"]
+
+
+class AffectedDocument(ResponseModel):
+    """A document a finding is about; link to it by `doc_type` and `doc_id`."""
+
+    doc_id: str
+    doc_type: str
+    title: str
+
+
+class Finding(ResponseModel):
+    """One rule firing, for one document (or one epic, or one group of duplicates)."""
+
+    rule_id: str = Field(description="E.g. MISSING_PLAN; see the README for all 19 rules.")
+    severity: Severity
+    category: Category
+    message: str
+    affected_documents: list[AffectedDocument]
+    suggested_fix: str
+
+
+class SeveritySummary(ResponseModel):
+    """How many findings of each severity."""
+
+    critical: int
+    high: int
+    medium: int
+    low: int
+
+
+class HealthCheck(ResponseModel):
+    """The rules' findings over a project's current documents, and the score they add up to."""
+
+    project_slug: str
+    checked_at: str = Field(description="When this check ran (ISO-8601 UTC, +00:00).")
+    total_documents: int
+    findings: list[Finding] = Field(
+        description="Rules in table order; within a rule, documents by file_path."
+    )
+    summary: SeveritySummary
+    score: int = Field(
+        ge=0,
+        le=100,
+        description="100 - (15 critical + 5 high + 2 medium + 1 low), at least 0.",
+    )

@@ -1,0 +1,122 @@
+"""Runs searches on threads of their own, each within a time budget, never for a gone client.
+
+A costly search must not starve the rest of the service. Searches therefore never run on the
+thread pool that serves lists, stats, writes and syncs: at most SEARCH_WORKERS run at once on
+their own threads, at most SEARCH_QUEUE more wait for one, and any beyond that are answered
+503 at once. Each search may work for the configured budget (the clock starts when it does),
+and it stops as soon as its client disconnects, whether it is running or still waiting.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import Engine
+
+from sdlc_lens.errors import AppError
+from sdlc_lens.services.search import (
+    SearchBudget,
+    SearchBudgetExceededError,
+    SearchCancelledError,
+    SearchFilters,
+    search,
+)
+from sdlc_lens.services.search_query import parse_query
+
+logger = logging.getLogger(__name__)
+
+# Two cores' worth of searching; a third search waits rather than slowing everything else.
+SEARCH_WORKERS = 2
+# Waiting searches cost a coroutine each; enough for bursts of legitimate use to queue rather
+# than fail, while a flood is refused at once.
+SEARCH_QUEUE = 64
+# How often a waiting request looks whether its client is still connected.
+DISCONNECT_POLL_SECONDS = 0.1
+
+
+SEARCH_BUSY_MESSAGE = "Too many searches are running; try again shortly"
+
+
+class SearchBusyError(AppError):
+    """Every search worker is busy and the queue is full."""
+
+
+class SearchRunner:
+    """The search workers, their queue and the budget each search gets."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        budget_seconds: float,
+        *,
+        workers: int = SEARCH_WORKERS,
+        queue: int = SEARCH_QUEUE,
+    ) -> None:
+        self._engine = engine
+        self._budget_seconds = budget_seconds
+        self._capacity = workers + queue
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="search")
+        # Budgets of the searches admitted and not yet finished; touched on the event loop only.
+        self._admitted: set[SearchBudget] = set()
+
+    async def search(
+        self,
+        query: str,
+        filters: SearchFilters,
+        page: int,
+        per_page: int,
+        *,
+        client_gone: Callable[[], Awaitable[bool]],
+    ) -> dict[str, Any]:
+        """The search's result, computed on a search worker; 503 when they are all taken."""
+        parse_query(query)  # a query over its bounds is refused before it takes a place
+        budget = SearchBudget(self._budget_seconds)
+        if len(self._admitted) >= self._capacity:
+            raise SearchBusyError(SEARCH_BUSY_MESSAGE, retry_after=budget.retry_after)
+        self._admitted.add(budget)
+        work = self._executor.submit(self._run, budget, query, filters, page, per_page)
+        done = asyncio.wrap_future(work)
+        try:
+            while not (await asyncio.wait({done}, timeout=DISCONNECT_POLL_SECONDS))[0]:
+                if await client_gone():
+                    break
+        finally:
+            # Also when this request is cancelled: the worker must not go on alone.
+            if not done.done():
+                budget.cancelled.set()
+                work.cancel()  # one still waiting for a worker never starts
+                await asyncio.wait({done})
+            self._admitted.discard(budget)
+        if work.cancelled():
+            raise budget.stopped()
+        return done.result()
+
+    def _run(
+        self,
+        budget: SearchBudget,
+        query: str,
+        filters: SearchFilters,
+        page: int,
+        per_page: int,
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            with self._engine.connect() as conn:
+                return search(conn, query, filters, page, per_page, budget)
+        except SearchCancelledError:
+            elapsed = time.perf_counter() - started
+            logger.info("search stopped after %.2fs: the client disconnected", elapsed)
+            raise
+        except SearchBudgetExceededError:
+            elapsed = time.perf_counter() - started
+            logger.warning("search stopped after %.2fs: over its budget", elapsed)
+            raise
+
+    def shutdown(self) -> None:
+        """Stop running searches at their next step; drop waiting ones."""
+        for budget in list(self._admitted):
+            budget.cancelled.set()
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,56 @@
+"""Layers without leaks: HTTP stays in `api/`; every domain exception has its HTTP mapping."""
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import sdlc_lens
+from sdlc_lens.api.errors import ERROR_STATUS
+from sdlc_lens.errors import AppError
+
+PACKAGE_DIR = Path(sdlc_lens.__file__).parent
+# The only modules that may speak HTTP: the API layer and the app factory that mounts it.
+HTTP_MODULES = ("api/", "main.py")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_api_layer_imports_the_web_framework() -> None:
+    leaks = {}
+    for path in PACKAGE_DIR.rglob("*.py"):
+        relative = path.relative_to(PACKAGE_DIR).as_posix()
+        if relative.startswith(HTTP_MODULES):
+            continue
+        web = {m for m in imported_modules(path) if m.split(".")[0] in {"fastapi", "starlette"}}
+        if web:
+            leaks[relative] = web
+    assert leaks == {}
+
+
+def all_subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= all_subclasses(sub)
+    return found
+
+
+def test_every_domain_exception_has_an_explicit_http_mapping() -> None:
+    for module in pkgutil.walk_packages([str(PACKAGE_DIR)], prefix="sdlc_lens."):
+        importlib.import_module(module.name)
+    unmapped = {cls.__qualname__ for cls in all_subclasses(AppError) if cls not in ERROR_STATUS}
+    assert unmapped == set(), "add these to ERROR_STATUS in api/errors.py"
+
+
+def test_domain_exceptions_carry_no_http_status() -> None:
+    for cls in all_subclasses(AppError) | {AppError}:
+        assert not {"status_code", "code"} & set(vars(cls)), cls
