@@ -441,7 +441,7 @@ def _sync_folder(
         "status_vocab": vocab_json,
     }
     progress.start_writing()
-    if not _apply(conn, project_id, plan, project_values, should_stop):
+    if not _apply(conn, project_id, slug, plan, project_values, should_stop):
         logger.info("project %s was deleted during its sync; nothing written", slug)
         return None
     return result
@@ -638,6 +638,7 @@ def _sync_connection(engine: Engine) -> Iterator[Connection]:
 def _apply(
     conn: Connection,
     project_id: int,
+    slug: str,
     plan: SyncPlan,
     project_values: dict[str, Any],
     should_stop: Callable[[], bool],
@@ -649,8 +650,8 @@ def _apply(
     plan.rows.flush()
     plan.links.flush()
     logger.debug(
-        "sync of project %s: writing to the database (%d new or changed, %d deleted)",
-        project_id,
+        "sync of %s: writing to the database (%d new or changed, %d deleted)",
+        slug,
         len(plan.rows),
         len(plan.deletes),
     )
@@ -666,7 +667,7 @@ def _apply(
         if should_stop():
             raise SyncCancelledError(WRITING)
         # Past this point a stop waits: the COMMIT (at the end of this block) is never cut off.
-        logger.debug("sync of project %s: committing", project_id)
+        logger.debug("sync of %s: committing", slug)
     return True
 
 
