@@ -19,7 +19,7 @@ import httpx
 from benchmarks.results import Memory
 from benchmarks.workspace import WORK_DIR
 from harness.database import migrate
-from harness.processes import Server, start_server
+from harness.processes import Server, start_server, wait_for_sync
 
 # Every scenario's server holds one project, registered under this slug.
 PROJECT = "/api/v1/projects/bench"
@@ -61,22 +61,17 @@ def register(client: httpx.Client, slug: str, path: Path) -> None:
     response.raise_for_status()
 
 
-def wait_for_sync(client: httpx.Client, slug: str) -> tuple[float, dict[str, Any]]:
+def sync_and_wait(client: httpx.Client, slug: str) -> tuple[float, dict[str, Any]]:
     """Trigger a sync and poll until it is over: (seconds, the project as it ended)."""
     started = time.perf_counter()
     client.post(f"/api/v1/projects/{slug}/sync").raise_for_status()
-    while True:
-        project = client.get(f"/api/v1/projects/{slug}").json()
-        if project["sync_status"] != "syncing":
-            return time.perf_counter() - started, project
-        if time.perf_counter() - started > SYNC_TIMEOUT:
-            raise RuntimeError(f"sync of {slug} still running after {SYNC_TIMEOUT:.0f} s")
-        time.sleep(0.005)
+    project = wait_for_sync(client, slug, timeout=SYNC_TIMEOUT, interval=0.005)
+    return time.perf_counter() - started, project
 
 
 def timed_sync(client: httpx.Client, slug: str) -> float:
     """Seconds a sync takes until documents and search index are committed; it must succeed."""
-    seconds, project = wait_for_sync(client, slug)
+    seconds, project = sync_and_wait(client, slug)
     if project["sync_status"] != "synced":
         raise RuntimeError(
             f"sync of {slug} ended {project['sync_status']}: {project['sync_error']}"

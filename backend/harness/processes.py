@@ -9,13 +9,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from harness import BACKEND_DIR
+from sdlc_lens.healthcheck import HEALTH_PATH
 
 APP = "sdlc_lens.main:create_app"
-HEALTH_PATH = "/api/v1/system/health"
 # Uvicorn finishes its graceful shutdown, then re-raises SIGTERM so the exit status says why.
 CLEAN_EXITS = {0, -signal.SIGTERM}
 
@@ -33,6 +34,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for_sync(
+    client: httpx.Client, slug: str, timeout: float = 60.0, interval: float = 0.02
+) -> dict[str, Any]:
+    """Poll a project until its sync has finished, as the frontend does; its JSON then.
+
+    `client` is one for a real server, or the in-process TestClient (an httpx.Client).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        project = client.get(f"/api/v1/projects/{slug}").json()
+        if project["sync_status"] != "syncing":
+            return project
+        time.sleep(interval)
+    raise AssertionError(f"sync of {slug} did not finish within {timeout}s")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import migrate
+from tests.helpers import CORPUS_PROJECTS, migrate, synced_app
 
 
 @pytest.fixture
@@ -29,3 +29,11 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """The app with its lifespan running (start-up recovery, background sync worker)."""
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """Both corpus trees synced (task-list first), shared by every read-only test: tests
+    that use it must not change it."""
+    with synced_app(tmp_path_factory.mktemp("corpus-db"), CORPUS_PROJECTS) as client:
+        yield client

@@ -1,17 +1,20 @@
 """Helpers shared by the tests: paths, migrations, polling a sync, envelope and body checks."""
 
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from harness.database import downgrade as downgrade  # re-exported: the tests' one helper module
 from harness.database import migrate as migrate
+from harness.processes import wait_for_sync as wait_for_sync
+from sdlc_lens.config import Settings
+from sdlc_lens.main import create_app
 from sdlc_lens.parsing import ParsedDocument
 from sdlc_lens.parsing.front_matter import normalise_text
 from sdlc_lens.services.files import ProjectFolder
@@ -33,18 +36,23 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def wait_for_sync(client: httpx.Client, slug: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Poll a project until its sync has finished, as the frontend does.
+@contextmanager
+def synced_app(folder: Path, projects: Sequence[tuple[str, Path]]) -> Iterator[TestClient]:
+    """An app on a new database in `folder`, with these (name, path) projects synced in order.
 
-    `client` is the in-process TestClient (an httpx.Client) or one for a real server.
+    `client.database_file` is the SQLite file, for tests that look at it directly.
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        project = client.get(f"/api/v1/projects/{slug}").json()
-        if project["sync_status"] != "syncing":
-            return project
-        time.sleep(0.02)
-    raise AssertionError(f"sync of {slug} did not finish within {timeout}s")
+    url = f"sqlite:///{folder / 'lens.db'}"
+    migrate(url)
+    with TestClient(create_app(Settings(database_url=url, log_level="DEBUG"))) as client:
+        for name, path in projects:
+            project = register(client, name, path)
+            assert sync(client, project["slug"])["sync_status"] == "synced", project
+        client.database_file = str(folder / "lens.db")  # type: ignore[attr-defined]
+        yield client
+
+
+CORPUS_PROJECTS = (("Task List", CORPUS_DIR / "task-list"), ("Ultron AP", CORPUS_DIR / "ultron-ap"))
 
 
 def wait_until_runner_idle(client: httpx.Client, timeout: float = 60.0) -> None:

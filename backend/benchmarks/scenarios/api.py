@@ -21,6 +21,7 @@ from benchmarks.servers import (
 )
 from benchmarks.settings import CLIENTS, SMALL
 from harness.processes import start_server
+from sdlc_lens.healthcheck import HEALTH_PATH
 
 RELATED = "related (story, epic, plan)"
 HEALTH_CHECK = "project health-check"
@@ -34,7 +35,7 @@ def endpoint_paths(client: httpx.Client) -> dict[str, str]:
     listed = client.get(f"{PROJECT}/documents", params={"type": "story"}).json()
     story = listed["items"][len(listed["items"]) // 2]
     return {
-        "health": "/api/v1/system/health",
+        "health": HEALTH_PATH,
         "documents list (per_page=50)": f"{PROJECT}/documents?per_page=50",
         "document detail": document_path("story", story["doc_id"]),
         "project stats": f"{PROJECT}/stats",

@@ -12,7 +12,7 @@ import httpx
 from benchmarks.corpus import generate, write_big_document
 from benchmarks.load import Traffic, run_traffic
 from benchmarks.results import BigDocumentSearch, Effort, Latency, Results, SearchAbuse
-from benchmarks.servers import PROJECT, fresh_server, register, timed_sync, wait_for_sync
+from benchmarks.servers import PROJECT, fresh_server, register, sync_and_wait, timed_sync
 from benchmarks.settings import BIG_DOCUMENT_MB, CLIENTS, SMALL
 
 BIG_DOCUMENT = "bugs/BG0001-import-log.md"
@@ -47,7 +47,7 @@ def measure_big_document(results: Results, work: Path, effort: Effort) -> None:
         httpx.Client(base_url=server.base_url, timeout=SEARCH_TIMEOUT) as client,
     ):
         register(client, "bench", tree)
-        seconds, project = wait_for_sync(client, "bench")
+        seconds, project = sync_and_wait(client, "bench")
         bugs = client.get(f"{PROJECT}/documents", params={"type": "bug"}).json()["items"]
         if not any(item["doc_id"] == BIG_ID for item in bugs):
             results.not_available["search with a big document"] = (

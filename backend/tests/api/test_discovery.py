@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sdlc_lens.config import Settings
+from sdlc_lens.healthcheck import HEALTH_PATH
 from sdlc_lens.main import create_app
 from tests.helpers import register, write_tree
 
@@ -144,5 +145,5 @@ def test_a_missing_root_is_logged_and_the_server_still_serves(
 ) -> None:
     caplog.set_level(logging.ERROR, logger="sdlc_lens.services.discovery")
     with app_for(database_url, tmp_path / "not-mounted") as client:
-        assert client.get("/api/v1/system/health").status_code == 200
+        assert client.get(HEALTH_PATH).status_code == 200
     assert "cannot be read" in caplog.text

@@ -4,16 +4,13 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from sdlc_lens.config import Settings
-from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync, write_tree
+from tests.helpers import CORPUS_DIR, assert_error, register, sync, write_tree
 
 TASK_LIST = CORPUS_DIR / "task-list"
 DOCS = "/api/v1/projects/task-list/documents"
@@ -33,17 +30,6 @@ def corpus_files(root: Path) -> list[Path]:
 def expected_doc_id(path: Path) -> str:
     """SPEC §8.2: singletons are lower-cased, every other doc_id is the stem as it is."""
     return path.stem.lower() if path.stem.lower() in SINGLETONS else path.stem
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """One app with the task-list corpus synced, shared by the read-only tests below."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('documents-db') / 'lens.db'}"
-    migrate(url)
-    with TestClient(create_app(Settings(database_url=url, log_level="DEBUG"))) as client:
-        register(client, "Task List", TASK_LIST)
-        assert sync(client, "task-list")["sync_status"] == "synced"
-        yield client
 
 
 def all_items(client: TestClient, url: str = DOCS, **params: Any) -> list[dict[str, Any]]:

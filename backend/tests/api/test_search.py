@@ -14,8 +14,15 @@ from fastapi.testclient import TestClient
 
 from sdlc_lens.config import Settings
 from sdlc_lens.db.fts import DROP_FTS
-from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync, write_tree
+from tests.helpers import (
+    CORPUS_DIR,
+    CORPUS_PROJECTS,
+    assert_error,
+    register,
+    sync,
+    synced_app,
+    write_tree,
+)
 
 SEARCH = "/api/v1/search"
 TAG = re.compile(r"<[^>]*>")
@@ -53,18 +60,9 @@ SAMPLE = {
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The two corpus projects plus the sample tree, synced once for the module."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('search-db') / 'lens.db'}"
-    migrate(url)
     sample = write_tree(tmp_path_factory.mktemp("sample"), SAMPLE)
-    with TestClient(create_app(Settings(database_url=url, log_level="DEBUG"))) as client:
-        for name, path in (
-            ("Task List", CORPUS_DIR / "task-list"),
-            ("Ultron AP", CORPUS_DIR / "ultron-ap"),
-            ("Sample", sample),
-        ):
-            project = register(client, name, path)
-            assert sync(client, project["slug"])["sync_status"] == "synced"
-        client.database_file = url.removeprefix("sqlite:///")  # type: ignore[attr-defined]
+    projects = (*CORPUS_PROJECTS, ("Sample", sample))
+    with synced_app(tmp_path_factory.mktemp("search-db"), projects) as client:
         yield client
 
 

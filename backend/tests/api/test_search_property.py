@@ -2,17 +2,12 @@
 (length, words, prefix letters), or a 503 with `Retry-After` if a search outlasts its budget;
 never a 500."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from sdlc_lens.config import Settings
-from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_DIR, migrate, register, sync
 
 SEARCH = "/api/v1/search"
 
@@ -37,16 +32,6 @@ queries = st.one_of(
     # Dense runs of single syntax characters: quotes, stars, brackets, controls.
     st.text(alphabet=[f for f in FRAGMENTS if len(f) == 1], min_size=1, max_size=60),
 )
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('property-db') / 'lens.db'}"
-    migrate(url)
-    with TestClient(create_app(Settings(database_url=url, log_level="DEBUG"))) as client:
-        register(client, "Task List", CORPUS_DIR / "task-list")
-        assert sync(client, "task-list")["sync_status"] == "synced"
-        yield client
 
 
 def check(client: TestClient, q: str, **params: Any) -> None:

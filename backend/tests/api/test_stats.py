@@ -1,7 +1,6 @@
 """Statistics (SPEC §11), recomputed independently from the documents list."""
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,24 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from sdlc_lens.config import Settings
-from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync
+from tests.helpers import assert_error, register, sync
 
 # SPEC §11: terminal stories are Done, Won't Implement, Superseded (and Complete, for all).
 TERMINAL_STORY = {"Done", "Won't Implement", "Superseded", "Complete"}
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """Both corpus projects synced, task-list created first."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('stats-db') / 'lens.db'}"
-    migrate(url)
-    with TestClient(create_app(Settings(database_url=url, log_level="DEBUG"))) as client:
-        for name, folder in (("Task List", "task-list"), ("Ultron AP", "ultron-ap")):
-            project = register(client, name, CORPUS_DIR / folder)
-            assert sync(client, project["slug"])["sync_status"] == "synced"
-        yield client
 
 
 def documents_of(client: TestClient, slug: str) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sdlc_lens import __version__
 from sdlc_lens.config import Settings
 from sdlc_lens.db.schema import MIGRATION_HEAD
+from sdlc_lens.healthcheck import HEALTH_PATH
 from sdlc_lens.main import create_app
 from tests.helpers import (
     BACKEND_DIR,
@@ -24,15 +25,13 @@ from tests.helpers import (
     write_tree,
 )
 
-HEALTH = "/api/v1/system/health"
-
 
 def db_file(database_url: str) -> Path:
     return Path(database_url.removeprefix("sqlite:///"))
 
 
 def test_health_when_ready(client: TestClient) -> None:
-    response = client.get(HEALTH)
+    response = client.get(HEALTH_PATH)
     assert response.status_code == 200
     assert response.json() == {
         "status": "healthy",
@@ -57,7 +56,7 @@ def test_migration_head_constant_matches_the_scripts() -> None:
 def test_health_is_503_when_migrations_are_behind(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"  # never migrated
     with TestClient(create_app(Settings(database_url=url))) as client:
-        response = client.get(HEALTH)
+        response = client.get(HEALTH_PATH)
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unhealthy" and body["database"] == "connected"
@@ -68,7 +67,7 @@ def test_health_is_503_when_the_database_cannot_be_opened(tmp_path: Path) -> Non
     (tmp_path / "db-is-a-folder").mkdir()
     url = f"sqlite:///{tmp_path / 'db-is-a-folder'}"
     with TestClient(create_app(Settings(database_url=url))) as client:
-        response = client.get(HEALTH)
+        response = client.get(HEALTH_PATH)
     assert response.status_code == 503
     assert response.json() == {
         "status": "unhealthy",
@@ -85,7 +84,7 @@ def test_health_reports_a_missing_index_without_creating_it(database_url: str) -
     with TestClient(app) as client:
         with sqlite3.connect(db_file(database_url)) as conn:
             conn.execute("DROP TABLE documents_fts")
-        response = client.get(HEALTH)
+        response = client.get(HEALTH_PATH)
         assert response.status_code == 503
         assert response.json()["fts_ok"] is False and response.json()["migration_ok"] is True
         with sqlite3.connect(db_file(database_url)) as conn:
@@ -103,7 +102,7 @@ def test_startup_recreates_and_refills_a_missing_index(database_url: str) -> Non
         conn.execute("DROP TRIGGER documents_fts_update")
         conn.execute("DROP TABLE documents_fts")
     with TestClient(create_app(Settings(database_url=database_url))) as client:
-        assert client.get(HEALTH).status_code == 200
+        assert client.get(HEALTH_PATH).status_code == 200
     with sqlite3.connect(db_file(database_url)) as conn:
         hits = conn.execute(
             "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'dentist'"
@@ -204,6 +203,6 @@ def test_the_root_names_the_product_and_links_the_docs_and_health(client: TestCl
     assert response.status_code == 200
     body = response.json()
     assert body["name"] == "SDLC Lens" and body["version"] == __version__
-    assert body["health"] == HEALTH and body["docs"] == "/docs"
+    assert body["health"] == HEALTH_PATH and body["docs"] == "/docs"
     for link in (body["docs"], body["redoc"], body["health"], body["openapi"]):
         assert client.get(link).status_code == 200, link

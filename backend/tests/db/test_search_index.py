@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sdlc_lens.config import Settings
 from sdlc_lens.db.engine import create_db_engine, write_transaction
 from sdlc_lens.db.fts import INDEXED_CHARS, recreate_fts
+from sdlc_lens.healthcheck import HEALTH_PATH
 from sdlc_lens.main import create_app
 from sdlc_lens.services.search_index import repair_search_index
 from tests.helpers import downgrade, migrate
@@ -199,7 +200,7 @@ def test_upgrading_a_first_version_database_reindexes_its_documents(tmp_path: Pa
         add_document(db, "US0003-new", content="A fresh password.")
         assert hits(db, "password") == {"US0001-login", "US0003-new"}
     with TestClient(create_app(Settings(database_url=url_of(path)))) as client:
-        assert client.get("/api/v1/system/health").json()["ready"] is True
+        assert client.get(HEALTH_PATH).json()["ready"] is True
         body = client.get("/api/v1/search", params={"q": "alice"}).json()
         assert [item["doc_id"] for item in body["items"]] == ["US0001-login"]
 

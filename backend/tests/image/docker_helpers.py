@@ -9,7 +9,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,10 +24,11 @@ import httpx
 from docker.errors import DockerException, NotFound
 from testcontainers.core.container import DockerContainer
 
+from harness.processes import HEALTH_PATH
+
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 CORPUS_DIR = BACKEND_DIR.parent.parent / "shared" / "corpus"
 BASE_IMAGE = "python:3.12-slim"
-HEALTH_PATH = "/api/v1/system/health"
 APP_PORT = 8000
 # Files the Dockerfile reads from the build context (a temporary copy needs no more).
 CONTEXT_FILES = (
@@ -179,12 +179,6 @@ def image_attrs(tag: str) -> dict[str, Any]:
 def remove_image(reference: str) -> None:
     """Remove a tag (and its image once nothing else refers to it)."""
     subprocess.run(["docker", "image", "rm", "-f", reference], capture_output=True, check=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ------------------------------------------------------------------------------------------
@@ -391,17 +385,6 @@ def stop(container: DockerContainer, timeout: int = 10) -> tuple[float, int]:
 
 def api(method: str, url: str, **kwargs: Any) -> httpx.Response:
     return httpx.request(method, url, timeout=kwargs.pop("timeout", 10.0), **kwargs)
-
-
-def wait_for_sync(url: str, slug: str, timeout: float = 60) -> dict[str, Any]:
-    """Poll a project until its sync_status leaves "syncing", as the frontend does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        project = api("GET", f"{url}/api/v1/projects/{slug}").json()
-        if project["sync_status"] != "syncing":
-            return project
-        time.sleep(0.05)
-    raise AssertionError(f"sync of {slug} still running after {timeout}s")
 
 
 @contextlib.contextmanager

@@ -7,8 +7,10 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from harness.processes import wait_for_sync
 from tests.helpers import REPO_DIR
 from tests.image import docker_helpers as dh
 
@@ -77,7 +79,8 @@ def test_compose_up_serves_the_example_project(stack: Stack) -> None:
 
     url = f"http://127.0.0.1:{stack.port}"
     assert dh.api("GET", url + dh.HEALTH_PATH).json()["ready"] is True
-    project = dh.wait_for_sync(url, "bookshelf")  # registered by the projects root, not by us
+    with httpx.Client(base_url=url, timeout=10) as client:
+        project = wait_for_sync(client, "bookshelf")  # registered by the projects root, not us
     assert project["sync_status"] == "synced", project
     assert project["document_count"] == EXAMPLE_DOCUMENTS
     found = dh.api("GET", url + "/api/v1/search", params={"q": "isbn", "project": "bookshelf"})

@@ -1,7 +1,9 @@
 """An operator's first session: mount a project read-only, register it, sync, read it back."""
 
+import httpx
 import pytest
 
+from harness.processes import wait_for_sync
 from tests.image import docker_helpers as dh
 
 pytestmark = pytest.mark.image
@@ -25,7 +27,8 @@ def test_register_sync_stats_and_search_a_mounted_project(image: str, lab: dh.La
 
     started = dh.api("POST", f"{url}/api/v1/projects/{slug}/sync")
     assert started.status_code == 202, started.text
-    project = dh.wait_for_sync(url, slug)
+    with httpx.Client(base_url=url, timeout=10) as client:
+        project = wait_for_sync(client, slug)
     assert project["sync_status"] == "synced", project
     assert project["document_count"] == TASK_LIST_DOCUMENTS
 

@@ -3,9 +3,11 @@
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from testcontainers.core.container import DockerContainer
 
+from harness.processes import wait_for_sync
 from tests.image import docker_helpers as dh
 from tests.image.conftest import MEASURED
 
@@ -238,7 +240,8 @@ def test_read_only_root_without_capabilities(image: str, lab: dh.Lab) -> None:
     )
     assert created.status_code == 201, created.text
     assert dh.api("POST", url + "/api/v1/projects/task-list/sync").status_code == 202
-    project = dh.wait_for_sync(url, "task-list")
+    with httpx.Client(base_url=url, timeout=10) as client:
+        project = wait_for_sync(client, "task-list")
     assert project["sync_status"] == "synced", project
     assert project["document_count"] == TASK_LIST_DOCUMENTS
     code, output = dh.exec_in(container, ["touch", "/intruder"])

@@ -4,8 +4,10 @@ reason when a setting or the database folder is wrong, and no start-up spent com
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
+from harness.processes import wait_for_sync
 from tests.image import docker_helpers as dh
 
 pytestmark = pytest.mark.image
@@ -97,7 +99,8 @@ def test_every_module_a_start_imports_is_precompiled(image: str, lab: dh.Lab) ->
     body = {"name": "Task List", "sdlc_path": "/data/projects/task-list"}
     assert dh.api("POST", url + "/api/v1/projects", json=body).status_code == 201
     assert dh.api("POST", url + "/api/v1/projects/task-list/sync").status_code == 202
-    assert dh.wait_for_sync(url, "task-list")["sync_status"] == "synced"
+    with httpx.Client(base_url=url, timeout=10) as client:
+        assert wait_for_sync(client, "task-list")["sync_status"] == "synced"
     for path in (
         "/api/v1/projects/task-list/documents?per_page=5",
         "/api/v1/projects/task-list/documents/story/US0002-create-task",

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from harness.processes import Server, start_server
+from sdlc_lens.healthcheck import HEALTH_PATH
 from tests.helpers import migrate
 from tests.integration.failing_app import FAILING_PATH
 
@@ -69,7 +70,7 @@ def test_the_connection_stays_usable_after_an_unexpected_error(server: Server) -
                 "error": {"code": "INTERNAL", "message": "Internal server error"}
             }
             kept_open = failed.headers.get("connection") != "close"
-            after = client.get("/api/v1/system/health")
+            after = client.get(HEALTH_PATH)
             assert after.status_code == 200
     log = server.log()
     assert "an unexpected failure with a secret detail" in log  # logged, never sent

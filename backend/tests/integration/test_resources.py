@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from benchmarks.corpus import generate
-from harness.processes import Server
+from harness.processes import Server, wait_for_sync
 from sdlc_lens.db.engine import create_db_engine
 
 DOCUMENTS = 3000
@@ -36,8 +36,7 @@ def sync_tree(server: Server, tree: Path) -> None:
         body = {"name": "Big", "sdlc_path": str(tree)}
         assert client.post("/api/v1/projects", json=body).status_code == 201
         assert client.post("/api/v1/projects/big/sync").status_code == 202
-        while (project := client.get("/api/v1/projects/big").json())["sync_status"] == "syncing":
-            time.sleep(0.05)
+        project = wait_for_sync(client, "big")
     assert project["sync_status"] == "synced" and project["document_count"] == DOCUMENTS
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from benchmarks.corpus import generate
-from harness.processes import Server
+from harness.processes import Server, wait_for_sync
 from tests.helpers import CORPUS_DIR
 
 # The line the sync logs when it ends, one way or the other.
@@ -45,8 +45,7 @@ def server(debug_server: Server) -> Server:
         body = {"name": "Small", "sdlc_path": str(CORPUS_DIR / "task-list")}
         assert client.post("/api/v1/projects", json=body).status_code == 201
         assert client.post("/api/v1/projects/small/sync").status_code == 202
-        while client.get("/api/v1/projects/small").json()["sync_status"] == "syncing":
-            time.sleep(0.02)
+        assert wait_for_sync(client, "small")["document_count"] == PREVIOUS
     return debug_server
 
 

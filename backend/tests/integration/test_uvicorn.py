@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from harness.processes import CLEAN_EXITS, Server, start_server
+from sdlc_lens.healthcheck import HEALTH_PATH
 from tests.helpers import CORPUS_DIR
 
 COPIES = 60  # 60 x 38 task-list documents: a sync that lasts long enough to talk over
@@ -56,7 +57,7 @@ def test_health_stays_prompt_while_a_large_project_syncs(server: Server, big_tre
         slowest = 0.0
         while client.get("/api/v1/projects/big").json()["sync_status"] == "syncing":
             started = time.perf_counter()
-            response = client.get("/api/v1/system/health")
+            response = client.get(HEALTH_PATH)
             slowest = max(slowest, time.perf_counter() - started)
             assert response.status_code == 200
             answered_during_sync += 1
@@ -117,7 +118,7 @@ def test_a_burst_beyond_the_pool_and_thread_limits_is_served(server: Server) -> 
     every one is answered, none waits on a connection the event loop would have to return."""
     with httpx.Client(base_url=server.base_url, timeout=10) as client:
         sync_small_project(client)
-    paths = ["/api/v1/search?q=task", "/api/v1/projects/small", "/api/v1/system/health"]
+    paths = ["/api/v1/search?q=task", "/api/v1/projects/small", HEALTH_PATH]
 
     async def burst() -> list[int]:
         limits = httpx.Limits(max_connections=150)
