@@ -24,6 +24,11 @@ REPO_DIR = BACKEND_DIR.parent
 CORPUS_DIR = REPO_DIR.parent / "shared" / "corpus"
 
 
+def db_file(database_url: str) -> Path:
+    """The database file of a `sqlite:///...` URL."""
+    return Path(database_url.removeprefix("sqlite:///"))
+
+
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write `{relative path: text or bytes}` below `root`; return `root`."""
     for rel_path, text in files.items():

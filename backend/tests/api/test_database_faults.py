@@ -18,16 +18,13 @@ from sdlc_lens.main import create_app
 from tests.helpers import (
     CORPUS_DIR,
     assert_error,
+    db_file,
     register,
     sync,
     wait_for_sync,
     wait_until_runner_idle,
     write_tree,
 )
-
-
-def db_file(database_url: str) -> Path:
-    return Path(database_url.removeprefix("sqlite:///"))
 
 
 def story(number: int) -> str:
