@@ -24,6 +24,11 @@ REPO_DIR = BACKEND_DIR.parent
 CORPUS_DIR = REPO_DIR.parent / "shared" / "corpus"
 
 
+def db_file(database_url: str) -> Path:
+    """The database file of a `sqlite:///...` URL."""
+    return Path(database_url.removeprefix("sqlite:///"))
+
+
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write `{relative path: text or bytes}` below `root`; return `root`."""
     for rel_path, text in files.items():
@@ -53,6 +58,13 @@ def synced_app(folder: Path, projects: Sequence[tuple[str, Path]]) -> Iterator[T
 
 
 CORPUS_PROJECTS = (("Task List", CORPUS_DIR / "task-list"), ("Ultron AP", CORPUS_DIR / "ultron-ap"))
+
+
+def wait_until_runner_idle(client: httpx.Client, timeout: float = 60.0) -> None:
+    """Wait until the app's background worker has done everything queued so far (syncs,
+    purges); `client` is the in-process TestClient."""
+    runner = client.app.state.sync_runner  # type: ignore[attr-defined]
+    runner._executor.submit(lambda: None).result(timeout=timeout)
 
 
 def register(client: httpx.Client, name: str, path: Path | str) -> dict[str, Any]:

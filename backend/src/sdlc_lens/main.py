@@ -17,7 +17,7 @@ from sdlc_lens.api.middleware import install_middleware
 from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
 from sdlc_lens.api.routes import documents, health_check, projects, root, search, stats, system
 from sdlc_lens.config import Settings, get_settings
-from sdlc_lens.db.engine import create_db_engine
+from sdlc_lens.db.engine import close_engine, create_db_engine
 from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.discovery import discover_and_sync
 from sdlc_lens.services.search_index import repair_search_index
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
         await run_in_threadpool(recover_on_startup, engine)
+        runner.purge_leftovers()
         # SDLC_LENS_PROJECTS_ROOT's folders are registered in the background: serving starts now.
         discovery = asyncio.ensure_future(
             run_in_threadpool(discover_and_sync, engine, runner, settings)
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.info("shutting down: stopping background syncs")
         searches.shutdown()
         await run_in_threadpool(runner.shutdown)
-        engine.dispose()
+        await run_in_threadpool(close_engine, engine)
 
     app = FastAPIOffline(
         title="SDLC Lens",

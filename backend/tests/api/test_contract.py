@@ -44,10 +44,11 @@ def tasks(client: TestClient, _tmp_path: Path) -> None:
 
 
 def acme_syncing(client: TestClient, tmp_path: Path) -> None:
-    """Project `acme` with a sync running."""
+    """Project `acme` with a sync claimed and queued: the worker is busy until the app stops."""
     acme(client, tmp_path)
-    with sqlite3.connect(database_file(client)) as conn:
-        conn.execute("UPDATE projects SET sync_status = 'syncing' WHERE slug = 'acme'")
+    runner = client.app.state.sync_runner  # type: ignore[attr-defined]
+    runner._executor.submit(runner._stopping.wait)
+    assert client.post("/api/v1/projects/acme/sync").status_code == 202
 
 
 def index_missing(client: TestClient, _tmp_path: Path) -> None:

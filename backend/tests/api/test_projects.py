@@ -1,5 +1,7 @@
 """Projects API (SPEC §4): shapes, slugs, validation order, error codes, bad input."""
 
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -8,8 +10,9 @@ from sqlalchemy import event
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
+from sdlc_lens.services import projects as projects_service
 from sdlc_lens.services.projects import slugify
-from tests.helpers import CORPUS_DIR, assert_error, register, sync
+from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync, wait_until_runner_idle
 
 
 @pytest.fixture
@@ -177,12 +180,72 @@ def test_delete_removes_project_documents_and_index(client: TestClient) -> None:
     assert response.status_code == 204 and response.content == b""
     assert_error(client.get("/api/v1/projects/tasks"), 404, "NOT_FOUND")
     assert_error(client.delete("/api/v1/projects/tasks"), 404, "NOT_FOUND", "Project not found")
+    # Gone for clients at once; the rows themselves are removed in the background.
+    assert client.get("/api/v1/search", params={"q": "task"}).json()["total"] == 0
+    wait_until_runner_idle(client)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM documents").scalar() == 0
         assert conn.exec_driver_sql(hits).scalar() == 0
         # The index's own row count: nothing stale is left behind.
         docsize = "SELECT count(*) FROM documents_fts_docsize"
         assert conn.exec_driver_sql(docsize).scalar() == 0
+
+
+def count_rows(client: TestClient, sql: str) -> int:
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql(sql).scalar() or 0)
+
+
+def test_a_large_delete_removes_rows_in_batches(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(projects_service, "PURGE_BATCH_ROWS", 10)  # 38 documents: 4 batches
+    register(client, "Tasks", CORPUS_DIR / "task-list")
+    sync(client, "tasks")
+    register(client, "Other", CORPUS_DIR / "ultron-ap")
+    kept = sync(client, "other")["document_count"]
+    assert client.delete("/api/v1/projects/tasks").status_code == 204
+    wait_until_runner_idle(client)
+    assert count_rows(client, "SELECT count(*) FROM documents") == kept
+    assert count_rows(client, "SELECT count(*) FROM documents_fts_docsize") == kept
+    assert client.get("/api/v1/projects/other").json()["document_count"] == kept
+
+
+def test_a_project_created_while_a_deleted_one_is_purged_starts_empty(
+    client: TestClient, folder: Path
+) -> None:
+    register(client, "Tasks", CORPUS_DIR / "task-list")
+    sync(client, "tasks")
+    release = threading.Event()
+    client.app.state.sync_runner._executor.submit(release.wait)  # type: ignore[attr-defined]
+    try:
+        assert client.delete("/api/v1/projects/tasks").status_code == 204
+        # The deleted project's rows are still there: the new project must not inherit them.
+        created = register(client, "Fresh", folder)
+        assert created["document_count"] == 0
+        assert client.get("/api/v1/projects/fresh/documents").json()["total"] == 0
+    finally:
+        release.set()
+    wait_until_runner_idle(client)
+    assert count_rows(client, "SELECT count(*) FROM documents") == 0
+    assert client.get("/api/v1/projects/fresh").status_code == 200
+
+
+def test_a_purge_cut_short_is_finished_at_the_next_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lens.db'}"
+    migrate(url)
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        register(client, "Tasks", CORPUS_DIR / "task-list")
+        sync(client, "tasks")
+    # What a stop in the middle of a purge leaves: the project row gone, its documents not.
+    with sqlite3.connect(tmp_path / "lens.db") as conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("DELETE FROM projects")
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        wait_until_runner_idle(client)
+        assert count_rows(client, "SELECT count(*) FROM documents") == 0
+        assert count_rows(client, "SELECT count(*) FROM documents_fts_docsize") == 0
 
 
 # --- Bad input: every case gets a 4xx with the envelope, never a 500. ---------------------

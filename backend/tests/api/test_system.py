@@ -19,15 +19,12 @@ from tests.helpers import (
     BACKEND_DIR,
     CORPUS_DIR,
     assert_error,
+    db_file,
     migrate,
     register,
     sync,
     write_tree,
 )
-
-
-def db_file(database_url: str) -> Path:
-    return Path(database_url.removeprefix("sqlite:///"))
 
 
 def test_health_when_ready(client: TestClient) -> None:

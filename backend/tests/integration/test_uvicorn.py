@@ -6,7 +6,6 @@ import shutil
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from harness.processes import CLEAN_EXITS, Server, start_server
 from sdlc_lens.healthcheck import HEALTH_PATH
-from tests.helpers import CORPUS_DIR, migrate
+from tests.helpers import CORPUS_DIR
 
 COPIES = 60  # 60 x 38 task-list documents: a sync that lasts long enough to talk over
 
@@ -25,15 +24,6 @@ def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for index in range(COPIES):
         shutil.copytree(CORPUS_DIR / "task-list", root / f"copy-{index:02d}")
     return root
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    database = tmp_path / "lens.db"
-    migrate(f"sqlite:///{database}")
-    running = start_server(database, tmp_path / "server.log")
-    yield running
-    running.stop(signal.SIGKILL)
 
 
 def register_and_trigger(client: httpx.Client, path: Path) -> None:

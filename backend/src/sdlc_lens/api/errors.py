@@ -5,15 +5,25 @@ HTTP status and error code each one becomes.
 """
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
+from sdlc_lens.db.faults import (
+    DatabaseBusyError,
+    DatabaseCorruptError,
+    DatabaseFaultError,
+    DatabaseFullError,
+    DatabaseReadOnlyError,
+    database_fault,
+)
 from sdlc_lens.errors import (
     AppError,
     ConflictError,
@@ -46,6 +56,11 @@ ERROR_STATUS: dict[type[AppError], tuple[int, str]] = {
     ServiceUnavailableError: (503, "SERVICE_UNAVAILABLE"),
     SearchBudgetExceededError: (503, "SEARCH_TOO_COSTLY"),
     SearchBusyError: (503, "SEARCH_BUSY"),
+    DatabaseFaultError: (503, "DATABASE_UNAVAILABLE"),
+    DatabaseBusyError: (503, "DATABASE_BUSY"),
+    DatabaseReadOnlyError: (503, "DATABASE_READ_ONLY"),
+    DatabaseFullError: (503, "DATABASE_FULL"),
+    DatabaseCorruptError: (503, "DATABASE_CORRUPT"),
     # nginx's "client closed request": nobody reads it, but the access log stays honest.
     SearchCancelledError: (499, "CLIENT_CLOSED_REQUEST"),
 }
@@ -148,6 +163,25 @@ def internal_error(method: str, path: str, exc: BaseException) -> JSONResponse:
     return error_response(500, "INTERNAL", "Internal server error")
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A SQLite error that is a condition of the server (a full disk, a held write lock, a
+    read-only or damaged file) as its 503; any other is a 500 like every unexpected error."""
+    fault = database_fault(exc)
+    if fault is None:
+        return internal_error(request.method, request.url.path, exc)
+    # One line, no traceback: the condition repeats on every request until it is fixed.
+    cause = getattr(exc, "orig", exc)
+    logger.warning(
+        "%s %s: %s (%s: %s)",
+        request.method,
+        request.url.path,
+        type(fault).__name__,
+        type(cause).__name__,
+        cause,
+    )
+    return await _app_error(request, fault)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Only reached for a failure in the middleware itself (see api/middleware.py).
     return internal_error(request.method, request.url.path, exc)
@@ -158,4 +192,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(sqlite3.Error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

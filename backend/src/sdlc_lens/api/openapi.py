@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from sdlc_lens.api.middleware import MAX_BODY_BYTES
 from sdlc_lens.api.schemas.common import ErrorEnvelope
+from sdlc_lens.db.engine import BUSY_TIMEOUT_MS
 
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
@@ -31,7 +32,11 @@ request can get:
 
 - `404 NOT_FOUND` for a path that is not a route;
 - `405 METHOD_NOT_ALLOWED` for a method the path does not answer (`Allow` lists those it does);
-- `413 PAYLOAD_TOO_LARGE` for a request body over {MAX_BODY_BYTES} bytes (1 MiB).
+- `413 PAYLOAD_TOO_LARGE` for a request body over {MAX_BODY_BYTES} bytes (1 MiB);
+- `503` when the database cannot do what was asked, the message saying what to do:
+  `DATABASE_BUSY` (with `Retry-After`) for a write that waited {BUSY_TIMEOUT_MS // 1000} s for a
+  sync's write lock, `DATABASE_READ_ONLY`, `DATABASE_FULL`, `DATABASE_CORRUPT`,
+  `DATABASE_UNAVAILABLE`.
 
 Every `GET` also answers `HEAD`. Cross-origin browser access is allowed for the origins in
 `SDLC_LENS_CORS_ORIGINS`.

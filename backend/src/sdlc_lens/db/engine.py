@@ -1,16 +1,30 @@
-"""SQLite engine: URL handling, per-connection pragmas, explicit transaction control."""
+"""SQLite engine: URL handling, per-connection pragmas, explicit transaction control,
+WAL checkpoints and interruptible statements."""
 
-from collections.abc import Iterator
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-# Readers must not fail while a sync holds the write lock; WAL lets them read the
-# last committed state, and the timeout covers the brief checkpoint/lock windows.
-BUSY_TIMEOUT_MS = 15000
+logger = logging.getLogger(__name__)
+
+# How long a statement waits for a lock another connection holds (in WAL mode that is the
+# write lock; readers never wait for it), then fails with SQLITE_BUSY, which the API answers
+# with 503 and Retry-After. Shorter than a client's patience (httpx gives up after 5 s).
+BUSY_TIMEOUT_MS = 3000
+# Whenever the WAL is reset it is truncated to this size, and a checkpoint follows every sync
+# and project delete (services/sync_runner.py), so it never stays large between syncs.
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# How long the truncation at the end of a checkpoint may hold off writers (see `checkpoint`).
+TRUNCATE_WAIT_MS = 250
+# A stop request is checked every this many SQLite VM instructions (well under a millisecond).
+PROGRESS_STEPS = 10_000
 MMAP_SIZE = 256 * 1024 * 1024
 PAGE_SIZE = 8192
 
@@ -95,8 +109,12 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Read the database through the OS page cache instead of a read() per page: rows
         # hold their documents' text, so lookups touch many pages. Shared by all connections.
         cursor.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     finally:
         cursor.close()
+    # Closing the last connection would checkpoint the whole WAL, for as long as that takes,
+    # in the middle of a shutdown; checkpoints are explicit instead (`checkpoint`).
+    dbapi_connection.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
 
 
 def _on_begin(connection: Any) -> None:
@@ -107,13 +125,95 @@ def _on_begin(connection: Any) -> None:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, *, foreign_keys: bool = True) -> Iterator[Connection]:
     """A transaction that holds SQLite's write lock from its first statement (BEGIN IMMEDIATE).
 
     Use it for every read-then-write; a deferred transaction that reads first can fail at
     once with SQLITE_BUSY when it tries to upgrade after another writer committed.
+    `foreign_keys=False` leaves out ON DELETE CASCADE (for a delete whose dependent rows are
+    removed later, in batches).
     """
     with engine.connect() as conn:
-        conn.execution_options(sqlite_immediate=True)
+        if foreign_keys:
+            with begin_immediate(conn):
+                yield conn
+            return
+        # The pragma is ignored inside a transaction: set it before BEGIN, restore it after.
+        dbapi_connection = conn.connection.driver_connection
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with begin_immediate(conn):
+                yield conn
+        finally:
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+@contextmanager
+def begin_immediate(conn: Connection) -> Iterator[Connection]:
+    """`write_transaction` on a connection the caller already holds."""
+    conn.execution_options(sqlite_immediate=True)
+    try:
         with conn.begin():
             yield conn
+    finally:
+        conn.execution_options(sqlite_immediate=False)
+
+
+@contextmanager
+def stop_when(conn: Connection, should_stop: Callable[[], bool]) -> Iterator[None]:
+    """Statements run in this block fail with SQLITE_INTERRUPT soon after `should_stop()`
+    turns true, instead of running to their end; the transaction can then be rolled back."""
+    dbapi_connection = conn.connection.driver_connection
+    dbapi_connection.set_progress_handler(should_stop, PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        dbapi_connection.set_progress_handler(None, 0)
+
+
+def checkpoint(dbapi_connection: sqlite3.Connection) -> bool:
+    """Copy the WAL into the database file, then truncate it to nothing.
+
+    The copy is PASSIVE: writers carry on meanwhile. The truncation that follows holds off new
+    writers while it waits for readers still using the WAL, so it waits briefly; if they
+    outlast that, it returns False and the WAL stays, fully copied, until the next write
+    starts it over (truncating it to WAL_SIZE_LIMIT). Interruptible with `interrupt()`.
+    """
+    dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    dbapi_connection.execute(f"PRAGMA busy_timeout={TRUNCATE_WAIT_MS}")
+    try:
+        busy, _frames, _copied = dbapi_connection.execute(
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        ).fetchone()
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return busy == 0
+
+
+def wal_size(engine: Engine) -> int | None:
+    """The size in bytes of the engine's WAL file (0 when there is none), None if unknown."""
+    path = database_file(engine.url)
+    if path is None:
+        return None
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size
+    except FileNotFoundError:
+        return 0
+    except OSError:
+        return None
+
+
+def close_engine(engine: Engine) -> None:
+    """At shutdown: fold a small WAL into the database file, then close every connection.
+
+    A WAL larger than WAL_SIZE_LIMIT (a sync committed just before the stop) is left for the
+    next start to checkpoint, so that the stop stays quick; it is part of the database.
+    """
+    size = wal_size(engine)
+    if size is None or 0 < size <= WAL_SIZE_LIMIT:
+        try:
+            with engine.connect() as conn:
+                checkpoint(conn.connection.driver_connection)
+        except (sqlite3.Error, SQLAlchemyError) as exc:
+            logger.warning("could not checkpoint the database at shutdown: %s", exc)
+    engine.dispose()

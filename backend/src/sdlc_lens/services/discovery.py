@@ -22,7 +22,6 @@ from sdlc_lens.errors import AppError
 from sdlc_lens.services.projects import (
     NewProject,
     SyncState,
-    claim_sync,
     create_project,
     is_within,
     slugify,
@@ -124,7 +123,7 @@ def discover_and_sync(engine: Engine, runner: SyncRunner, settings: Settings) ->
         discovery = discover_projects(engine, root, settings.allowed_project_base)
         for slug in discovery.to_sync:
             try:
-                runner.submit(claim_sync(engine, slug))
+                runner.start_sync(slug)
             except AppError as exc:  # already syncing, or deleted meanwhile
                 logger.info("projects root: %s not synced: %s", slug, exc.message)
     except Exception:  # a background task at start-up: report it, never take the server down

@@ -4,12 +4,13 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, literal_column, select
+from sqlalchemy import Connection, Engine, Row, func, literal_column, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from sdlc_lens.container import running_in_container
@@ -54,6 +55,10 @@ CONTAINER_HINT = (
 _SHOWN_PATH_CHARS = 300
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 EMPTY_SLUG = "Project name produces an empty slug after sanitisation"
+
+# Rows per transaction when a deleted project's documents are removed: each batch holds the
+# write lock for well under a second (the index entries of each document are removed too).
+PURGE_BATCH_ROWS = 1000
 
 # Columns a client may change with PUT besides name and sdlc_path (GitHub settings, a later
 # epic: stored so the frontend's round trip works, not acted upon).
@@ -211,6 +216,17 @@ class NewProject:
     source_type: str = "local"
 
 
+# A deleted project's id stays taken while rows still refer to it; documents are purged last
+# (`purge_deleted_project`), so they alone tell. A new project never inherits such rows.
+_NEXT_PROJECT_ID = select(
+    func.max(
+        func.coalesce(select(func.max(projects.c.id)).scalar_subquery(), 0),
+        func.coalesce(select(func.max(documents.c.project_id)).scalar_subquery(), 0),
+    )
+    + 1
+).scalar_subquery()
+
+
 def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -> dict[str, Any]:
     """Register a project (SPEC §4 create): slug, path, uniqueness, in that order."""
     slug = slugify(new.name)
@@ -221,6 +237,7 @@ def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -
     )
     now = utc_now()
     insert = projects.insert().values(
+        id=_NEXT_PROJECT_ID,
         slug=slug,
         name=new.name,
         sdlc_path=sdlc_path,
@@ -261,20 +278,97 @@ def update_project(
         return get_project(conn, slug, progress)
 
 
-def delete_project(engine: Engine, slug: str) -> None:
-    """Delete a project; its documents and their index rows go with it (cascade + triggers)."""
-    with engine.begin() as conn:
-        deleted = conn.execute(projects.delete().where(projects.c.slug == slug)).rowcount
-    if not deleted:
+def delete_project(engine: Engine, slug: str) -> int:
+    """Delete a project at once and return its id; `purge_deleted_project` removes its rows.
+
+    Removing 100,000 documents and their index entries takes many seconds: far too long to
+    hold the write lock in one go. So only the project row goes now, without its cascade.
+    Every read finds documents through their project, so the project and its documents are
+    gone for clients from this moment; the orphaned rows are then deleted in batches.
+    """
+    with write_transaction(engine, foreign_keys=False) as conn:
+        deleted = conn.execute(
+            projects.delete().where(projects.c.slug == slug).returning(projects.c.id)
+        ).scalar()
+    if deleted is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
+    return int(deleted)
 
 
-def claim_sync(engine: Engine, slug: str) -> int:
-    """Move a project to `syncing` in one conditional UPDATE; its id, or 404 / 409."""
+# Every (table, column) that refers to projects.id; `documents` is listed last.
+_CHILD_TABLES_SQL = (
+    'SELECT m.name, f."from" FROM sqlite_master AS m JOIN pragma_foreign_key_list(m.name) AS f '
+    "WHERE m.type = 'table' AND f.\"table\" = 'projects' ORDER BY m.name = 'documents', m.name"
+)
+
+
+def _child_tables(conn: Connection) -> list[tuple[str, str]]:
+    rows = conn.exec_driver_sql(_CHILD_TABLES_SQL).all()
+    return [(_quote(table), _quote(column)) for table, column in rows]
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def deleted_project_ids(engine: Engine) -> list[int]:
+    """Ids of deleted projects whose rows are not all removed yet (a stop cut the purge)."""
+    ids: set[int] = set()
+    with engine.connect() as conn:
+        for table, column in _child_tables(conn):
+            ids.update(
+                conn.exec_driver_sql(
+                    f"SELECT DISTINCT {column} FROM {table} "  # noqa: S608 - names from the schema
+                    f"WHERE {column} NOT IN (SELECT id FROM projects)"
+                ).scalars()
+            )
+    return sorted(ids)
+
+
+def purge_deleted_project(
+    engine: Engine, project_id: int, should_stop: Callable[[], bool] = lambda: False
+) -> int:
+    """Delete the rows a deleted project left, PURGE_BATCH_ROWS per transaction; the count.
+
+    Other writers wait at most one batch for the write lock. Stops between batches when
+    asked; whatever is left is purged after the next start.
+    """
+    with engine.connect() as conn:
+        children = _child_tables(conn)
+    purged = 0
+    for table, column in children:
+        delete_batch = (
+            f"DELETE FROM {table} WHERE rowid IN "  # noqa: S608 - names from the schema
+            f"(SELECT rowid FROM {table} WHERE {column} = :id LIMIT :n) "
+            "AND NOT EXISTS (SELECT 1 FROM projects WHERE id = :id)"
+        )
+        deleted = PURGE_BATCH_ROWS
+        while deleted == PURGE_BATCH_ROWS and not should_stop():
+            with write_transaction(engine) as conn:
+                deleted = conn.execute(
+                    text(delete_batch), {"id": project_id, "n": PURGE_BATCH_ROWS}
+                ).rowcount
+            purged += deleted
+    return purged
+
+
+def claim_sync(engine: Engine, slug: str, running: Collection[int] = ()) -> int:
+    """Move a project to `syncing` in one conditional UPDATE; its id, or 404 / 409.
+
+    A project is claimable unless a sync of it is `running` (queued or under way in this
+    process): a row left `syncing` by a sync that could not even record its failure (a full
+    disk) does not block the next sync.
+    """
     with write_transaction(engine) as conn:
         claimed = conn.execute(
             projects.update()
-            .where(projects.c.slug == slug, projects.c.sync_status != SyncState.SYNCING)
+            .where(
+                projects.c.slug == slug,
+                or_(
+                    projects.c.sync_status != SyncState.SYNCING,
+                    projects.c.id.not_in(list(running)),
+                ),
+            )
             .values(sync_status=SyncState.SYNCING, sync_error=None)
             .returning(projects.c.id)
         ).scalar()

@@ -1,8 +1,12 @@
 """Sync a project's folder into the database: walk, skip unchanged, parse, one transaction.
 
-Reading and parsing happen before the write transaction, so the write lock is held only for
-the few batched statements at the end; WAL readers never wait for it. If anything fails, or
-the process dies, before the single COMMIT, the previous documents and index are untouched.
+Reading and parsing happen before the write transaction: parsed rows are streamed into a
+scratch database (which takes no lock on the real one), so the write lock is held only for
+the set-based statements at the end; WAL readers never wait for it. If anything fails, the
+server is stopped, or the process dies before the single COMMIT, the previous documents and
+index are untouched. A stop is noticed between files while reading, and within milliseconds
+inside the write transaction (the statement is interrupted and rolled back); once the COMMIT
+has been issued, the sync finishes.
 """
 
 import hashlib
@@ -11,14 +15,17 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy.exc import DBAPIError
 
-from sdlc_lens.db.engine import write_transaction
+from sdlc_lens.db.engine import begin_immediate, database_file, stop_when, write_transaction
+from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
 from sdlc_lens.db.models import DocumentRow, projects
 from sdlc_lens.parsing import DocumentRecord, ProjectConfig, build_document, parse_project_config
 from sdlc_lens.services.files import (
@@ -48,53 +55,68 @@ EMPTY_SOURCE_ERROR = "source returned no documents - refusing to delete existing
 EMPTY_FOLDER_ERROR = "folder is empty (is the volume mounted?)"
 INTERRUPTED_ERROR = "Sync was interrupted (the server stopped); sync again"
 UNEXPECTED_ERROR = "Sync failed unexpectedly; nothing was changed - see the server log"
+DATABASE_ERROR = "Sync failed; nothing was changed. {}"
 
 # The project settings files at the folder's root, read (best effort) on every sync.
 CONFIG_FILES = (".config.yaml", ".version")
 SETTINGS_KEPT = "the project's stored settings are kept"
 
-# New and changed rows are first staged in a temporary table, then written to `documents`
-# with ONE statement each. FTS5 flushes its pending index data at every statement boundary
-# (savepoint), so row-by-row statements would write one tiny index segment per document and
-# keep merging them; one statement lets the triggers build the index delta in memory.
+# New and changed rows, and their reference links, are staged in scratch tables while files
+# are parsed, in batches of at most this many rows or characters of text: a sync holds one
+# batch in memory, not every changed document of the project.
+STAGE_BATCH_ROWS = 500
+STAGE_BATCH_CHARS = 8_000_000
+# Then they are written to `documents` with one UPDATE and one INSERT per chunk of at most
+# this much text. FTS5 flushes its pending index data at every statement boundary, so
+# row-by-row statements would write one tiny index segment per document and keep merging
+# them; a large chunk lets the triggers build the index delta in memory. But SQLite first
+# copies a statement's rows into a temporary table (the target has triggers), in memory: for
+# a whole 50,000-document sync in one statement that copy took 450 MB. Chunks bound it.
+WRITE_CHUNK_CHARS = 32_000_000
+
 # All SQL below is built once from constant column names; every value is a bound parameter.
 # The staging table's columns are `id` (the stored row to update, NULL for a new one) followed
 # by DocumentRow's fields, so the column list and the values come from one definition.
 _ROW_COLUMNS = DocumentRow.column_names()
 _COLUMNS_SQL = ", ".join(_ROW_COLUMNS)
-_STAGE_TABLE_SQL = f"CREATE TEMP TABLE sync_rows (id INTEGER, {_COLUMNS_SQL})"
+_STAGE_TABLE_SQL = f"CREATE TABLE sync_stage.sync_rows (id INTEGER, {_COLUMNS_SQL})"
 _STAGE_SQL = (
-    f"INSERT INTO temp.sync_rows (id, {_COLUMNS_SQL}) "  # noqa: S608
+    f"INSERT INTO sync_stage.sync_rows (id, {_COLUMNS_SQL}) "  # noqa: S608
     f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 1))})"
 )
 _UPDATE_SQL = (
     f"UPDATE documents SET {', '.join(f'{c} = s.{c}' for c in _ROW_COLUMNS)} "  # noqa: S608
-    "FROM temp.sync_rows AS s WHERE s.id IS NOT NULL AND documents.id = s.id"
+    "FROM sync_stage.sync_rows AS s "
+    "WHERE s.rowid BETWEEN ? AND ? AND s.id IS NOT NULL AND documents.id = s.id"
 )
 _INSERT_SQL = (
     f"INSERT INTO documents ({_COLUMNS_SQL}) "  # noqa: S608
-    f"SELECT {_COLUMNS_SQL} FROM temp.sync_rows WHERE id IS NULL ORDER BY rowid"
+    f"SELECT {_COLUMNS_SQL} FROM sync_stage.sync_rows "
+    "WHERE rowid BETWEEN ? AND ? AND id IS NULL ORDER BY rowid"
 )
-_DROP_STAGE_SQL = "DROP TABLE temp.sync_rows"
 # A rewritten document's links are replaced: the old ones go before the row is updated, and
 # every staged document's links are then inserted by (project, path), which the new rows'
 # ids are only known by. A deleted document's links go with it (FK cascade).
 _STAGE_LINKS_TABLE_SQL = (
-    "CREATE TEMP TABLE sync_links (file_path TEXT, kind TEXT, ref_key TEXT, position INTEGER)"
+    "CREATE TABLE sync_stage.sync_links (file_path TEXT, kind TEXT, ref_key TEXT, position INTEGER)"
 )
 _STAGE_LINKS_SQL = (
-    "INSERT INTO temp.sync_links (file_path, kind, ref_key, position) VALUES (?, ?, ?, ?)"
+    "INSERT INTO sync_stage.sync_links (file_path, kind, ref_key, position) VALUES (?, ?, ?, ?)"
 )
 _DELETE_OLD_LINKS_SQL = (
     "DELETE FROM document_links WHERE document_id IN "
-    "(SELECT id FROM temp.sync_rows WHERE id IS NOT NULL)"
+    "(SELECT id FROM sync_stage.sync_rows WHERE id IS NOT NULL)"
 )
 _INSERT_LINKS_SQL = (
     "INSERT INTO document_links (document_id, project_id, kind, ref_key, position) "
-    "SELECT d.id, d.project_id, l.kind, l.ref_key, l.position FROM temp.sync_links AS l "
+    "SELECT d.id, d.project_id, l.kind, l.ref_key, l.position FROM sync_stage.sync_links AS l "
     "JOIN documents AS d ON d.project_id = ? AND d.file_path = l.file_path"
 )
-_DROP_STAGE_LINKS_SQL = "DROP TABLE temp.sync_links"
+# The scratch database is a file next to the database (its folder is writable by definition),
+# never written durably: a crash only leaves a file that the next sync replaces.
+_ATTACH_STAGE_SQL = "ATTACH DATABASE ? AS sync_stage"
+_SCRATCH_PRAGMAS = ("PRAGMA sync_stage.journal_mode=OFF", "PRAGMA sync_stage.synchronous=OFF")
+STAGE_FILE_SUFFIX = "-sync"
 # Rows this sync could not see (unreadable file or folder) keep when a sync last saw them;
 # run before the project's last_synced_at moves on. Every other row was seen: a NULL
 # `last_seen_at` means "as of the project's last_synced_at", so an unchanged row is not written.
@@ -118,8 +140,16 @@ _FINGERPRINT_SQL = (
 )
 
 
+READING = "reading files"
+WRITING = "writing"
+
+
 class SyncCancelledError(Exception):
-    """The server is shutting down; the sync stops before writing anything."""
+    """The server is shutting down; the sync stops before its commit, having written nothing."""
+
+    def __init__(self, phase: str = READING) -> None:
+        super().__init__(phase)
+        self.phase = phase
 
 
 @dataclass(slots=True)
@@ -152,13 +182,67 @@ class StoredFile:
         return (self.size, self.mtime_ns, self.ctime_ns) == (st.size, st.mtime_ns, st.ctime_ns)
 
 
+class ScratchTable:
+    """Rows on their way to the database, streamed into a table of the scratch database
+    `sync_stage` as files are parsed. The sync holds one batch in memory, not every changed
+    document's text, and the scratch database is a separate file: writing it takes no lock on
+    the real one, and its pages go to disk rather than staying in memory."""
+
+    def __init__(self, conn: Connection, create_sql: str, insert_sql: str) -> None:
+        self._conn = conn
+        self._insert_sql = insert_sql
+        self._batch: list[tuple[Any, ...]] = []
+        self._batch_chars = 0
+        self._chunk_chars = 0
+        self._chunk_ends: list[int] = []  # the last row of each full write chunk
+        self.count = 0
+        conn.exec_driver_sql(create_sql)
+        conn.commit()
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        """Stage one row (for documents: the stored row's id or None, *DocumentRow.values())."""
+        chars = sum(len(value) for value in row if isinstance(value, str))
+        if self._chunk_chars and self._chunk_chars + chars > WRITE_CHUNK_CHARS:
+            self._chunk_ends.append(self.count)
+            self._chunk_chars = 0
+        self._chunk_chars += chars
+        self._batch.append(row)
+        self.count += 1
+        self._batch_chars += chars
+        if len(self._batch) >= STAGE_BATCH_ROWS or self._batch_chars >= STAGE_BATCH_CHARS:
+            self.flush()
+
+    def extend(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        for row in rows:
+            self.append(row)
+
+    def flush(self) -> None:
+        """Write the rows held in memory to the scratch table."""
+        if self._batch:
+            self._conn.exec_driver_sql(self._insert_sql, self._batch)
+            self._conn.commit()
+            self._batch = []
+            self._batch_chars = 0
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """The staged rows as (first, last) rowid ranges of at most WRITE_CHUNK_CHARS each
+        (rows are numbered from 1 in the order they were staged)."""
+        if not self.count:
+            return []
+        ends = [*self._chunk_ends, self.count]
+        return [(start + 1, end) for start, end in zip([0, *self._chunk_ends], ends, strict=True)]
+
+    def __len__(self) -> int:
+        return self.count
+
+
 @dataclass(slots=True)
 class SyncPlan:
     """The batched writes one sync will make."""
 
     synced_at: str  # the sync's timestamp, on every row it writes and on the project
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # (id or None, *row.values())
-    links: list[tuple[str, str, str, int]] = field(default_factory=list)  # (path, kind, key, pos)
+    rows: ScratchTable  # (id or None, *row.values()) of new and changed documents
+    links: ScratchTable  # (path, kind, key, position) of their reference links
     fingerprints: list[tuple[Any, ...]] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
     unseen: list[int] = field(default_factory=list)  # kept rows whose file this sync missed
@@ -180,16 +264,39 @@ def run_sync(
     """
     started = time.perf_counter()
     try:
-        result = _sync(
-            engine, project_id, allowed_base, allow_empty, should_stop, progress or SyncProgress()
+        if should_stop():  # queued behind another sync when the stop came
+            raise SyncCancelledError
+        with _sync_connection(engine) as conn:
+            result = _sync(
+                conn,
+                engine,
+                project_id,
+                allowed_base,
+                allow_empty,
+                should_stop,
+                progress or SyncProgress(),
+            )
+    except SyncCancelledError as stopped:
+        logger.warning(
+            "sync of project %s interrupted by shutdown while %s; nothing written",
+            project_id,
+            stopped.phase,
         )
-    except SyncCancelledError:
-        _mark_error(engine, project_id, INTERRUPTED_ERROR)
-        logger.warning("sync of project %s interrupted by shutdown; nothing written", project_id)
+        _record_error(engine, project_id, INTERRUPTED_ERROR)
         return SyncResult(status=SyncState.ERROR, error=INTERRUPTED_ERROR)
-    except BaseException:
-        logger.exception("sync of project %s failed; previous documents kept", project_id)
-        _mark_error(engine, project_id, UNEXPECTED_ERROR)
+    except BaseException as exc:
+        fault = database_fault(exc)
+        if fault is None:
+            logger.exception("sync of project %s failed; previous documents kept", project_id)
+        else:  # a condition of the server, not a bug: one line, no traceback
+            logger.error(
+                "sync of project %s failed (%s: %s); previous documents kept",
+                project_id,
+                type(fault).__name__,
+                getattr(exc, "orig", exc),
+            )
+        message = UNEXPECTED_ERROR if fault is None else DATABASE_ERROR.format(fault.message)
+        _record_error(engine, project_id, message)
         raise
     if result is not None:
         result.seconds = time.perf_counter() - started
@@ -211,6 +318,7 @@ def run_sync(
 
 
 def _sync(
+    conn: Connection,
     engine: Engine,
     project_id: int,
     allowed_base: Path | None,
@@ -218,16 +326,16 @@ def _sync(
     should_stop: Callable[[], bool],
     progress: SyncProgress,
 ) -> SyncResult | None:
-    with engine.connect() as conn:
-        project = conn.execute(
-            select(
-                projects.c.slug,
-                projects.c.sdlc_path,
-                projects.c.status_vocab,
-                projects.c.schema_version,
-                projects.c.profile,
-            ).where(projects.c.id == project_id)
-        ).first()
+    project = conn.execute(
+        select(
+            projects.c.slug,
+            projects.c.sdlc_path,
+            projects.c.status_vocab,
+            projects.c.schema_version,
+            projects.c.profile,
+        ).where(projects.c.id == project_id)
+    ).first()
+    conn.rollback()  # end the read snapshot: the walk below takes a while
     if project is None:
         return None
     slug: str = project.slug
@@ -245,10 +353,13 @@ def _sync(
     except OSError:
         return _finish_early(engine, project_id, slug, f"Path not found: {sdlc_path}")
     with folder:
-        return _sync_folder(engine, project_id, project, folder, allow_empty, should_stop, progress)
+        return _sync_folder(
+            conn, engine, project_id, project, folder, allow_empty, should_stop, progress
+        )
 
 
 def _sync_folder(
+    conn: Connection,
     engine: Engine,
     project_id: int,
     project: Row[Any],
@@ -286,8 +397,8 @@ def _sync_folder(
     # Custom status tokens change canonical statuses, so a vocabulary change re-parses all.
     force_reparse = vocab_json != project.status_vocab
 
-    with engine.connect() as conn:
-        stored = _stored_files(conn, project_id)
+    stored = _stored_files(conn, project_id)
+    conn.rollback()
     if not walk.files and stored and not allow_empty and not walk.unreadable_dirs:
         return _finish_early(engine, project_id, slug, EMPTY_SOURCE_ERROR)
     if not walk.files and stored and walk.unreadable_dirs:
@@ -295,8 +406,22 @@ def _sync_folder(
 
     for rel_path, reason in walk.problems.items():
         _file_failed(result, rel_path, reason)
-    plan = _plan_changes(
-        project_id, folder, walk, stored, status_vocab, force_reparse, result, should_stop, progress
+    plan = SyncPlan(
+        synced_at=utc_now(),
+        rows=ScratchTable(conn, _STAGE_TABLE_SQL, _STAGE_SQL),
+        links=ScratchTable(conn, _STAGE_LINKS_TABLE_SQL, _STAGE_LINKS_SQL),
+    )
+    _plan_changes(
+        project_id,
+        plan,
+        folder,
+        walk,
+        stored,
+        status_vocab,
+        force_reparse,
+        result,
+        should_stop,
+        progress,
     )
     if result.errors:
         result.status = SyncState.ERROR
@@ -316,7 +441,7 @@ def _sync_folder(
         "status_vocab": vocab_json,
     }
     progress.start_writing()
-    if not _apply(engine, project_id, plan, project_values):
+    if not _apply(conn, project_id, slug, plan, project_values, should_stop):
         logger.info("project %s was deleted during its sync; nothing written", slug)
         return None
     return result
@@ -324,6 +449,7 @@ def _sync_folder(
 
 def _plan_changes(
     project_id: int,
+    plan: SyncPlan,
     folder: ProjectFolder,
     walk: Walk,
     stored: dict[str, StoredFile],
@@ -332,13 +458,12 @@ def _plan_changes(
     result: SyncResult,
     should_stop: Callable[[], bool],
     progress: SyncProgress,
-) -> SyncPlan:
-    """Read, hash and parse what changed; count what happened in `result`.
+) -> None:
+    """Read, hash and parse what changed into `plan`; count what happened in `result`.
 
     A file whose size, mtime and ctime match the stored fingerprint is not even opened; one
     that is opened but hashes the same only gets its fingerprint refreshed.
     """
-    plan = SyncPlan(synced_at=utc_now())
     racy_after = time.time_ns() - RACY_WINDOW_NS
     debug = logger.isEnabledFor(logging.DEBUG)  # one check, not one call per unchanged file
     to_read: list[_ChangedFile] = []
@@ -370,7 +495,6 @@ def _plan_changes(
             plan.deletes.append(known.id)
             logger.debug("sync of %s: %r deleted (no longer in the folder)", result.slug, rel_path)
     result.deleted = len(plan.deletes)
-    return plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,37 +607,96 @@ def _stored_files(conn: Connection, project_id: int) -> dict[str, StoredFile]:
     return {row[0]: StoredFile(*row[1:]) for row in rows}
 
 
-def _apply(engine: Engine, project_id: int, plan: SyncPlan, project_values: dict[str, Any]) -> bool:
-    """Write the whole plan and the project's new state in one transaction."""
-    with write_transaction(engine) as conn:
-        exists = conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first()
-        if exists is None:
-            return False
-        if plan.deletes:
-            conn.exec_driver_sql(_DELETE_SQL, (json.dumps(plan.deletes),))
-        if plan.rows:
-            conn.exec_driver_sql(_STAGE_TABLE_SQL)
-            conn.exec_driver_sql(_STAGE_SQL, plan.rows)
-            conn.exec_driver_sql(_DELETE_OLD_LINKS_SQL)
-            conn.exec_driver_sql(_UPDATE_SQL)
-            conn.exec_driver_sql(_INSERT_SQL)
-            conn.exec_driver_sql(_DROP_STAGE_SQL)
-        if plan.links:
-            conn.exec_driver_sql(_STAGE_LINKS_TABLE_SQL)
-            conn.exec_driver_sql(_STAGE_LINKS_SQL, plan.links)
-            conn.exec_driver_sql(_INSERT_LINKS_SQL, (project_id,))
-            conn.exec_driver_sql(_DROP_STAGE_LINKS_SQL)
-        if plan.fingerprints:
-            conn.exec_driver_sql(_FINGERPRINT_SQL, plan.fingerprints)
-        unseen = json.dumps(plan.unseen)
-        if plan.unseen:
-            conn.exec_driver_sql(_MARK_UNSEEN_SQL, (project_id, unseen))
-        conn.exec_driver_sql(_MARK_SEEN_SQL, (project_id, unseen))
-        conn.execute(
-            projects.update()
-            .where(projects.c.id == project_id)
-            .values(**project_values, updated_at=project_values["last_synced_at"])
-        )
+@contextmanager
+def _sync_connection(engine: Engine) -> Iterator[Connection]:
+    """The sync's own connection, for its whole run, with the scratch database attached.
+
+    Its COMMIT does not checkpoint the WAL: that would copy everything the sync wrote into the
+    database file inside the COMMIT, which a stop has to wait for; the sync runner checkpoints
+    afterwards, interruptibly. The connection is closed at the end rather than pooled: it goes
+    with its page cache and index buffers (tens of MB after a large sync) and the scratch file.
+    """
+    database = database_file(engine.url)
+    scratch = None if database is None else database.with_name(database.name + STAGE_FILE_SUFFIX)
+    with engine.connect() as conn:
+        try:
+            dbapi_connection = conn.connection.driver_connection
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+            if scratch is not None:
+                scratch.unlink(missing_ok=True)  # left by a crash
+            target = ":memory:" if scratch is None else str(scratch)
+            dbapi_connection.execute(_ATTACH_STAGE_SQL, (target,))
+            for pragma in _SCRATCH_PRAGMAS:
+                dbapi_connection.execute(pragma)
+            yield conn
+        finally:
+            conn.invalidate()
+            if scratch is not None:
+                scratch.unlink(missing_ok=True)
+
+
+def _apply(
+    conn: Connection,
+    project_id: int,
+    slug: str,
+    plan: SyncPlan,
+    project_values: dict[str, Any],
+    should_stop: Callable[[], bool],
+) -> bool:
+    """Write the whole plan and the project's new state in one transaction.
+
+    Until the COMMIT, a stop interrupts the running statement and rolls everything back.
+    """
+    plan.rows.flush()
+    plan.links.flush()
+    logger.debug(
+        "sync of %s: writing to the database (%d new or changed, %d deleted)",
+        slug,
+        len(plan.rows),
+        len(plan.deletes),
+    )
+    with begin_immediate(conn):
+        try:
+            with stop_when(conn, should_stop):
+                if not _write_plan(conn, project_id, plan, project_values):
+                    return False
+        except DBAPIError as exc:
+            if should_stop() and sqlite_error_code(exc) == SQLITE_INTERRUPT:
+                raise SyncCancelledError(WRITING) from exc
+            raise
+        if should_stop():
+            raise SyncCancelledError(WRITING)
+        # Past this point a stop waits: the COMMIT (at the end of this block) is never cut off.
+        logger.debug("sync of %s: committing", slug)
+    return True
+
+
+def _write_plan(
+    conn: Connection, project_id: int, plan: SyncPlan, project_values: dict[str, Any]
+) -> bool:
+    exists = conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first()
+    if exists is None:
+        return False
+    if plan.deletes:
+        conn.exec_driver_sql(_DELETE_SQL, (json.dumps(plan.deletes),))
+    if plan.rows:
+        conn.exec_driver_sql(_DELETE_OLD_LINKS_SQL)
+    for first, last in plan.rows.chunks():
+        conn.exec_driver_sql(_UPDATE_SQL, (first, last))
+        conn.exec_driver_sql(_INSERT_SQL, (first, last))
+    if plan.links:
+        conn.exec_driver_sql(_INSERT_LINKS_SQL, (project_id,))
+    if plan.fingerprints:
+        conn.exec_driver_sql(_FINGERPRINT_SQL, plan.fingerprints)
+    unseen = json.dumps(plan.unseen)
+    if plan.unseen:
+        conn.exec_driver_sql(_MARK_UNSEEN_SQL, (project_id, unseen))
+    conn.exec_driver_sql(_MARK_SEEN_SQL, (project_id, unseen))
+    conn.execute(
+        projects.update()
+        .where(projects.c.id == project_id)
+        .values(**project_values, updated_at=project_values["last_synced_at"])
+    )
     return True
 
 
@@ -521,6 +704,22 @@ def _finish_early(engine: Engine, project_id: int, slug: str, message: str) -> S
     """End a sync that wrote nothing: `error`, message kept, `last_synced_at` untouched."""
     _mark_error(engine, project_id, message)
     return SyncResult(slug=slug, status=SyncState.ERROR, error=message)
+
+
+def _record_error(engine: Engine, project_id: int, message: str) -> None:
+    """Mark the project `error`; when even that cannot be written (a full or read-only disk),
+    say so in the log. The runner releases its claim either way, so a new sync can start."""
+    try:
+        _mark_error(engine, project_id, message)
+    except Exception as exc:
+        fault = database_fault(exc)
+        logger.error(
+            "sync of project %s: could not record its outcome (%s); the project shows "
+            "`syncing` until it is synced again, which can start at once",
+            project_id,
+            fault.message if fault is not None else type(exc).__name__,
+            exc_info=fault is None,
+        )
 
 
 def _mark_error(engine: Engine, project_id: int, message: str) -> None:

@@ -1,21 +1,35 @@
-"""Runs syncs in a background thread, one at a time, and stops them cleanly at shutdown."""
+"""Runs syncs and the clean-up of deleted projects in one background thread, keeps the WAL
+and the process's memory small after each, and stops all of it promptly at shutdown."""
 
+import ctypes
 import logging
+import sqlite3
 import threading
+import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from sdlc_lens.db.engine import checkpoint
+from sdlc_lens.services.projects import claim_sync, deleted_project_ids, purge_deleted_project
 from sdlc_lens.services.sync import SyncResult, run_sync
 from sdlc_lens.services.sync_progress import SyncProgressBoard
 
 logger = logging.getLogger(__name__)
 
+# At shutdown, how long to keep interrupting a checkpoint before waiting for it instead.
+INTERRUPT_FOR_SECONDS = 2.0
+
 
 class SyncRunner:
-    """A single worker thread: syncs queue behind each other instead of fighting for the
-    SQLite write lock, and never run on the event loop."""
+    """A single worker thread: syncs and purges queue behind each other instead of fighting
+    for the SQLite write lock, and never run on the event loop."""
 
     def __init__(self, engine: Engine, allowed_base: Path | None) -> None:
         self._engine = engine
@@ -23,12 +37,28 @@ class SyncRunner:
         self._stopping = threading.Event()
         self.progress = SyncProgressBoard()  # read by the project endpoints
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
+        self._lock = threading.Lock()
+        # Project id -> syncs claimed and queued or running in this process.
+        self._claims: Counter[int] = Counter()
+        # The connection of a checkpoint under way, which shutdown interrupts.
+        self._checkpointing: sqlite3.Connection | None = None
 
-    def submit(self, project_id: int, *, allow_empty: bool = False) -> Future[SyncResult | None]:
-        """Queue a sync of a project that has already been claimed as `syncing`."""
-        return self._executor.submit(self._run, project_id, allow_empty)
+    def start_sync(self, slug: str, *, allow_empty: bool = False) -> Future[SyncResult | None]:
+        """Claim a project as `syncing` (404 / 409 as `claim_sync`) and queue its sync."""
+        with self._lock:  # claim and record the claim as one step for concurrent triggers
+            project_id = claim_sync(self._engine, slug, running=set(self._claims))
+            self._claims[project_id] += 1
+        return self._executor.submit(self._sync, project_id, allow_empty)
 
-    def _run(self, project_id: int, allow_empty: bool) -> SyncResult | None:
+    def purge(self, project_id: int) -> Future[None]:
+        """Queue the removal of a deleted project's documents."""
+        return self._executor.submit(self._purge, lambda: [project_id])
+
+    def purge_leftovers(self) -> Future[None]:
+        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint."""
+        return self._executor.submit(self._purge, lambda: deleted_project_ids(self._engine))
+
+    def _sync(self, project_id: int, allow_empty: bool) -> SyncResult | None:
         try:
             with self.progress.track(project_id) as progress:
                 return run_sync(
@@ -42,8 +72,86 @@ class SyncRunner:
         except Exception:
             # Already logged and recorded on the project by run_sync; keep the worker alive.
             return None
+        finally:
+            with self._lock:
+                self._claims[project_id] -= 1
+                if self._claims[project_id] <= 0:
+                    del self._claims[project_id]
+            self._tidy_up()
+
+    def _purge(self, project_ids: Callable[[], list[int]]) -> None:
+        try:
+            for project_id in project_ids():
+                if self._stopping.is_set():
+                    return
+                started = time.perf_counter()
+                purged = purge_deleted_project(self._engine, project_id, self._stopping.is_set)
+                logger.info(
+                    "removed %d rows of deleted project %s in %.3fs",
+                    purged,
+                    project_id,
+                    time.perf_counter() - started,
+                )
+        except Exception:
+            logger.exception("removing a deleted project's documents failed; retried at start")
+        finally:
+            self._tidy_up()
+
+    def _tidy_up(self) -> None:
+        """After a sync or purge: fold the WAL into the database, return freed memory (both
+        pointless, and slow after a large sync, when the process is about to exit)."""
+        if not self._stopping.is_set():
+            self._checkpoint()
+            release_free_memory()
+
+    def _checkpoint(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                dbapi_connection = conn.connection.driver_connection
+                with self._lock:
+                    if self._stopping.is_set():
+                        return  # the WAL stays valid; the next checkpoint folds it in
+                    self._checkpointing = dbapi_connection
+                try:
+                    if not checkpoint(dbapi_connection):
+                        logger.info("WAL still in use by readers; it is checkpointed later")
+                finally:
+                    with self._lock:
+                        self._checkpointing = None
+        except (sqlite3.Error, SQLAlchemyError) as exc:
+            if not self._stopping.is_set():
+                logger.warning("WAL checkpoint failed (%s); it is retried after the next sync", exc)
 
     def shutdown(self) -> None:
-        """Ask running and queued syncs to stop (they write nothing) and wait for them."""
-        self._stopping.set()
+        """Ask running and queued syncs to stop (they write nothing) and wait for them.
+
+        A sync notices between files while reading, and within milliseconds inside its write
+        transaction; a checkpoint is interrupted (the WAL stays valid, to be folded in later).
+        """
+        with self._lock:
+            self._stopping.set()
+        deadline = time.monotonic() + INTERRUPT_FOR_SECONDS
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._checkpointing is None:
+                    break
+                # Repeated: an interrupt before the checkpoint's statement starts is lost.
+                self._checkpointing.interrupt()
+            time.sleep(0.01)
         self._executor.shutdown(wait=True)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], Any] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc only
+    except (AttributeError, OSError):
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by a sync back to the OS. glibc keeps freed heap pages for reuse, so
+    a large sync would otherwise leave the process at its peak size; elsewhere a no-op."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

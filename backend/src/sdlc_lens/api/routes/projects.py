@@ -78,9 +78,9 @@ def update_project(
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-def delete_project(slug: str, engine: EngineDep) -> Response:
+def delete_project(slug: str, engine: EngineDep, runner: SyncRunnerDep) -> Response:
     """Delete a project and everything synced from it (allowed while it syncs)."""
-    service.delete_project(engine, slug)
+    runner.purge(service.delete_project(engine, slug))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -102,7 +102,6 @@ def delete_project(slug: str, engine: EngineDep) -> Response:
 )
 def trigger_sync(
     slug: str,
-    engine: EngineDep,
     runner: SyncRunnerDep,
     allow_empty: bool = Query(
         default=False,
@@ -111,6 +110,5 @@ def trigger_sync(
     ),
 ) -> Any:
     """Start a sync in the background and answer at once; 409 while one is running."""
-    project_id = service.claim_sync(engine, slug)
-    runner.submit(project_id, allow_empty=allow_empty)
+    runner.start_sync(slug, allow_empty=allow_empty)
     return json_response(SyncAccepted(slug=slug).model_dump(), status.HTTP_202_ACCEPTED)
