@@ -10,7 +10,6 @@ from sdlc_lens.db.engine import (
     DatabaseUrlError,
     create_db_engine,
     database_file,
-    redact,
     sqlite_url,
 )
 
@@ -108,10 +107,6 @@ def test_non_sqlite_urls_are_refused_without_leaking_secrets(url: str) -> None:
     with pytest.raises(DatabaseUrlError) as caught:
         sqlite_url(url)
     assert "secret" not in str(caught.value)
-
-
-def test_redact_hides_passwords() -> None:
-    assert "secret" not in redact("sqlite://user:secret@/x.db")
 
 
 def test_engine_creates_the_database_folder(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ request can get:
 - `405 METHOD_NOT_ALLOWED` for a method the path does not answer (`Allow` lists those it does);
 - `413 PAYLOAD_TOO_LARGE` for a request body over {MAX_BODY_BYTES} bytes (1 MiB);
 - `503` when the database cannot do what was asked, the message saying what to do:
-  `DATABASE_BUSY` (with `Retry-After`) for a write that waited {BUSY_TIMEOUT_MS // 1000} s for a
+  `DATABASE_BUSY` (with `Retry-After`) for a write that waited {BUSY_TIMEOUT_MS / 1000:g} s for a
   sync's write lock, `DATABASE_READ_ONLY`, `DATABASE_FULL`, `DATABASE_CORRUPT`,
   `DATABASE_UNAVAILABLE`.
 
