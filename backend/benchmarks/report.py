@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from benchmarks.results import Latency, Memory, Results, Runs
-from benchmarks.settings import CLIENTS, HUGE, LARGE, SMALL
+from benchmarks.settings import CLIENTS, FREQUENT_WORD, HUGE, LARGE, SMALL
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ def api_table(results: Results) -> Table | None:
             "Target req/s",
         ),
         rows,
-        text=f"Frequent word: `status`, in {api.frequent_word_share:.0%} of the documents.",
+        text=f"Frequent word: `{FREQUENT_WORD}`, in {api.frequent_word_share:.0%} of the documents.",
     )
 
 

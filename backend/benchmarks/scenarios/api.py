@@ -19,7 +19,7 @@ from benchmarks.servers import (
     unavailable,
     wal_size,
 )
-from benchmarks.settings import CLIENTS, SMALL
+from benchmarks.settings import CLIENTS, FREQUENT_WORD, SMALL
 from harness.processes import start_server
 from sdlc_lens.healthcheck import HEALTH_PATH
 
@@ -40,7 +40,7 @@ def endpoint_paths(client: httpx.Client) -> dict[str, str]:
         "document detail": document_path("story", story["doc_id"]),
         "project stats": f"{PROJECT}/stats",
         "global stats": "/api/v1/stats",
-        "search: frequent word": "/api/v1/search?q=status",
+        "search: frequent word": f"/api/v1/search?q={FREQUENT_WORD}",
         "search: rare word": "/api/v1/search?q=telegram",
         "search: two words": "/api/v1/search?q=docker+compose",
         "search: id": "/api/v1/search?q=US0003",
@@ -93,7 +93,7 @@ def measure_api(results: Results, small: Path, large: Path, effort: Effort) -> N
     with fresh_server("api-5k") as server, httpx.Client(base_url=server.base_url) as client:
         register(client, "bench", small)
         timed_sync(client, "bench")
-        share = share_of_documents(client, "status")
+        share = share_of_documents(client, FREQUENT_WORD)
         for name, path in endpoint_paths(client).items():
             measure(server.base_url, name, [path], effort.sequential)
         # Endpoints built on other branches: measured where they answer, else said so.

@@ -13,11 +13,11 @@ from benchmarks.corpus import generate, write_big_document
 from benchmarks.load import Traffic, run_traffic
 from benchmarks.results import BigDocumentSearch, Effort, Latency, Results, SearchAbuse
 from benchmarks.servers import PROJECT, fresh_server, register, sync_and_wait, timed_sync
-from benchmarks.settings import BIG_DOCUMENT_MB, CLIENTS, SMALL
+from benchmarks.settings import BIG_DOCUMENT_MB, CLIENTS, FREQUENT_WORD, SMALL
 
 BIG_DOCUMENT = "bugs/BG0001-import-log.md"
 BIG_ID = Path(BIG_DOCUMENT).stem
-COMMON_WORD = "status"
+COMMON_WORD = FREQUENT_WORD
 # A server still grinding through abandoned searches is killed after this long.
 STOP_TIMEOUT = 2.0
 # Longer than this is a hang as far as a reader of a search page is concerned.
