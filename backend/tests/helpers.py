@@ -103,17 +103,26 @@ def markdown(title: str, body: str = BODY, **fields: str) -> str:
 
 @contextmanager
 def recorded_statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Collect (sql, parameters) of every statement the engine runs inside the block."""
+    """Collect (sql, parameters) of every statement the engine's connections run in the block.
+
+    Recorded by SQLite itself (a trace callback on each connection checked out meanwhile), so
+    statements a service runs on the DBAPI cursor count too; the SQL comes with its bound
+    values written in, so the parameters are always `()`.
+    """
     seen: list[tuple[str, Any]] = []
+    traced: list[Any] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
+    def trace(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.set_trace_callback(lambda sql: seen.append((sql, ())))
+        traced.append(dbapi_connection)
 
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "checkout", trace)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "checkout", trace)
+        for dbapi_connection in traced:
+            dbapi_connection.set_trace_callback(None)
 
 
 def deny_reading(monkeypatch: pytest.MonkeyPatch, name_suffix: str) -> None:

@@ -27,11 +27,78 @@ down_revision: str | None = "0001_initial"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The new columns go before `metadata_json` and `content`: SQLite stores a row in column order
+# and spills long text into overflow pages, so a column after `content` (where ADD COLUMN
+# would put it) costs a walk of the document's text to read, and the health check reads these
+# for every document. So the table is rebuilt, ids kept (the search index refers to them).
+# DROP TABLE drops the triggers before its implicit DELETE, so the index is not touched.
+_COLUMNS_0001 = (
+    "id, project_id, doc_type, doc_id, title, status, owner, priority, story_points, epic, "
+    "story, ref_id, depends_on, aliases, parser_epoch, file_path, file_hash, file_size, "
+    "file_mtime_ns, file_ctime_ns, blob_sha, synced_at, metadata_json, content"
+)
+REBUILD = (
+    """CREATE TABLE documents_rebuilt (
+        id INTEGER NOT NULL,
+        project_id INTEGER NOT NULL,
+        doc_type VARCHAR(50) NOT NULL,
+        doc_id VARCHAR(200) NOT NULL,
+        title TEXT NOT NULL,
+        status VARCHAR(100),
+        owner TEXT,
+        priority TEXT,
+        story_points INTEGER,
+        epic VARCHAR(64),
+        story VARCHAR(64),
+        ref_id VARCHAR(64),
+        depends_on TEXT,
+        aliases TEXT,
+        parser_epoch INTEGER DEFAULT 0 NOT NULL,
+        file_path TEXT NOT NULL,
+        file_hash VARCHAR(64) NOT NULL,
+        file_size INTEGER,
+        file_mtime_ns INTEGER,
+        file_ctime_ns INTEGER,
+        blob_sha VARCHAR(64),
+        synced_at VARCHAR(40) NOT NULL,
+        archived BOOLEAN NOT NULL DEFAULT 0,
+        content_chars INTEGER NOT NULL DEFAULT 0,
+        content_epic VARCHAR(64),
+        last_seen_at VARCHAR(40),
+        metadata_json TEXT,
+        content TEXT NOT NULL,
+        PRIMARY KEY (id),
+        CONSTRAINT uq_documents_project_path UNIQUE (project_id, file_path),
+        FOREIGN KEY(project_id) REFERENCES projects (id) ON DELETE CASCADE
+    )""",
+    f"INSERT INTO documents_rebuilt ({_COLUMNS_0001}) SELECT {_COLUMNS_0001} FROM documents",  # noqa: S608
+    "DROP TABLE documents",
+    "ALTER TABLE documents_rebuilt RENAME TO documents",
+    # 0001's indexes and search-index triggers, as 0001 created them.
+    "CREATE INDEX ix_documents_project_synced ON documents (project_id, synced_at, doc_id, id)",
+    "CREATE INDEX ix_documents_project_title ON documents (project_id, title, doc_id, id)",
+    "CREATE INDEX ix_documents_project_type ON documents (project_id, doc_type, doc_id, id)",
+    "CREATE INDEX ix_documents_project_status ON documents (project_id, status, doc_id, id)",
+    "CREATE INDEX ix_documents_project_type_status ON documents (project_id, doc_type, status)",
+    "CREATE INDEX ix_documents_ref_id ON documents (ref_id)",
+    "CREATE INDEX ix_documents_sync_fingerprint ON documents (project_id, file_path, id, "
+    "file_hash, file_size, file_mtime_ns, file_ctime_ns, parser_epoch)",
+    """CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+        INSERT INTO documents_fts(rowid, title, content) VALUES (new.id, new.title, new.content);
+    END""",
+    """CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, content)
+        VALUES ('delete', old.id, old.title, old.content);
+    END""",
+    """CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, content
+    ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, content)
+        VALUES ('delete', old.id, old.title, old.content);
+        INSERT INTO documents_fts(rowid, title, content) VALUES (new.id, new.title, new.content);
+    END""",
+)
+
 UPGRADE = (
-    "ALTER TABLE documents ADD COLUMN archived BOOLEAN NOT NULL DEFAULT 0",
-    "ALTER TABLE documents ADD COLUMN content_chars INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE documents ADD COLUMN content_epic VARCHAR(64)",
-    "ALTER TABLE documents ADD COLUMN last_seen_at VARCHAR(40)",
     # The few rows a sync did not see: found without reading the others.
     "CREATE INDEX ix_documents_unseen ON documents (project_id) WHERE last_seen_at IS NOT NULL",
     """CREATE TABLE document_links (
@@ -87,7 +154,7 @@ DOWNGRADE = (
 
 
 def upgrade() -> None:
-    for statement in (*UPGRADE, *BACKFILL):
+    for statement in (*REBUILD, *UPGRADE, *BACKFILL):
         op.execute(statement)
 
 

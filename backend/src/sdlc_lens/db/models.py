@@ -74,17 +74,17 @@ documents = Table(
     Column("file_ctime_ns", Integer),
     Column("blob_sha", String(64)),
     Column("synced_at", String(40), nullable=False),
-    # Large values last: SQLite stores a row in column order and spills it into overflow
-    # pages, so any column after `content` would cost a walk of the document's text to read.
-    Column("metadata_json", Text),
-    Column("content", Text, nullable=False),
-    # Added by 0002 (ALTER TABLE appends, so they follow `content`): what relationships and
-    # the health check need, derived at sync so no request reads a document's text.
+    # What relationships and the health check need, derived at sync so that no request
+    # reads a document's text (0002).
     Column("archived", Boolean, nullable=False, server_default=text("0")),
     Column("content_chars", Integer, nullable=False, server_default=text("0")),  # stripped
     Column("content_epic", String(64)),  # the epic a `**Epic:**` line of the body names
     # NULL while the project's latest sync saw the file; else when a sync last saw it.
     Column("last_seen_at", String(40)),
+    # Large values last: SQLite stores a row in column order and spills it into overflow
+    # pages, so any column after `content` would cost a walk of the document's text to read.
+    Column("metadata_json", Text),
+    Column("content", Text, nullable=False),
     UniqueConstraint("project_id", "file_path", name="uq_documents_project_path"),
     # One index per list sort, ending in the (doc_id, id) tie-breaker, so ORDER BY ... LIMIT
     # walks the index instead of sorting; they also serve the type/status filters and stats.
