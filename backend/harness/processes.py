@@ -98,6 +98,7 @@ def start_server(
         "HOME": str(database.parent),
         "SDLC_LENS_DATABASE_URL": f"sqlite:///{database}",
         "SDLC_LENS_LOG_LEVEL": log_level,
+        "PYTHONMALLOC": "malloc",  # as docker-entrypoint.sh starts Uvicorn
         **{f"SDLC_LENS_{name}": value for name, value in (settings or {}).items()},
     }
     command = [
