@@ -108,7 +108,8 @@ class Memory(BaseModel):
 
 class MemoryChange(BaseModel):
     before: Memory  # the server started on a migrated database, nothing synced
-    after: Memory  # just after the cold sync
+    after: Memory  # once the server's post-sync tidy-up is over (see servers.settled)
+    settled_after: float = 0.0  # seconds from "synced" to that point
 
 
 class SyncFigures(BaseModel):

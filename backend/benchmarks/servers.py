@@ -111,3 +111,19 @@ def wal_size(server: Server) -> float:
     """The size of the database's write-ahead log file (MB); 0 when there is none."""
     wal = server.database.with_name(server.database.name + "-wal")
     return wal.stat().st_size / 1e6 if wal.exists() else 0.0
+
+
+def settled(server: Server, quiet: float = 1.0, limit: float = 60.0) -> float:
+    """Wait until the server has finished its post-sync tidy-up (WAL checkpoint, freed memory
+    handed back): its WAL size and RSS unchanged for `quiet` seconds. The seconds waited."""
+    started = time.perf_counter()
+    last = (wal_size(server), memory(server).rss)
+    quiet_since = started
+    while time.perf_counter() - started < limit:
+        time.sleep(0.25)
+        now = (wal_size(server), memory(server).rss)
+        if now != last:
+            last, quiet_since = now, time.perf_counter()
+        elif time.perf_counter() - quiet_since >= quiet:
+            break
+    return time.perf_counter() - started

@@ -15,6 +15,7 @@ from benchmarks.servers import (
     fresh_server,
     register,
     server_folder,
+    settled,
     timed_sync,
     unavailable,
     wal_size,
@@ -166,5 +167,6 @@ def measure_load(results: Results, small: Path, work: Path, effort: Effort) -> N
         if failures:
             raise failures[0]
         results.load = LoadCheck(latency=Latency.of(load), syncs=syncs)
+        settled(server)
         results.wal[f"after {syncs} full re-syncs under load"] = wal_size(server)
     shutil.rmtree(changed)

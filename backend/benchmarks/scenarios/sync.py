@@ -7,10 +7,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.results import Effort, MemoryChange, Results, Runs, SyncFigures
-from benchmarks.servers import fresh_server, memory, register, timed_sync, wal_size
-
-# A sync reports "synced" as it commits; its thread lets go of its memory just after.
-SETTLE_SECONDS = 0.5
+from benchmarks.servers import fresh_server, memory, register, settled, timed_sync, wal_size
 
 
 def measure_sync(results: Results, small: Path, large: Path, effort: Effort) -> None:
@@ -25,8 +22,10 @@ def measure_sync(results: Results, small: Path, large: Path, effort: Effort) -> 
             register(client, "bench", small)
             cold.append(timed_sync(client, "bench"))
             if run == 0:
-                time.sleep(SETTLE_SECONDS)
-                results.memory["5,000"] = MemoryChange(before=before, after=memory(server))
+                waited = settled(server)
+                results.memory["5,000"] = MemoryChange(
+                    before=before, after=memory(server), settled_after=waited
+                )
                 results.wal["after a cold sync of 5,000"] = wal_size(server)
                 counts = client.get("/api/v1/projects/bench/stats").json()["by_type"]
             if run == effort.sync_runs - 1:
@@ -38,6 +37,7 @@ def measure_sync(results: Results, small: Path, large: Path, effort: Effort) -> 
                 for extra in range(10 - effort.sync_runs):  # 10 re-syncs in all for memory
                     edit_files(small, 100 + extra)
                     timed_sync(client, "bench")
+                settled(server)
                 after_resyncs = memory(server)
                 results.wal["after 10 re-syncs of 5,000"] = wal_size(server)
     cold_large = []
@@ -49,6 +49,7 @@ def measure_sync(results: Results, small: Path, large: Path, effort: Effort) -> 
             register(client, "bench", large)
             cold_large.append(timed_sync(client, "bench"))
             if run == 0:
+                settled(server)
                 results.wal["after a cold sync of 20,000"] = wal_size(server)
     results.sync = SyncFigures(
         runs={
@@ -72,8 +73,10 @@ def measure_huge_sync(results: Results, huge: Path) -> None:
         before = memory(server)
         register(client, "bench", huge)
         seconds = timed_sync(client, "bench")
-        time.sleep(SETTLE_SECONDS)
-        results.memory["50,000"] = MemoryChange(before=before, after=memory(server))
+        waited = settled(server)
+        results.memory["50,000"] = MemoryChange(
+            before=before, after=memory(server), settled_after=waited
+        )
         results.wal["after a cold sync of 50,000"] = wal_size(server)
     if results.sync is not None:
         results.sync.runs["cold 50k"] = Runs(samples=[seconds])
