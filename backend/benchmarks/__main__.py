@@ -1,10 +1,10 @@
 """Run every benchmark:  uv run python -m benchmarks  (from backend/)
 
-A full run (about 15 minutes) writes BENCHMARKS.md and, next to it, BENCHMARKS.json with the
-same figures as plain data. A --quick run (about 4 minutes) is a trial of the harness: it
-prints its report and writes no file unless --output says where. Generated corpora and the
-servers' databases are removed at the end; only the build cache entries of the image build
-remain, as after any `docker build`.
+A full run (about 7 minutes on a quiet 2-core machine) writes BENCHMARKS.md and, next to
+it, BENCHMARKS.json with the same figures as plain data. A --quick run (about 4 minutes)
+is a trial of the harness: it prints its report and writes no file unless --output says
+where. Generated corpora and the servers' databases are removed at the end; only the
+build cache entries of the image build remain, as after any `docker build`.
 """
 
 import argparse
