@@ -16,7 +16,7 @@ from harness.processes import Server, start_server
 from tests.helpers import CORPUS_DIR, migrate
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-# Cases per operation and phase: about 700 cases in all, 20-40 s on two cores. Fixed seed,
+# Cases per operation and phase: about 1,000 cases in all, 10-40 s on two cores. Fixed seed,
 # one worker: the same cases in the same order on every run.
 MAX_EXAMPLES = 50
 SEED = 20261201
