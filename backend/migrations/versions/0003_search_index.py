@@ -31,60 +31,39 @@ CONFIGURE_FTS = (
     "INSERT INTO documents_fts(documents_fts, rank) VALUES ('automerge', 8)",
 )
 
+# The SQL below is built at import from constant names only; it takes no input.
 
+
+def _indexed_values(row: str) -> str:
+    """(title, content, metadata) as indexed, for the row `row` (`new`, `old`, `documents`)."""
+    metadata = " || ' ' || ".join(
+        [f"{row}.doc_id"]
+        + [
+            f"coalesce({row}.{column}, '')"
+            for column in ("status", "owner", "priority", "epic", "story", "depends_on", "aliases")
+        ]
+        + [f"coalesce((SELECT group_concat(value, ' ') FROM json_each({row}.metadata_json)), '')"]  # noqa: S608
+    )
+    return (
+        f"substr({row}.title, 1, 1048576), substr({row}.content, 1, 1048576), "
+        f"substr({metadata}, 1, 1048576)"
+    )
+
+
+_INSERT_NEW = (
+    "INSERT INTO documents_fts(rowid, title, content, metadata) "  # noqa: S608
+    f"VALUES (new.id, {_indexed_values('new')});"
+)
+_DELETE_OLD = (
+    "INSERT INTO documents_fts(documents_fts, rowid, title, content, metadata) "  # noqa: S608
+    f"VALUES ('delete', old.id, {_indexed_values('old')});"
+)
 CREATE_TRIGGERS = (
-    """CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
-    INSERT INTO documents_fts(rowid, title, content, metadata)
-    VALUES (new.id,
-        substr(new.title, 1, 1048576),
-        substr(new.content, 1, 1048576),
-        substr(new.doc_id || ' ' || coalesce(new.status, '') || ' '
-            || coalesce(new.owner, '') || ' ' || coalesce(new.priority, '') || ' '
-            || coalesce(new.epic, '') || ' ' || coalesce(new.story, '') || ' '
-            || coalesce(new.depends_on, '') || ' ' || coalesce(new.aliases, '') || ' '
-            || coalesce((SELECT group_concat(value, ' ')
-                         FROM json_each(new.metadata_json)), ''),
-            1, 1048576));
-END""",
-    """CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
-    INSERT INTO documents_fts(documents_fts, rowid, title, content, metadata)
-    VALUES ('delete', old.id,
-        substr(old.title, 1, 1048576),
-        substr(old.content, 1, 1048576),
-        substr(old.doc_id || ' ' || coalesce(old.status, '') || ' '
-            || coalesce(old.owner, '') || ' ' || coalesce(old.priority, '') || ' '
-            || coalesce(old.epic, '') || ' ' || coalesce(old.story, '') || ' '
-            || coalesce(old.depends_on, '') || ' ' || coalesce(old.aliases, '') || ' '
-            || coalesce((SELECT group_concat(value, ' ')
-                         FROM json_each(old.metadata_json)), ''),
-            1, 1048576));
-END""",
-    """CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, content, doc_id, status,
-    owner, priority, epic, story, depends_on, aliases, metadata_json
-ON documents BEGIN
-    INSERT INTO documents_fts(documents_fts, rowid, title, content, metadata)
-    VALUES ('delete', old.id,
-        substr(old.title, 1, 1048576),
-        substr(old.content, 1, 1048576),
-        substr(old.doc_id || ' ' || coalesce(old.status, '') || ' '
-            || coalesce(old.owner, '') || ' ' || coalesce(old.priority, '') || ' '
-            || coalesce(old.epic, '') || ' ' || coalesce(old.story, '') || ' '
-            || coalesce(old.depends_on, '') || ' ' || coalesce(old.aliases, '') || ' '
-            || coalesce((SELECT group_concat(value, ' ')
-                         FROM json_each(old.metadata_json)), ''),
-            1, 1048576));
-    INSERT INTO documents_fts(rowid, title, content, metadata)
-    VALUES (new.id,
-        substr(new.title, 1, 1048576),
-        substr(new.content, 1, 1048576),
-        substr(new.doc_id || ' ' || coalesce(new.status, '') || ' '
-            || coalesce(new.owner, '') || ' ' || coalesce(new.priority, '') || ' '
-            || coalesce(new.epic, '') || ' ' || coalesce(new.story, '') || ' '
-            || coalesce(new.depends_on, '') || ' ' || coalesce(new.aliases, '') || ' '
-            || coalesce((SELECT group_concat(value, ' ')
-                         FROM json_each(new.metadata_json)), ''),
-            1, 1048576));
-END""",
+    f"CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN {_INSERT_NEW} END",
+    f"CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN {_DELETE_OLD} END",
+    "CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, content, doc_id, status, owner, "
+    "priority, epic, story, depends_on, aliases, metadata_json "
+    f"ON documents BEGIN {_DELETE_OLD} {_INSERT_NEW} END",
 )
 
 DROP_V2 = (
@@ -93,18 +72,10 @@ DROP_V2 = (
     "DROP TRIGGER IF EXISTS documents_fts_insert",
     "DROP TABLE IF EXISTS documents_fts",
 )
-REINDEX_ALL = """INSERT INTO documents_fts(rowid, title, content, metadata)
-    SELECT documents.id,
-        substr(documents.title, 1, 1048576),
-        substr(documents.content, 1, 1048576),
-        substr(documents.doc_id || ' ' || coalesce(documents.status, '') || ' '
-            || coalesce(documents.owner, '') || ' ' || coalesce(documents.priority, '') || ' '
-            || coalesce(documents.epic, '') || ' ' || coalesce(documents.story, '') || ' '
-            || coalesce(documents.depends_on, '') || ' ' || coalesce(documents.aliases, '') || ' '
-            || coalesce((SELECT group_concat(value, ' ')
-                         FROM json_each(documents.metadata_json)), ''),
-            1, 1048576)
-    FROM documents"""
+REINDEX_ALL = (
+    "INSERT INTO documents_fts(rowid, title, content, metadata) "  # noqa: S608
+    f"SELECT documents.id, {_indexed_values('documents')} FROM documents"
+)
 
 # What 0001 created, for the downgrade.
 CREATE_V1_TABLE = (
