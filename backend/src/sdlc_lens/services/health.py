@@ -3,19 +3,14 @@
 import logging
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sdlc_lens import __version__
-from sdlc_lens.db.fts import FTS_TABLE
-from sdlc_lens.db.schema import MIGRATION_HEAD
+from sdlc_lens.db.fts import fts_table_exists
+from sdlc_lens.db.schema import MIGRATION_HEAD, database_revision
 
 logger = logging.getLogger(__name__)
-
-_TABLES = text(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('alembic_version', :fts)"
-)
-_REVISION = text("SELECT version_num FROM alembic_version")
 
 
 def check_health(engine: Engine) -> dict[str, Any]:
@@ -23,11 +18,9 @@ def check_health(engine: Engine) -> dict[str, Any]:
     connected = migration_ok = fts_ok = False
     try:
         with engine.connect() as conn:
-            tables = set(conn.execute(_TABLES, {"fts": FTS_TABLE}).scalars())
+            migration_ok = database_revision(conn) == MIGRATION_HEAD
             connected = True
-            fts_ok = FTS_TABLE in tables
-            if "alembic_version" in tables:
-                migration_ok = conn.execute(_REVISION).scalar() == MIGRATION_HEAD
+            fts_ok = fts_table_exists(conn)
     except SQLAlchemyError as exc:
         logger.warning("health check cannot use the database: %s", type(exc).__name__)
     ready = connected and migration_ok and fts_ok
