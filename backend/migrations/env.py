@@ -33,6 +33,10 @@ def run_migrations_online() -> None:
     engine = create_db_engine(database_url)
     try:
         with engine.connect() as connection:
+            # Foreign keys off, as SQLite's table-rebuild procedure requires: dropping a
+            # rebuilt parent table must not cascade into its children. The pragma is ignored
+            # inside a transaction, so it is set on the raw connection before BEGIN.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
             context.configure(
                 connection=connection,
                 target_metadata=metadata,

@@ -46,6 +46,9 @@ projects = Table(
     Column("auto_sync", Boolean, nullable=False, server_default=text("0")),
     Column("last_synced_commit_sha", String(64)),
     UniqueConstraint("slug", name="uq_projects_slug"),
+    # Ids are never reused (0004): a sync or purge of a deleted project can never reach
+    # a project created after it.
+    sqlite_autoincrement=True,
 )
 
 documents = Table(

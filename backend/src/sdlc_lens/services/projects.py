@@ -216,17 +216,6 @@ class NewProject:
     source_type: str = "local"
 
 
-# A deleted project's id stays taken while rows still refer to it; documents are purged last
-# (`purge_deleted_project`), so they alone tell. A new project never inherits such rows.
-_NEXT_PROJECT_ID = select(
-    func.max(
-        func.coalesce(select(func.max(projects.c.id)).scalar_subquery(), 0),
-        func.coalesce(select(func.max(documents.c.project_id)).scalar_subquery(), 0),
-    )
-    + 1
-).scalar_subquery()
-
-
 def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -> dict[str, Any]:
     """Register a project (SPEC §4 create): slug, path, uniqueness, in that order."""
     slug = slugify(new.name)
@@ -236,8 +225,8 @@ def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -
         resolve_project_path(new.sdlc_path, allowed_base) if new.sdlc_path is not None else None
     )
     now = utc_now()
+    # The id comes from SQLite's AUTOINCREMENT sequence: never one a deleted project had.
     insert = projects.insert().values(
-        id=_NEXT_PROJECT_ID,
         slug=slug,
         name=new.name,
         sdlc_path=sdlc_path,

@@ -277,6 +277,13 @@ def run_sync(
                 progress or SyncProgress(),
             )
     except SyncCancelledError as stopped:
+        if not _project_exists(engine, project_id):
+            logger.info(
+                "sync of project %s stopped while %s: the project was deleted; nothing written",
+                project_id,
+                stopped.phase,
+            )
+            return None
         logger.warning(
             "sync of project %s interrupted by shutdown while %s; nothing written",
             project_id,
@@ -698,6 +705,12 @@ def _write_plan(
         .values(**project_values, updated_at=project_values["last_synced_at"])
     )
     return True
+
+
+def _project_exists(engine: Engine, project_id: int) -> bool:
+    with engine.connect() as conn:
+        found = conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first()
+    return found is not None
 
 
 def _finish_early(engine: Engine, project_id: int, slug: str, message: str) -> SyncResult:

@@ -40,6 +40,8 @@ class SyncRunner:
         self._lock = threading.Lock()
         # Project id -> syncs claimed and queued or running in this process.
         self._claims: Counter[int] = Counter()
+        # Deleted projects whose claimed syncs are to stop without writing.
+        self._deleted: set[int] = set()
         # The connection of a checkpoint under way, which shutdown interrupts.
         self._checkpointing: sqlite3.Connection | None = None
 
@@ -50,8 +52,12 @@ class SyncRunner:
             self._claims[project_id] += 1
         return self._executor.submit(self._sync, project_id, allow_empty)
 
-    def purge(self, project_id: int) -> Future[None]:
-        """Queue the removal of a deleted project's documents."""
+    def project_deleted(self, project_id: int) -> Future[None]:
+        """Stop the deleted project's sync, if one is queued or running (it writes nothing),
+        and queue the removal of its documents."""
+        with self._lock:
+            if project_id in self._claims:
+                self._deleted.add(project_id)
         return self._executor.submit(self._purge, lambda: [project_id])
 
     def purge_leftovers(self) -> Future[None]:
@@ -66,7 +72,7 @@ class SyncRunner:
                     project_id,
                     allowed_base=self._allowed_base,
                     allow_empty=allow_empty,
-                    should_stop=self._stopping.is_set,
+                    should_stop=lambda: self._stopping.is_set() or project_id in self._deleted,
                     progress=progress,
                 )
         except Exception:
@@ -77,6 +83,7 @@ class SyncRunner:
                 self._claims[project_id] -= 1
                 if self._claims[project_id] <= 0:
                     del self._claims[project_id]
+                    self._deleted.discard(project_id)
             self._tidy_up()
 
     def _purge(self, project_ids: Callable[[], list[int]]) -> None:
