@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
+from sdlc_lens.db.engine import driver_connection
 from sdlc_lens.errors import NotFoundError
 from sdlc_lens.parsing import TERMINAL, VOCABULARY, is_terminal
 from sdlc_lens.services.projects import PROJECT_NOT_FOUND
@@ -597,7 +598,7 @@ def check_project(conn: Connection, slug: str, now: datetime | None = None) -> d
     project_id, project_synced_at = found
     # Straight from the sqlite3 cursor: a project's every row, where SQLAlchemy's per-row
     # result processing would cost a third of the check.
-    cursor = conn.connection.driver_connection.execute(_DOCUMENTS_SQL, (project_id,))
+    cursor = driver_connection(conn).execute(_DOCUMENTS_SQL, (project_id,))
     docs = [Doc.from_row(row) for row in cursor.fetchall()]
     project = Project(docs)
 

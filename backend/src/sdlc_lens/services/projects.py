@@ -159,7 +159,9 @@ _CREATED_PROJECT = (
 )
 
 
-def project_view(row: Row[Any], progress: SyncProgressBoard | None = None) -> dict[str, Any]:
+def project_view(
+    row: Row[*tuple[Any, ...]], progress: SyncProgressBoard | None = None
+) -> dict[str, Any]:
     """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`.
 
     `sync_progress` comes from the running syncs' board; it is shown only while the stored
@@ -170,8 +172,10 @@ def project_view(row: Row[Any], progress: SyncProgressBoard | None = None) -> di
     token = data.pop("access_token")
     data["masked_token"] = mask_token(token)
     data["auto_sync"] = bool(data["auto_sync"])
-    syncing = progress is not None and data["sync_status"] == SyncState.SYNCING
-    data["sync_progress"] = progress.snapshot(project_id) if syncing else None
+    syncing = data["sync_status"] == SyncState.SYNCING
+    data["sync_progress"] = (
+        progress.snapshot(project_id) if progress is not None and syncing else None
+    )
     return data
 
 

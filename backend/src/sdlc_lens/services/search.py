@@ -9,14 +9,12 @@ client has gone.
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from sqlite3 import Connection as SQLiteConnection
 from typing import Any
 
 from sqlalchemy import (
     CTE,
+    ColumnClause,
     ColumnElement,
     Connection,
     Integer,
@@ -32,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
+from sdlc_lens.db.engine import driver_connection, stop_when
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import AppError, ServiceUnavailableError
@@ -63,7 +62,8 @@ _WIDE_SHARE = 8
 _PROGRESS_STEPS = 1000
 
 _fts = table(FTS_TABLE, column("rowid", Integer))
-_fts_ref = literal_column(FTS_TABLE)
+# The table's name as a column: what MATCH and bm25() take; SQL gives it no value type.
+_fts_ref: ColumnClause[Any] = literal_column(FTS_TABLE)
 
 
 def _matches(param: str = "match") -> ColumnElement[bool]:
@@ -156,7 +156,7 @@ def search(
     budget = budget or SearchBudget()
     budget.start()
     try:
-        with _stopped_when(_driver_connection(conn), budget.spent):
+        with stop_when(conn, budget.spent, steps=_PROGRESS_STEPS):
             items, total = _ranked_page(
                 conn, terms, exact_id(query), filters, page, per_page, budget
             )
@@ -266,7 +266,12 @@ def _ranked_page(
     # The count needs no scores: its own CTE spares a second bm25 pass over every match.
     found = hits if shape.common else _hits(ref_id, scored=False)
     count_from = _joined(found, walk_index=shape.wide)
-    order = [projects.c.slug, documents.c.doc_type, documents.c.doc_id, documents.c.id]
+    order: list[ColumnElement[Any]] = [
+        projects.c.slug,
+        documents.c.doc_type,
+        documents.c.doc_id,
+        documents.c.id,
+    ]
     if not shape.common or ref_id is not None:
         order.insert(0, hits.c.score.desc())
     conditions = _conditions(filters)
@@ -331,25 +336,9 @@ def _snippets(
     so a snippet near the start of a 50 MB document reads kilobytes, not the document.
     """
     matcher = Matcher(terms)
-    raw = _driver_connection(conn)
+    raw = driver_connection(conn)
     snippets: dict[int, str] = {}
     for doc_id in ids:
         with raw.blobopen(documents.name, documents.c.content.name, doc_id, readonly=True) as blob:
             snippets[doc_id] = snippet(TextReader(blob, budget.check), matcher)
     return snippets
-
-
-def _driver_connection(conn: Connection) -> SQLiteConnection:
-    raw = conn.connection.driver_connection
-    assert isinstance(raw, SQLiteConnection)
-    return raw
-
-
-@contextmanager
-def _stopped_when(raw: SQLiteConnection, should_stop: Callable[[], bool]) -> Iterator[None]:
-    """SQLite interrupts the running statement as soon as `should_stop()` is true."""
-    raw.set_progress_handler(should_stop, _PROGRESS_STEPS)
-    try:
-        yield
-    finally:
-        raw.set_progress_handler(None, 0)

@@ -24,7 +24,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.exc import DBAPIError
 
-from sdlc_lens.db.engine import begin_immediate, database_file, stop_when, write_transaction
+from sdlc_lens.db.engine import (
+    begin_immediate,
+    database_file,
+    driver_connection,
+    stop_when,
+    write_transaction,
+)
 from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
 from sdlc_lens.db.models import DocumentRow, projects
 from sdlc_lens.parsing import DocumentRecord, ProjectConfig, build_document, parse_project_config
@@ -369,7 +375,7 @@ def _sync_folder(
     conn: Connection,
     engine: Engine,
     project_id: int,
-    project: Row[Any],
+    project: Row[*tuple[Any, ...]],
     folder: ProjectFolder,
     allow_empty: bool,
     should_stop: Callable[[], bool],
@@ -627,7 +633,7 @@ def _sync_connection(engine: Engine) -> Iterator[Connection]:
     scratch = None if database is None else database.with_name(database.name + STAGE_FILE_SUFFIX)
     with engine.connect() as conn:
         try:
-            dbapi_connection = conn.connection.driver_connection
+            dbapi_connection = driver_connection(conn)
             dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
             if scratch is not None:
                 scratch.unlink(missing_ok=True)  # left by a crash

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from sdlc_lens.db.engine import checkpoint
+from sdlc_lens.db.engine import checkpoint, driver_connection
 from sdlc_lens.services.projects import claim_sync, deleted_project_ids, purge_deleted_project
 from sdlc_lens.services.sync import SyncResult, run_sync
 from sdlc_lens.services.sync_progress import SyncProgressBoard
@@ -114,7 +114,7 @@ class SyncRunner:
     def _checkpoint(self) -> None:
         try:
             with self._engine.connect() as conn:
-                dbapi_connection = conn.connection.driver_connection
+                dbapi_connection = driver_connection(conn)
                 with self._lock:
                     if self._stopping.is_set():
                         return  # the WAL stays valid; the next checkpoint folds it in
