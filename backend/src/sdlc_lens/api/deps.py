@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
-from sdlc_lens.services.search_runner import SearchRunner
+from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync_progress import SyncProgressBoard
 from sdlc_lens.services.sync_runner import SyncRunner
 

@@ -36,8 +36,8 @@ from sdlc_lens.errors import (
     SyncInProgressError,
     ValidationFailedError,
 )
-from sdlc_lens.services.search import SearchBudgetExceededError, SearchCancelledError
-from sdlc_lens.services.search_runner import SearchBusyError
+from sdlc_lens.services.search.runner import SearchBusyError
+from sdlc_lens.services.search.service import SearchBudgetExceededError, SearchCancelledError
 
 logger = logging.getLogger(__name__)
 

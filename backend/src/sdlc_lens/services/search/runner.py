@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from sdlc_lens.errors import AppError
-from sdlc_lens.services.search import (
+from sdlc_lens.services.search.query import parse_query
+from sdlc_lens.services.search.service import (
     SearchBudget,
     SearchBudgetExceededError,
     SearchCancelledError,
     SearchFilters,
     search,
 )
-from sdlc_lens.services.search_query import parse_query
 
 logger = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import AppError, ServiceUnavailableError
 from sdlc_lens.services.documents import status_filter
-from sdlc_lens.services.search_query import Term, exact_id, parse_query
-from sdlc_lens.services.snippets import Matcher, TextReader, snippet
+from sdlc_lens.services.search.query import Term, exact_id, parse_query
+from sdlc_lens.services.search.snippets import Matcher, TextReader, snippet
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50

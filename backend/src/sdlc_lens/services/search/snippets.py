@@ -19,7 +19,7 @@ from itertools import islice
 from typing import Protocol
 
 from sdlc_lens.db.fts import INDEXED_CHARS
-from sdlc_lens.services.search_query import DIACRITICS, TOKEN_CHAR, Term, fold
+from sdlc_lens.services.search.query import DIACRITICS, TOKEN_CHAR, Term, fold
 
 SNIPPET_TOKENS = 32
 ELLIPSIS = "..."
