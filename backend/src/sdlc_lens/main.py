@@ -19,7 +19,7 @@ from sdlc_lens.api.routes import documents, health_check, projects, root, search
 from sdlc_lens.config import Settings, get_settings
 from sdlc_lens.db.engine import close_engine, create_db_engine
 from sdlc_lens.logging_setup import configure_logging
-from sdlc_lens.services.discovery import discover_and_sync
+from sdlc_lens.services.projects.discovery import discover_and_sync
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync import mark_interrupted_syncs

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Connection, func, select
 
 from sdlc_lens.db.models import documents
 from sdlc_lens.errors import NotFoundError
-from sdlc_lens.services.projects import project_id_for
+from sdlc_lens.services.projects.registry import project_id_for
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from sqlalchemy import Connection
 from sdlc_lens.db.engine import driver_connection
 from sdlc_lens.errors import NotFoundError
 from sdlc_lens.parsing import TERMINAL, VOCABULARY, is_terminal
-from sdlc_lens.services.projects import PROJECT_NOT_FOUND
+from sdlc_lens.services.projects.registry import PROJECT_NOT_FOUND
 
 SEVERITY_WEIGHTS = {"critical": 15, "high": 5, "medium": 2, "low": 1}
 EMPTY_CONTENT_CHARS = 50

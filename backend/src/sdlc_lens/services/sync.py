@@ -40,7 +40,8 @@ from sdlc_lens.services.files import (
     ProjectFolder,
     RefusedFileError,
 )
-from sdlc_lens.services.projects import SyncState, is_within
+from sdlc_lens.services.projects.paths import is_within
+from sdlc_lens.services.projects.registry import SyncState
 from sdlc_lens.services.sync_progress import SyncProgress
 from sdlc_lens.services.walk import FileStat, Walk, walk_project
 from sdlc_lens.timeutil import utc_now

@@ -17,7 +17,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sdlc_lens.db.engine import checkpoint, driver_connection
-from sdlc_lens.services.projects import claim_sync, deleted_project_ids, purge_deleted_project
+from sdlc_lens.services.projects.registry import (
+    claim_sync,
+    deleted_project_ids,
+    purge_deleted_project,
+)
 from sdlc_lens.services.sync import SyncResult, run_sync
 from sdlc_lens.services.sync_progress import SyncProgressBoard
 
