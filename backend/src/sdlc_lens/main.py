@@ -15,7 +15,7 @@ from sdlc_lens import __version__
 from sdlc_lens.api.errors import install_error_handlers
 from sdlc_lens.api.middleware import install_middleware
 from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
-from sdlc_lens.api.routes import documents, health_check, projects, root, search, stats, system
+from sdlc_lens.api.routes import checkup, documents, projects, root, search, stats, system
 from sdlc_lens.config import Settings, get_settings
 from sdlc_lens.db.engine import close_engine, create_db_engine
 from sdlc_lens.logging_setup import configure_logging
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_middleware(app, settings.cors_origins)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (system, projects, documents, stats, search, health_check):
+    for module in (system, projects, documents, stats, search, checkup):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(root.router)

@@ -77,7 +77,7 @@ documents = Table(
     Column("file_ctime_ns", Integer),
     Column("blob_sha", String(64)),
     Column("synced_at", String(40), nullable=False),
-    # What relationships and the health check need, derived at sync so that no request
+    # What relationships and the checkup need, derived at sync so that no request
     # reads a document's text (0002).
     Column("archived", Boolean, nullable=False, server_default=text("0")),
     Column("content_chars", Integer, nullable=False, server_default=text("0")),  # stripped

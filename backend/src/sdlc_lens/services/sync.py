@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when parsing changes what it produces: rows from an older epoch are re-parsed even
 # when their file is unchanged. 2: `content` is the body (no title line, no front matter),
-# and rows carry their reference links and the health check's derived columns.
+# and rows carry their reference links and the checkup's derived columns.
 PARSER_EPOCH = 2
 
 # A file modified this close to the scan may change again within the same timestamp tick;

@@ -34,7 +34,7 @@ from sdlc_lens.db.engine import driver_connection, stop_when
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import AppError, ServiceUnavailableError
-from sdlc_lens.services.documents import status_filter
+from sdlc_lens.services.documents.browse import status_filter
 from sdlc_lens.services.search.query import Term, exact_id, parse_query
 from sdlc_lens.services.search.snippets import Matcher, TextReader, snippet
 

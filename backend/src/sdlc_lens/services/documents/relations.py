@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 
 from sdlc_lens.errors import NotFoundError
 from sdlc_lens.parsing import LinkKind
-from sdlc_lens.services.documents import PREFERRED_COPY_COLUMNS
+from sdlc_lens.services.documents.browse import PREFERRED_COPY_COLUMNS
 from sdlc_lens.services.projects.registry import PROJECT_NOT_FOUND
 
 EPIC = "epic"
