@@ -1,4 +1,5 @@
-"""Layers without leaks: HTTP stays in `api/`; every domain exception has its HTTP mapping."""
+"""Layers without leaks: HTTP stays in `api/`; every domain exception lives in `errors.py` and
+has its HTTP mapping."""
 
 import ast
 import importlib
@@ -54,3 +55,23 @@ def test_every_domain_exception_has_an_explicit_http_mapping() -> None:
 def test_domain_exceptions_carry_no_http_status() -> None:
     for cls in all_subclasses(AppError) | {AppError}:
         assert not {"status_code", "code"} & set(vars(cls)), cls
+
+
+# Exception classes defined outside errors.py, each for a reason errors.py gives.
+NOT_DOMAIN_ERRORS = {
+    "sdlc_lens.db.engine.DatabaseUrlError",  # a configuration error, before the service starts
+    "sdlc_lens.preflight.InvalidSettingsError",  # the entrypoint's settings check
+    "sdlc_lens.api.middleware.BodyTooLargeError",  # the API's own HTTP error
+}
+
+
+def test_domain_exceptions_live_in_errors_py() -> None:
+    elsewhere = set()
+    for module in pkgutil.walk_packages([str(PACKAGE_DIR)], prefix="sdlc_lens."):
+        loaded = importlib.import_module(module.name)
+        for name, value in vars(loaded).items():
+            defined_here = getattr(value, "__module__", None) == module.name
+            if isinstance(value, type) and issubclass(value, BaseException) and defined_here:
+                if module.name != "sdlc_lens.errors" and not name.startswith("_"):
+                    elsewhere.add(f"{module.name}.{name}")
+    assert elsewhere == NOT_DOMAIN_ERRORS, "define domain errors in sdlc_lens/errors.py"

@@ -19,6 +19,8 @@ import stat
 from types import TracebackType
 from typing import Self
 
+from sdlc_lens.errors import RefusedFileError
+
 MIB = 1024 * 1024
 # A document is stored and indexed whole; 64 MiB is far above any real sdlc-studio document
 # (a 50 MB one still syncs) and bounds the memory one file can take.
@@ -41,14 +43,6 @@ _FILE_KINDS = {
     stat.S_IFSOCK: "a socket",
     stat.S_IFLNK: "a symbolic link",
 }
-
-
-class RefusedFileError(Exception):
-    """A file the sync will not read; `reason` completes the sentence "it ..."."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def not_regular_reason(mode: int) -> str:

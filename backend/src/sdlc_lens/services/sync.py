@@ -33,12 +33,12 @@ from sdlc_lens.db.engine import (
 )
 from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
 from sdlc_lens.db.models import DocumentRow, projects
+from sdlc_lens.errors import RefusedFileError, SyncCancelledError
 from sdlc_lens.parsing import DocumentRecord, ProjectConfig, build_document, parse_project_config
 from sdlc_lens.services.files import (
     CONFIG_SIZE_LIMIT,
     MARKDOWN_SIZE_LIMIT,
     ProjectFolder,
-    RefusedFileError,
 )
 from sdlc_lens.services.projects.paths import is_within
 from sdlc_lens.services.projects.registry import SyncState
@@ -147,16 +147,7 @@ _FINGERPRINT_SQL = (
 )
 
 
-READING = "reading files"
 WRITING = "writing"
-
-
-class SyncCancelledError(Exception):
-    """The server is shutting down; the sync stops before its commit, having written nothing."""
-
-    def __init__(self, phase: str = READING) -> None:
-        super().__init__(phase)
-        self.phase = phase
 
 
 @dataclass(slots=True)

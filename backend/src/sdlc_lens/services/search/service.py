@@ -33,7 +33,12 @@ from sqlalchemy.exc import OperationalError
 from sdlc_lens.db.engine import driver_connection, stop_when
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
-from sdlc_lens.errors import AppError, ServiceUnavailableError
+from sdlc_lens.errors import (
+    AppError,
+    SearchBudgetExceededError,
+    SearchCancelledError,
+    ServiceUnavailableError,
+)
 from sdlc_lens.services.documents.browse import status_filter
 from sdlc_lens.services.search.query import Term, exact_id, parse_query
 from sdlc_lens.services.search.snippets import Matcher, TextReader, snippet
@@ -68,14 +73,6 @@ _fts_ref: ColumnClause[Any] = literal_column(FTS_TABLE)
 
 def _matches(param: str = "match") -> ColumnElement[bool]:
     return _fts_ref.op("MATCH")(bindparam(param))
-
-
-class SearchBudgetExceededError(AppError):
-    """The search needed more work than one search may do."""
-
-
-class SearchCancelledError(AppError):
-    """The client closed the request; nobody will read the answer."""
 
 
 def budget_exceeded_message(seconds: float) -> str:
