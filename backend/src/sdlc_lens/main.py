@@ -22,8 +22,8 @@ from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.projects.discovery import discover_and_sync
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
-from sdlc_lens.services.sync import mark_interrupted_syncs
-from sdlc_lens.services.sync_runner import SyncRunner
+from sdlc_lens.services.sync.outcome import mark_interrupted_syncs
+from sdlc_lens.services.sync.runner import SyncRunner
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ a millisecond, WAL readers never wait for the sync's writer, and a hop to a work
 cost more than the query (under 20 concurrent clients the hop and the GIL hand-over between
 threads halved throughput). Anything that scans (document lists, stats) or writes is a plain
 `def` and runs in the thread pool, so it never holds up other requests. Search is `async` and
-runs on search workers of its own (services/search_runner.py), so it never takes that pool.
+runs on search workers of its own (services/search/runner.py), so it never takes that pool.
 
 `app.state` is untyped: each dependency states the type of what it hands out.
 """
@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
 from sdlc_lens.services.search.runner import SearchRunner
-from sdlc_lens.services.sync_progress import SyncProgressBoard
-from sdlc_lens.services.sync_runner import SyncRunner
+from sdlc_lens.services.sync.progress import SyncProgressBoard
+from sdlc_lens.services.sync.runner import SyncRunner
 
 
 async def get_engine(request: Request) -> Engine:

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 # patience: a sync of up to ~15,000 changed documents holds the lock for less than this.
 BUSY_TIMEOUT_MS = 1500
 # Whenever the WAL is reset it is truncated to this size, and a checkpoint follows every sync
-# and project delete (services/sync_runner.py), so it never stays large between syncs.
+# and project delete (services/sync/runner.py), so it never stays large between syncs.
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 # How long the truncation at the end of a checkpoint may hold off writers (see `checkpoint`).
 TRUNCATE_WAIT_MS = 250

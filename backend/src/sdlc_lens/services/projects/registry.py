@@ -20,7 +20,7 @@ from sdlc_lens.errors import (
     ValidationFailedError,
 )
 from sdlc_lens.services.projects.paths import resolve_project_path
-from sdlc_lens.services.sync_progress import SyncProgressBoard
+from sdlc_lens.services.sync.progress import SyncProgressBoard
 from sdlc_lens.timeutil import utc_now
 
 PROJECT_NOT_FOUND = "Project not found"

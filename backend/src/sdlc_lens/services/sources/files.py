@@ -1,6 +1,6 @@
-"""Read a project's files without letting any of them hang, flood or escape the service.
+"""Read a project folder's files without letting any of them hang, flood or escape the service.
 
-Every file a sync opens (documents, `.config.yaml`, `.version`) is read through
+Every file a sync opens in a folder (documents, `.config.yaml`, `.version`) is read through
 `ProjectFolder.read`, which applies one set of rules:
 
 - only regular files: a FIFO would block `open()` for ever, a device such as `/dev/zero`
@@ -20,13 +20,7 @@ from types import TracebackType
 from typing import Self
 
 from sdlc_lens.errors import RefusedFileError
-
-MIB = 1024 * 1024
-# A document is stored and indexed whole; 64 MiB is far above any real sdlc-studio document
-# (a 50 MB one still syncs) and bounds the memory one file can take.
-MARKDOWN_SIZE_LIMIT = 64 * MIB
-# `.config.yaml` and `.version` hold a few settings.
-CONFIG_SIZE_LIMIT = 1 * MIB
+from sdlc_lens.services.sources.source import MIB
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.

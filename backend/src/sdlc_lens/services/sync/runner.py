@@ -22,8 +22,9 @@ from sdlc_lens.services.projects.registry import (
     deleted_project_ids,
     purge_deleted_project,
 )
-from sdlc_lens.services.sync import SyncResult, run_sync
-from sdlc_lens.services.sync_progress import SyncProgressBoard
+from sdlc_lens.services.sources.kinds import Sources
+from sdlc_lens.services.sync.engine import SyncResult, run_sync
+from sdlc_lens.services.sync.progress import SyncProgressBoard
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class SyncRunner:
 
     def __init__(self, engine: Engine, allowed_base: Path | None) -> None:
         self._engine = engine
-        self._allowed_base = allowed_base
+        self._open_source = Sources(allowed_base).open
         self._stopping = threading.Event()
         self.progress = SyncProgressBoard()  # read by the project endpoints
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
@@ -74,7 +75,7 @@ class SyncRunner:
                 return run_sync(
                     self._engine,
                     project_id,
-                    allowed_base=self._allowed_base,
+                    self._open_source,
                     allow_empty=allow_empty,
                     should_stop=lambda: self._stopping.is_set() or project_id in self._deleted,
                     progress=progress,
