@@ -1,5 +1,5 @@
-"""Layers without leaks: HTTP stays in `api/`; every domain exception lives in `errors.py` and
-has its HTTP mapping."""
+"""The shape of the code: HTTP stays in `api/`; every domain exception lives in `errors.py`
+and has its HTTP mapping; modules stay small; each package says what it owns."""
 
 import ast
 import importlib
@@ -69,9 +69,31 @@ def test_domain_exceptions_live_in_errors_py() -> None:
     elsewhere = set()
     for module in pkgutil.walk_packages([str(PACKAGE_DIR)], prefix="sdlc_lens."):
         loaded = importlib.import_module(module.name)
+        if module.name == "sdlc_lens.errors":
+            continue
         for name, value in vars(loaded).items():
             defined_here = getattr(value, "__module__", None) == module.name
-            if isinstance(value, type) and issubclass(value, BaseException) and defined_here:
-                if module.name != "sdlc_lens.errors" and not name.startswith("_"):
-                    elsewhere.add(f"{module.name}.{name}")
+            exception = isinstance(value, type) and issubclass(value, BaseException)
+            if exception and defined_here and not name.startswith("_"):
+                elsewhere.add(f"{module.name}.{name}")
     assert elsewhere == NOT_DOMAIN_ERRORS, "define domain errors in sdlc_lens/errors.py"
+
+
+# Past this a module holds more than one idea: split it (and say so in its package).
+MAX_MODULE_LINES = 450
+
+
+def test_no_module_is_over_450_lines() -> None:
+    sizes = {
+        path.relative_to(PACKAGE_DIR).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+        for path in PACKAGE_DIR.rglob("*.py")
+    }
+    assert sizes, PACKAGE_DIR
+    assert {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES} == {}
+
+
+def test_each_package_opens_with_one_line_saying_what_it_owns() -> None:
+    for init in PACKAGE_DIR.rglob("__init__.py"):
+        docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert docstring, f"{init.relative_to(PACKAGE_DIR)} has no docstring"
+        assert "\n" not in docstring.split("\n\n")[0], f"{init}: the first line is one line"

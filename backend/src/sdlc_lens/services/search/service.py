@@ -1,6 +1,6 @@
 """Full-text search (SPEC §9): bounded queries, honest ranking, escaped snippets.
 
-The query becomes quoted FTS5 terms in search_query; the MATCH expression is a bound
+The query becomes quoted FTS5 terms in search/query.py; the MATCH expression is a bound
 parameter, never spliced into SQL. A search runs within a time budget: SQLite's progress
 handler stops its queries, and the snippet reader its reads, once the budget is spent or the
 client has gone.
