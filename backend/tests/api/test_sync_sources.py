@@ -18,7 +18,7 @@ from sdlc_lens.db.models import FileStamp
 from sdlc_lens.errors import SourceError
 from sdlc_lens.services.projects.registry import claim_sync
 from sdlc_lens.services.sources.source import Listing, ProjectLocation
-from sdlc_lens.services.sync.engine import SyncResult, run_sync
+from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
 from tests.helpers import markdown, register
 
 
@@ -78,7 +78,7 @@ FILES = {
 
 
 def sync_from(engine: Engine, slug: str, source: MemoryRepository) -> SyncResult | None:
-    return run_sync(engine, claim_sync(engine, slug), source.open)
+    return run_sync(engine, SyncRequest(claim_sync(engine, slug), source.open))
 
 
 def stored(engine: Engine) -> dict[str, tuple[Any, ...]]:

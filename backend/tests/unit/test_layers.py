@@ -38,6 +38,18 @@ def test_only_the_api_layer_imports_the_web_framework() -> None:
     assert leaks == {}
 
 
+# What parsing may import: text in, dataclasses out; no I/O, no database, no other layer.
+PURE_MODULES = {"__future__", "collections", "dataclasses", "enum", "functools", "re", "types"}
+
+
+def test_parsing_is_pure() -> None:
+    for path in (PACKAGE_DIR / "parsing").rglob("*.py"):
+        for name in imported_modules(path):
+            top = name.split(".")[0]
+            inside = name.startswith("sdlc_lens.parsing")
+            assert inside or top in PURE_MODULES, f"{path.name} imports {name}"
+
+
 def all_subclasses(cls: type) -> set[type]:
     found = set(cls.__subclasses__())
     for sub in list(found):

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
 
@@ -21,15 +21,19 @@ PARSER_EPOCH = 2
 STORED_KEPT = "its stored document is kept"
 
 
+def _never() -> bool:
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class SyncRequest:
-    """What the runner asked for."""
+    """What the runner asks for: a sync of one project already claimed as `syncing`."""
 
     project_id: int
     open_source: SourceOpener
-    allow_empty: bool  # an emptied source may delete every stored document
-    should_stop: Callable[[], bool]  # the server is stopping, or the project was deleted
-    progress: SyncProgress
+    allow_empty: bool = False  # an emptied source may delete every stored document
+    should_stop: Callable[[], bool] = _never  # the server stops, or the project was deleted
+    progress: SyncProgress = field(default_factory=SyncProgress)  # phase and file counts
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,6 @@ has been issued, the sync finishes.
 
 import json
 import time
-from collections.abc import Callable
 from contextlib import closing
 from dataclasses import fields
 from typing import Any
@@ -36,7 +35,6 @@ from sdlc_lens.services.sources.source import (
     Listing,
     ProjectLocation,
     Source,
-    SourceOpener,
 )
 from sdlc_lens.services.sync.changes import (
     ProjectSettings,
@@ -60,9 +58,8 @@ from sdlc_lens.services.sync.outcome import (
     project_exists,
     record_error,
 )
-from sdlc_lens.services.sync.progress import SyncProgress
 
-__all__ = ["PARSER_EPOCH", "UNEXPECTED_ERROR", "SyncResult", "run_sync"]
+__all__ = ["PARSER_EPOCH", "UNEXPECTED_ERROR", "SyncRequest", "SyncResult", "run_sync"]
 
 EMPTY_SOURCE_ERROR = "source returned no documents - refusing to delete existing documents"
 # A folder with no entries at all is what an unmounted volume looks like.
@@ -88,26 +85,15 @@ _PROJECT_QUERY = select(
 )
 
 
-def run_sync(
-    engine: Engine,
-    project_id: int,
-    open_source: SourceOpener,
-    *,
-    allow_empty: bool = False,
-    should_stop: Callable[[], bool] = lambda: False,
-    progress: SyncProgress | None = None,
-) -> SyncResult | None:
+def run_sync(engine: Engine, request: SyncRequest) -> SyncResult | None:
     """Sync one project already claimed as `syncing`; always leaves it `synced` or `error`.
 
-    Returns None when the project was deleted meanwhile (nothing to report to). `progress`
-    receives the phase and file counts as the sync goes.
+    Returns None when the project was deleted meanwhile (nothing to report to).
     """
-    request = SyncRequest(
-        project_id, open_source, allow_empty, should_stop, progress or SyncProgress()
-    )
+    project_id = request.project_id
     started = time.perf_counter()
     try:
-        if should_stop():  # queued behind another sync when the stop came
+        if request.should_stop():  # queued behind another sync when the stop came
             raise SyncCancelledError
         with staging_connection(engine) as conn:
             result = _sync(engine, conn, request)
