@@ -1,1 +1,1 @@
-"""Benchmarks: sync throughput, API latency, memory and image figures (see README)."""
+"""Benchmarks: sync throughput, API latency, memory and image figures (see docs/benchmarks.md)."""

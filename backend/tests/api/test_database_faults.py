@@ -160,7 +160,7 @@ def test_a_read_only_database_serves_reads_and_refuses_writes_with_503(
     read_only = f"sqlite:///file:{db_file(database_url)}?mode=ro&uri=true"
     (tmp_path / "other").mkdir()
     with TestClient(create_app(Settings(database_url=read_only))) as client:
-        # Reads are served from the committed data; health stays 200 (see README).
+        # Reads are served from the committed data; health stays 200 (see docs/operations.md).
         assert client.get("/api/v1/system/health").status_code == 200
         assert client.get("/api/v1/projects/tasks").json()["document_count"] == 38
         assert client.get("/api/v1/search", params={"q": "dentist"}).status_code == 200

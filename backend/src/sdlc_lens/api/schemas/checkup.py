@@ -25,7 +25,7 @@ class AffectedDocument(ResponseModel):
 class Finding(ResponseModel):
     """One rule firing, for one document (or one epic, or one group of duplicates)."""
 
-    rule_id: str = Field(description="E.g. MISSING_PLAN; see the README for all 19 rules.")
+    rule_id: str = Field(description="E.g. MISSING_PLAN; see docs/api.md for all 19 rules.")
     severity: Severity
     category: Category
     message: str
