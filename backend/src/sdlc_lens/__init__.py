@@ -2,4 +2,4 @@
 
 # Kept equal to [project].version in pyproject.toml (a test checks it). A constant rather than
 # importlib.metadata, whose import costs ~0.1 s at every start of the app and of Alembic.
-__version__ = "0.1.0"
+__version__ = "0.2.0"

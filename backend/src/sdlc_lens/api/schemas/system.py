@@ -14,7 +14,7 @@ class Health(ResponseModel):
         {
             "status": "healthy",
             "database": "connected",
-            "version": "0.1.0",
+            "version": "0.2.0",
             "migration_ok": True,
             "fts_ok": True,
             "ready": True,
@@ -35,7 +35,7 @@ class ServiceInfo(ResponseModel):
     model_config = with_examples(
         {
             "name": "SDLC Lens",
-            "version": "0.1.0",
+            "version": "0.2.0",
             "docs": "/docs",
             "redoc": "/redoc",
             "openapi": "/openapi.json",
