@@ -252,6 +252,7 @@ def run_sync(
     engine: Engine,
     project_id: int,
     *,
+    slug: str,
     allowed_base: Path | None = None,
     allow_empty: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
@@ -279,31 +280,29 @@ def run_sync(
     except SyncCancelledError as stopped:
         if not _project_exists(engine, project_id):
             logger.info(
-                "sync of project %s stopped while %s: the project was deleted; nothing written",
-                project_id,
+                "sync of %s stopped while %s: the project was deleted; nothing written",
+                slug,
                 stopped.phase,
             )
             return None
         logger.warning(
-            "sync of project %s interrupted by shutdown while %s; nothing written",
-            project_id,
-            stopped.phase,
+            "sync of %s interrupted by shutdown while %s; nothing written", slug, stopped.phase
         )
-        _record_error(engine, project_id, INTERRUPTED_ERROR)
+        _record_error(engine, project_id, slug, INTERRUPTED_ERROR)
         return SyncResult(status=SyncState.ERROR, error=INTERRUPTED_ERROR)
     except BaseException as exc:
         fault = database_fault(exc)
         if fault is None:
-            logger.exception("sync of project %s failed; previous documents kept", project_id)
+            logger.exception("sync of %s failed; previous documents kept", slug)
         else:  # a condition of the server, not a bug: one line, no traceback
             logger.error(
-                "sync of project %s failed (%s: %s); previous documents kept",
-                project_id,
+                "sync of %s failed (%s: %s); previous documents kept",
+                slug,
                 type(fault).__name__,
                 getattr(exc, "orig", exc),
             )
         message = UNEXPECTED_ERROR if fault is None else DATABASE_ERROR.format(fault.message)
-        _record_error(engine, project_id, message)
+        _record_error(engine, project_id, slug, message)
         raise
     if result is not None:
         result.seconds = time.perf_counter() - started
@@ -719,7 +718,7 @@ def _finish_early(engine: Engine, project_id: int, slug: str, message: str) -> S
     return SyncResult(slug=slug, status=SyncState.ERROR, error=message)
 
 
-def _record_error(engine: Engine, project_id: int, message: str) -> None:
+def _record_error(engine: Engine, project_id: int, slug: str, message: str) -> None:
     """Mark the project `error`; when even that cannot be written (a full or read-only disk),
     say so in the log. The runner releases its claim either way, so a new sync can start."""
     try:
@@ -727,9 +726,9 @@ def _record_error(engine: Engine, project_id: int, message: str) -> None:
     except Exception as exc:
         fault = database_fault(exc)
         logger.error(
-            "sync of project %s: could not record its outcome (%s); the project shows "
+            "sync of %s: could not record its outcome (%s); the project shows "
             "`syncing` until it is synced again, which can start at once",
-            project_id,
+            slug,
             fault.message if fault is not None else type(exc).__name__,
             exc_info=fault is None,
         )
