@@ -156,8 +156,8 @@ class Settings(BaseSettings):
     """Every knob of the service. The container image sets only DATABASE_URL (to /data/db)."""
 
     # An empty variable means "unset" (compose files and `-e VAR=` produce them); surrounding
-    # whitespace is ignored.
-    # Errors never repeat the input: a token must not reach the health probe's output.
+    # whitespace is ignored. Errors never repeat the input, so a token cannot reach a log line
+    # or traceback through one.
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
         extra="ignore",
