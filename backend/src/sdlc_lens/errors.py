@@ -7,8 +7,9 @@ their messages go to the log and `sync_error`.
 
 Not here, on purpose, because no service raises them: configuration errors that stop the
 process before it serves (`db.engine.DatabaseUrlError`, `preflight.InvalidSettingsError`),
-the API's own HTTP error (`api.middleware.BodyTooLargeError`), and private control flow that
-never leaves its module. A test keeps it so.
+the API's own HTTP error (`api.middleware.BodyTooLargeError`), the backup command's error
+(`backup.BackupError`, printed by that command), and private control flow that never leaves
+its module. A test keeps it so.
 """
 
 

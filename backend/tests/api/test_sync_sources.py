@@ -78,7 +78,7 @@ FILES = {
 
 
 def sync_from(engine: Engine, slug: str, source: MemoryRepository) -> SyncResult | None:
-    return run_sync(engine, SyncRequest(claim_sync(engine, slug), source.open))
+    return run_sync(engine, SyncRequest(claim_sync(engine, slug), source.open, slug))
 
 
 def stored(engine: Engine) -> dict[str, tuple[Any, ...]]:

@@ -74,6 +74,7 @@ NOT_DOMAIN_ERRORS = {
     "sdlc_lens.db.engine.DatabaseUrlError",  # a configuration error, before the service starts
     "sdlc_lens.preflight.InvalidSettingsError",  # the entrypoint's settings check
     "sdlc_lens.api.middleware.BodyTooLargeError",  # the API's own HTTP error
+    "sdlc_lens.backup.BackupError",  # the backup command's error, printed by that command
 }
 
 

@@ -1,5 +1,7 @@
 """ASGI middleware for what holds for every request, whatever the route."""
 
+import hmac
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers
@@ -121,16 +123,65 @@ class UnexpectedErrorAsEnvelope:
             await response(scope, receive, send)
 
 
+# The methods that change state; with SDLC_LENS_API_TOKEN set, only these need the token.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNAUTHORIZED_MESSAGE = (
+    "Changes need the server's token (SDLC_LENS_API_TOKEN): send Authorization: Bearer <token>"
+)
+
+
+class WriteTokenRequired:
+    """401 for a state-changing request without `Authorization: Bearer <the token>`.
+
+    Reads (GET, HEAD, OPTIONS, CORS preflights included) stay open: the dashboard sends no
+    credential. The token is compared in constant time and never logged or echoed; the body
+    of a refused request is not read.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode("ascii")
+
+    def _authorised(self, header: str | None) -> bool:
+        scheme, _, credentials = (header or "").strip().partition(" ")
+        given = credentials.strip().encode("latin-1")  # headers arrive decoded as latin-1
+        # compare_digest on two byte strings always, so a missing token costs the same time.
+        matches = hmac.compare_digest(given, self._token)
+        return scheme.lower() == "bearer" and matches
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        if self._authorised(Headers(scope=scope).get("authorization")):
+            await self.app(scope, receive, send)
+            return
+        response = error_response(
+            401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, headers={"WWW-Authenticate": "Bearer"}
+        )
+        await response(scope, receive, send)
+
+
 # What a browser may do cross-origin: every method of the API. Content-Type (for JSON bodies)
 # is one of the headers CORS always allows.
 CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE"]
 
 
-def install_middleware(app: FastAPI, cors_origins: list[str]) -> None:
-    """Wrap the app in the middleware above (the last added runs first), and in CORS for
-    `cors_origins` when there are any (outermost, so that every answer carries its headers)."""
+def install_middleware(app: FastAPI, cors_origins: list[str], write_token: str | None) -> None:
+    """Wrap the app in the middleware above (the last added runs first): the token check
+    (when `write_token` is set) before anything reads a body, and CORS for `cors_origins` when
+    there are any (outermost, so that every answer, a 401 too, carries its headers)."""
     app.add_middleware(UnexpectedErrorAsEnvelope)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(HeadAsGet)
+    if write_token is not None:
+        app.add_middleware(WriteTokenRequired, token=write_token)
     if cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=CORS_METHODS)
+        # Authorization is not one of the headers CORS always allows: a browser app that
+        # sends the token needs it allowed.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors_origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=["Authorization"],
+        )

@@ -80,7 +80,7 @@ def update_project(
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
 def delete_project(slug: str, engine: EngineDep, runner: SyncRunnerDep) -> Response:
     """Delete a project and everything synced from it (allowed while it syncs)."""
-    runner.project_deleted(service.delete_project(engine, slug))
+    runner.project_deleted(service.delete_project(engine, slug), slug)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -31,6 +31,7 @@ class SyncRequest:
 
     project_id: int
     open_source: SourceOpener
+    slug: str  # names the project in the log lines, even once it is deleted
     allow_empty: bool = False  # an emptied source may delete every stored document
     should_stop: Callable[[], bool] = _never  # the server stops, or the project was deleted
     progress: SyncProgress = field(default_factory=SyncProgress)  # phase and file counts

@@ -100,31 +100,31 @@ def run_sync(engine: Engine, request: SyncRequest) -> SyncResult | None:
     except SyncCancelledError as stopped:
         if not project_exists(engine, project_id):
             logger.info(
-                "sync of project %s stopped while %s: the project was deleted; nothing written",
-                project_id,
+                "sync of %s stopped while %s: the project was deleted; nothing written",
+                request.slug,
                 stopped.phase,
             )
             return None
         logger.warning(
-            "sync of project %s interrupted by shutdown while %s; nothing written",
-            project_id,
+            "sync of %s interrupted by shutdown while %s; nothing written",
+            request.slug,
             stopped.phase,
         )
-        record_error(engine, project_id, INTERRUPTED_ERROR)
+        record_error(engine, project_id, request.slug, INTERRUPTED_ERROR)
         return SyncResult(status=SyncState.ERROR, error=INTERRUPTED_ERROR)
     except BaseException as exc:
         fault = database_fault(exc)
         if fault is None:
-            logger.exception("sync of project %s failed; previous documents kept", project_id)
+            logger.exception("sync of %s failed; previous documents kept", request.slug)
         else:  # a condition of the server, not a bug: one line, no traceback
             logger.error(
-                "sync of project %s failed (%s: %s); previous documents kept",
-                project_id,
+                "sync of %s failed (%s: %s); previous documents kept",
+                request.slug,
                 type(fault).__name__,
                 getattr(exc, "orig", exc),
             )
         message = UNEXPECTED_ERROR if fault is None else DATABASE_ERROR.format(fault.message)
-        record_error(engine, project_id, message)
+        record_error(engine, project_id, request.slug, message)
         raise
     if result is not None:
         result.seconds = time.perf_counter() - started

@@ -43,7 +43,7 @@ def finish_unchanged(ctx: SyncContext) -> SyncResult:
     return ctx.result
 
 
-def record_error(engine: Engine, project_id: int, message: str) -> None:
+def record_error(engine: Engine, project_id: int, slug: str, message: str) -> None:
     """Mark the project `error`; when even that cannot be written (a full or read-only disk),
     say so in the log. The runner releases its claim either way, so a new sync can start."""
     try:
@@ -51,9 +51,9 @@ def record_error(engine: Engine, project_id: int, message: str) -> None:
     except Exception as exc:
         fault = database_fault(exc)
         logger.error(
-            "sync of project %s: could not record its outcome (%s); the project shows "
+            "sync of %s: could not record its outcome (%s); the project shows "
             "`syncing` until it is synced again, which can start at once",
-            project_id,
+            slug,
             fault.message if fault is not None else type(exc).__name__,
             exc_info=fault is None,
         )

@@ -61,26 +61,34 @@ class SyncRunner:
         with self._lock:  # claim and record the claim as one step for concurrent triggers
             project_id = claim_sync(self._engine, slug, running=set(self._claims))
             self._claims[project_id] += 1
-        return self._executor.submit(self._sync, project_id, allow_empty)
+        return self._executor.submit(self._sync, project_id, slug, allow_empty)
 
-    def project_deleted(self, project_id: int) -> Future[None]:
+    def project_deleted(self, project_id: int, slug: str) -> Future[None]:
         """Stop the deleted project's sync, if one is queued or running (it writes nothing),
         and queue the removal of its documents."""
         with self._lock:
             if project_id in self._claims:
                 self._deleted.add(project_id)
-        return self._executor.submit(self._purge, lambda: [project_id])
+        return self._executor.submit(self._purge, lambda: [(project_id, slug)])
 
     def purge_leftovers(self) -> Future[None]:
-        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint."""
-        return self._executor.submit(self._purge, lambda: deleted_project_ids(self._engine))
+        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint. The
+        slugs of those projects went with their rows: the log names them by id."""
+        return self._executor.submit(
+            self._purge,
+            lambda: [
+                (id_, f"(id {id_}, deleted before a restart)")
+                for id_ in deleted_project_ids(self._engine)
+            ],
+        )
 
-    def _sync(self, project_id: int, allow_empty: bool) -> SyncResult | None:
+    def _sync(self, project_id: int, slug: str, allow_empty: bool) -> SyncResult | None:
         try:
             with self.progress.track(project_id) as progress:
                 request = SyncRequest(
                     project_id,
                     self._open_source,
+                    slug,
                     allow_empty=allow_empty,
                     should_stop=lambda: self._stopping.is_set() or project_id in self._deleted,
                     progress=progress,
@@ -97,9 +105,10 @@ class SyncRunner:
                     self._deleted.discard(project_id)
             self._tidy_up()
 
-    def _purge(self, project_ids: Callable[[], list[int]]) -> None:
+    def _purge(self, deleted: Callable[[], list[tuple[int, str]]]) -> None:
+        """Remove the rows of deleted projects, given as (id, slug) pairs."""
         try:
-            for project_id in project_ids():
+            for project_id, slug in deleted():
                 if self._stopping.is_set():
                     return
                 started = time.perf_counter()
@@ -107,7 +116,7 @@ class SyncRunner:
                 logger.info(
                     "removed %d rows of deleted project %s in %.3fs",
                     purged,
-                    project_id,
+                    slug,
                     time.perf_counter() - started,
                 )
         except Exception:
