@@ -27,7 +27,13 @@ from sqlalchemy.exc import DBAPIError
 from sdlc_lens.db.engine import begin_immediate, database_file, stop_when, write_transaction
 from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
 from sdlc_lens.db.models import DocumentRow, projects
-from sdlc_lens.parsing import DocumentRecord, ProjectConfig, build_document, parse_project_config
+from sdlc_lens.parsing import (
+    DocumentRecord,
+    ProjectConfig,
+    StatusVocabulary,
+    build_document,
+    parse_project_config,
+)
 from sdlc_lens.services.files import (
     CONFIG_SIZE_LIMIT,
     MARKDOWN_SIZE_LIMIT,
@@ -424,7 +430,7 @@ def _sync_folder(
         folder,
         walk,
         stored,
-        status_vocab,
+        StatusVocabulary(status_vocab),
         force_reparse,
         result,
         should_stop,
@@ -460,7 +466,7 @@ def _plan_changes(
     folder: ProjectFolder,
     walk: Walk,
     stored: dict[str, StoredFile],
-    status_vocab: dict[str, list[str]],
+    vocabulary: StatusVocabulary,
     force_reparse: bool,
     result: SyncResult,
     should_stop: Callable[[], bool],
@@ -490,7 +496,7 @@ def _plan_changes(
     for changed in to_read:
         if should_stop():
             raise SyncCancelledError
-        _plan_file(project_id, folder, changed, status_vocab, racy_after, plan, result)
+        _plan_file(project_id, folder, changed, vocabulary, racy_after, plan, result)
         progress.file_done()
 
     for rel_path, known in stored.items():
@@ -518,7 +524,7 @@ def _plan_file(
     project_id: int,
     folder: ProjectFolder,
     changed: _ChangedFile,
-    status_vocab: dict[str, list[str]],
+    vocabulary: StatusVocabulary,
     racy_after: int,
     plan: SyncPlan,
     result: SyncResult,
@@ -547,7 +553,7 @@ def _plan_file(
         _file_failed(result, rel_path, "is not UTF-8 text")
         plan.unseen.extend(() if known is None else (known.id,))
         return
-    record = build_document(rel_path, text, status_vocab)
+    record = build_document(rel_path, text, vocabulary)
     if record is None:
         logger.debug("sync of %s: %r skipped (not a document)", result.slug, rel_path)
         return
