@@ -4,7 +4,7 @@ from sqlalchemy import Connection, text
 
 # Keep equal to the newest revision in migrations/versions (a test checks it). A constant,
 # because the installed package cannot rely on finding the migrations folder at run time.
-MIGRATION_HEAD = "0004_project_ids"
+MIGRATION_HEAD = "0005_links_key_first"
 
 _HAS_VERSION_TABLE = text(
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
