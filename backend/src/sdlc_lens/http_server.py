@@ -26,6 +26,7 @@ import json
 import logging
 import resource
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -111,6 +112,7 @@ class GuardedH11Protocol(H11Protocol):
         self._awaiting_head = False
         self._timed_cycle: object | None = None  # the request whose body is being timed
 
+    # Uvicorn narrows the transport's type the same way (asyncio declares a BaseTransport).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > max_connections():
@@ -172,7 +174,7 @@ class GuardedH11Protocol(H11Protocol):
         self._head_bytes = 0
         self._set_deadline(client_timeout(), self._head_too_slow)
 
-    def _set_deadline(self, seconds: float, callback: Any) -> None:
+    def _set_deadline(self, seconds: float, callback: Callable[[], None]) -> None:
         self._cancel_deadline()
         self._deadline = self.loop.call_later(seconds, callback)
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sdlc_lens.config import Settings
 from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.main import create_app
-from sdlc_lens.services.sync import PARSER_EPOCH
+from sdlc_lens.services.sync.engine import PARSER_EPOCH
 from tests.helpers import downgrade, migrate, register, sync, write_tree
 
 FILES = {

@@ -53,7 +53,11 @@ class LinkKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DocumentRecord:
-    """Parsed, storable view of one document."""
+    """What one document says, parsed: the one definition of a document's fields.
+
+    The stored row (`db.models.DocumentRow`) is these fields plus the file's path, hash and
+    stamp; the checkup, `/related` and the API read those columns. A test keeps them in step.
+    """
 
     doc_type: str
     doc_id: str

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from sdlc_lens.api.deps import EngineDep
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.system import Health
-from sdlc_lens.services.health import check_health
+from sdlc_lens.services.system_health import check_system_health
 
 router = APIRouter(prefix="/system", tags=["system"])
 
@@ -17,5 +17,5 @@ router = APIRouter(prefix="/system", tags=["system"])
 )
 async def health(engine: EngineDep) -> Response:
     """Readiness of the database, its migrations and the search index (a point read)."""
-    body = check_health(engine)
+    body = check_system_health(engine)
     return json_response(body, 200 if body["ready"] else 503)
