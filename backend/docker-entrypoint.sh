@@ -42,5 +42,8 @@ export PYTHONMALLOC="${PYTHONMALLOC:-malloc}"
 
 # exec: Uvicorn becomes PID 1 and gets `docker stop`'s SIGTERM itself; open connections get
 # at most 5 s to finish, well inside docker stop's default 10 s.
+# --http: Uvicorn's protocol with deadlines for slow clients and a connection cap
+# (sdlc_lens/http_server.py).
 exec uvicorn --factory sdlc_lens.main:create_app --host "$host" --port "$port" \
-    --log-level "$level" --timeout-graceful-shutdown 5 "$@"
+    --log-level "$level" --timeout-graceful-shutdown 5 \
+    --http sdlc_lens.http_server:GuardedH11Protocol "$@"

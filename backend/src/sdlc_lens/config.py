@@ -178,6 +178,11 @@ class Settings(BaseSettings):
         list[str], NoDecode, BeforeValidator(comma_separated), AfterValidator(browser_origins)
     ] = []
     search_budget_seconds: PositiveFloat = 2.0  # work one search may do before it gets a 503
+    # Open connections at once; one more is answered 503 (http_server.py).
+    max_connections: int = Field(default=256, ge=1, le=65535)
+    # How long a client may take to send a request's headers, then its body, and how long
+    # it may leave an answer unread, before its connection is closed (http_server.py).
+    client_timeout_seconds: PositiveFloat = 10.0
     # When set, POST/PUT/DELETE need `Authorization: Bearer <token>`; reads never do.
     api_token: Annotated[SecretStr | None, AfterValidator(_usable_token)] = None
     # The same token read from a file (SDLC_LENS_API_TOKEN_FILE names it: Docker secrets).

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from harness.processes import Server, start_server, wait_for_sync
+from sdlc_lens.db.schema import MIGRATION_HEAD
 from tests.helpers import migrate, write_tree
 
 KEPT_DOCUMENTS = 150
@@ -99,7 +100,7 @@ def test_a_backup_taken_during_a_sync_restores_every_document(
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines() == [
             f"backup written: {destination} ({destination.stat().st_size:,} bytes, "
-            "schema 0004_project_ids)"
+            f"schema {MIGRATION_HEAD})"
         ]
         assert wait_for_sync(client, "busy")["document_count"] == SYNCING_DOCUMENTS
     assert sorted(p.name for p in destination.parent.iterdir()) == ["lens-backup.db"]

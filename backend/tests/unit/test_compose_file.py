@@ -21,15 +21,18 @@ def test_every_setting_is_passed_on_from_the_shell() -> None:
         assert environment[name].startswith(f"${{{name}:-"), (name, environment[name])
 
 
-def test_the_database_default_is_the_images() -> None:
-    """An empty SDLC_LENS_DATABASE_URL would replace the image's: compose writes it out."""
-    image_env = re.search(
-        r"^\s+SDLC_LENS_DATABASE_URL=(\S+)$", (BACKEND_DIR / "Dockerfile").read_text(), re.M
+def test_the_images_settings_are_the_compose_defaults() -> None:
+    """An empty value would replace the image's (the database on its volume, projects only
+    below /data/projects): compose writes the image's values out as the defaults."""
+    image_env = dict(
+        re.findall(
+            r"^\s+(SDLC_LENS_\w+)=(\S+?)(?: \\)?$", (BACKEND_DIR / "Dockerfile").read_text(), re.M
+        )
     )
-    assert image_env is not None
-    assert backend_service()["environment"]["SDLC_LENS_DATABASE_URL"] == (
-        f"${{SDLC_LENS_DATABASE_URL:-{image_env[1]}}}"
-    )
+    assert set(image_env) == {"SDLC_LENS_DATABASE_URL", "SDLC_LENS_ALLOWED_PROJECT_BASE"}
+    environment = backend_service()["environment"]
+    for name, value in image_env.items():
+        assert environment[name] == f"${{{name}:-{value}}}", name
 
 
 def test_dotenv_is_optional() -> None:

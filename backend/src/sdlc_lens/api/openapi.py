@@ -32,6 +32,8 @@ request can get:
 
 - `404 NOT_FOUND` for a path that is not a route;
 - `405 METHOD_NOT_ALLOWED` for a method the path does not answer (`Allow` lists those it does);
+- `403 CROSS_SITE_REQUEST` for a POST, PUT or DELETE that a browser sends from a page of
+  another origin that `SDLC_LENS_CORS_ORIGINS` does not list;
 - `413 PAYLOAD_TOO_LARGE` for a request body over {MAX_BODY_BYTES} bytes (1 MiB);
 - `503` when the database cannot do what was asked, the message saying what to do:
   `DATABASE_BUSY` (with `Retry-After`) for a write that waited {BUSY_TIMEOUT_MS / 1000:g} s for a

@@ -126,16 +126,18 @@ documents = Table(
 document_links = Table(
     "document_links",
     metadata,
+    # The key's columns first: SQLite 3.40's integrity_check misreads a WITHOUT ROWID
+    # table's columns that follow a non-key column (0005).
     Column(
         "document_id",
         Integer,
         ForeignKey("documents.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("project_id", Integer, nullable=False),
     Column("kind", String(20), primary_key=True),
-    Column("ref_key", String(64), nullable=False),  # a normalised id (`EP0001`)
     Column("position", Integer, primary_key=True),  # order within the field (depends on)
+    Column("project_id", Integer, nullable=False),
+    Column("ref_key", String(64), nullable=False),  # a normalised id (`EP0001`)
     Index("ix_document_links_key", "project_id", "kind", "ref_key"),
     sqlite_with_rowid=False,
 )

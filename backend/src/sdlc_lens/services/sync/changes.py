@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from sdlc_lens.db.models import DocumentRow, FileStamp
 from sdlc_lens.db.staging import SyncPlan, new_plan, read_stored_files
 from sdlc_lens.errors import RefusedFileError, SyncCancelledError
-from sdlc_lens.parsing import build_document
+from sdlc_lens.parsing import StatusVocabulary, build_document
 from sdlc_lens.services.sources.source import MARKDOWN_SIZE_LIMIT, Listing, Source
 from sdlc_lens.services.sync.context import PARSER_EPOCH, SyncContext, cannot_read, logger
 from sdlc_lens.timeutil import utc_now
@@ -31,7 +31,7 @@ class ProjectSettings:
 
     schema_version: int | None
     profile: str | None
-    status_vocab: dict[str, list[str]]
+    vocabulary: StatusVocabulary  # the built-in status tokens and the project's own
     vocab_json: str | None  # as stored
     reparse_all: bool  # the vocabulary changed: canonical statuses may change everywhere
 
@@ -85,7 +85,7 @@ def plan_changes(
     for changed in to_read:
         if ctx.should_stop():
             raise SyncCancelledError
-        _plan_file(ctx, source, changed, plan, settings.status_vocab)
+        _plan_file(ctx, source, changed, plan, settings.vocabulary)
         ctx.request.progress.file_done()
 
     for rel_path, known in stored.items():
@@ -105,7 +105,7 @@ def _plan_file(
     source: Source,
     changed: _ChangedFile,
     plan: SyncPlan,
-    status_vocab: dict[str, list[str]],
+    vocabulary: StatusVocabulary,
 ) -> None:
     """Read one new or changed file and add what it needs to the plan."""
     rel_path, known, result = changed.rel_path, changed.known, ctx.result
@@ -131,7 +131,7 @@ def _plan_file(
         ctx.file_failed(rel_path, "is not UTF-8 text")
         plan.unseen.extend(() if known is None else (known.id,))
         return
-    record = build_document(rel_path, text, status_vocab)
+    record = build_document(rel_path, text, vocabulary)
     if record is None:
         logger.debug("sync of %s: %r skipped (not a document)", ctx.slug, rel_path)
         return

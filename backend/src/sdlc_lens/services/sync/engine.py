@@ -28,7 +28,7 @@ from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_c
 from sdlc_lens.db.models import projects
 from sdlc_lens.db.staging import SyncPlan, staging_connection, stored_epochs, write_plan
 from sdlc_lens.errors import RefusedFileError, SourceError, SyncCancelledError
-from sdlc_lens.parsing import parse_project_config
+from sdlc_lens.parsing import StatusVocabulary, parse_project_config
 from sdlc_lens.services.projects.registry import SyncState
 from sdlc_lens.services.sources.source import (
     CONFIG_SIZE_LIMIT,
@@ -234,7 +234,7 @@ def _read_settings(ctx: SyncContext, source: Source) -> ProjectSettings:
         return ProjectSettings(
             stored.schema_version,
             stored.profile,
-            json.loads(vocab_json) if vocab_json else {},
+            StatusVocabulary(json.loads(vocab_json) if vocab_json else {}),
             vocab_json,
             reparse_all=False,
         )
@@ -245,7 +245,7 @@ def _read_settings(ctx: SyncContext, source: Source) -> ProjectSettings:
     return ProjectSettings(
         config.schema_version,
         config.profile,
-        status_vocab,
+        StatusVocabulary(status_vocab),
         vocab_json,
         reparse_all=vocab_json != stored.status_vocab,
     )
