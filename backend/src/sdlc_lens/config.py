@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
     PositiveFloat,
+    PositiveInt,
     SecretStr,
     ValidationInfo,
     field_validator,
@@ -33,13 +34,7 @@ ENV_PREFIX = "SDLC_LENS_"
 TOOL_VARIABLES = frozenset({"SDLC_LENS_TEST_CORPUS"})
 # Settings of the GitHub features of a later release, already in deployments: accepted and
 # ignored without a warning (docs/operations.md).
-RESERVED_VARIABLES = frozenset(
-    {
-        "SDLC_LENS_TOKEN_ENCRYPTION_KEY",
-        "SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS",
-        "SDLC_LENS_SYNC_POLL_MAX_BACKOFF_SECONDS",
-    }
-)
+RESERVED_VARIABLES = frozenset({"SDLC_LENS_TOKEN_ENCRYPTION_KEY"})
 # Settings whose value is never shown: not in an error line, a log line or a repr.
 SECRET_SETTINGS = frozenset({"api_token"})
 # scheme://authority/database?query, as SQLAlchemy splits a URL; SQLite has no authority.
@@ -152,6 +147,24 @@ def _token_from_file(value: object) -> object:
     return token
 
 
+def _base_url(value: str) -> str:
+    """An http(s) base URL without credentials, query or trailing slash."""
+    url = value.rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL, e.g. https://github.example.com")
+    if parts.username is not None or parts.query or parts.fragment:
+        raise ValueError("must be a plain base URL: no user name, password, query or fragment")
+    return url
+
+
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+# Sent as the user name of HTTP basic auth, next to an access token: no colon, nothing invisible.
+GitUserName = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x39\x3b-\x7e]+$")
+]
+
+
 class Settings(BaseSettings):
     """Every knob of the service. The container image sets only DATABASE_URL (to /data/db)."""
 
@@ -183,6 +196,19 @@ class Settings(BaseSettings):
     # How long a client may take to send a request's headers, then its body, and how long
     # it may leave an answer unread, before its connection is closed (http_server.py).
     client_timeout_seconds: PositiveFloat = 10.0
+    # GitHub's web address: a `github` project fetches {github_url}/{owner}/{repo}.git
+    # (GitHub Enterprise: https://HOST).
+    github_url: BaseUrl = "https://github.com"
+    # Git repositories (SPEC-3 §18, services/sources/repository.py): the user name sent with an
+    # access token (GitLab wants `oauth2`), the wall-clock time one exchange with the server
+    # may take, and the most one sync may fetch.
+    git_username: GitUserName = "x-access-token"
+    git_timeout_seconds: PositiveFloat = 60.0
+    git_max_fetch_mb: PositiveInt = 200
+    # Freshness of remote projects with auto_sync (services/freshness/poller.py): how often
+    # their branch head is checked (0: never), and the longest a failing one waits.
+    sync_poll_interval_seconds: float = Field(default=300.0, ge=0)
+    sync_poll_max_backoff_seconds: PositiveFloat = 3600.0
     # When set, POST/PUT/DELETE need `Authorization: Bearer <token>`; reads never do.
     api_token: Annotated[SecretStr | None, AfterValidator(_usable_token)] = None
     # The same token read from a file (SDLC_LENS_API_TOKEN_FILE names it: Docker secrets).

@@ -2,8 +2,10 @@
 
 import asyncio
 import logging
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
@@ -17,11 +19,15 @@ from sdlc_lens.api.middleware import install_middleware
 from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
 from sdlc_lens.api.routes import checkup, documents, projects, root, search, stats, system
 from sdlc_lens.config import Settings, get_settings, unknown_settings
-from sdlc_lens.db.engine import close_engine, create_db_engine
+from sdlc_lens.db.engine import close_engine, create_db_engine, database_file
 from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.projects.discovery import discover_and_sync
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
+from sdlc_lens.services.sources.git_remote import RemoteOptions
+from sdlc_lens.services.sources.git_store import STORES_FOLDER
+from sdlc_lens.services.sources.repository import RepositoryConfig
+from sdlc_lens.services.sources.source import MIB
 from sdlc_lens.services.sync.outcome import mark_interrupted_syncs
 from sdlc_lens.services.sync.runner import SyncRunner
 
@@ -40,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for warning in unknown_settings():
             logger.warning("%s", warning)
     engine = create_db_engine(settings.database_url)
-    runner = SyncRunner(engine, settings.allowed_project_base)
+    repositories = repository_config(settings, database_file(engine.url))
+    runner = SyncRunner(engine, settings.allowed_project_base, repositories)
     searches = SearchRunner(engine, settings.search_budget_seconds)
 
     @asynccontextmanager
@@ -80,6 +87,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(root.router)
     return app
+
+
+def repository_config(settings: Settings, database: Path | None) -> RepositoryConfig:
+    """Where repository projects keep their object stores (next to the database: a restart
+    keeps re-syncs incremental), and how their servers are reached."""
+    folder = database.parent if database is not None else Path(tempfile.mkdtemp(prefix="lens-"))
+    return RepositoryConfig(
+        store_root=folder / STORES_FOLDER,
+        remote=RemoteOptions(
+            username=settings.git_username,
+            timeout=settings.git_timeout_seconds,
+            max_fetch_bytes=settings.git_max_fetch_mb * MIB,
+        ),
+        github_url=settings.github_url,
+    )
 
 
 def recover_on_startup(engine: Engine) -> None:

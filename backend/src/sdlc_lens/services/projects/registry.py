@@ -230,6 +230,12 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def project_ids(engine: Engine) -> list[int]:
+    """The ids of every registered project."""
+    with engine.connect() as conn:
+        return [int(id_) for id_ in conn.execute(select(projects.c.id)).scalars()]
+
+
 def deleted_project_ids(engine: Engine) -> list[int]:
     """Ids of deleted projects whose rows are not all removed yet (a stop cut the purge)."""
     ids: set[int] = set()

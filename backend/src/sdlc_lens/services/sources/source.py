@@ -58,6 +58,7 @@ CONFIG_SIZE_LIMIT = 1 * MIB
 class ProjectLocation:
     """Where a project's documents are: the `projects` columns a source is opened from."""
 
+    id: int  # the project's: a repository keeps its object store under it
     source_type: str
     sdlc_path: str | None
     repo_url: str | None
@@ -68,8 +69,10 @@ class ProjectLocation:
 
     @property
     def shown(self) -> str | None:
-        """How log lines name the place (its folder)."""
-        return self.sdlc_path
+        """How log lines name the place: its folder, or its repository, branch and folder."""
+        if self.source_type == "local":
+            return self.sdlc_path
+        return f"{self.repo_url} branch {self.repo_branch} folder {self.repo_path or '.'}"
 
 
 @dataclass(slots=True)

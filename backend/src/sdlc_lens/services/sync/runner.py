@@ -20,9 +20,12 @@ from sdlc_lens.db.engine import checkpoint, driver_connection
 from sdlc_lens.services.projects.registry import (
     claim_sync,
     deleted_project_ids,
+    project_ids,
     purge_deleted_project,
 )
+from sdlc_lens.services.sources.git_store import remove_orphaned_stores, remove_store
 from sdlc_lens.services.sources.kinds import Sources
+from sdlc_lens.services.sources.repository import RepositoryConfig
 from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
 from sdlc_lens.services.sync.progress import SyncProgressBoard
 
@@ -36,10 +39,13 @@ class SyncRunner:
     """A single worker thread: syncs and purges queue behind each other instead of fighting
     for the SQLite write lock, and never run on the event loop."""
 
-    def __init__(self, engine: Engine, allowed_base: Path | None) -> None:
+    def __init__(
+        self, engine: Engine, allowed_base: Path | None, repositories: RepositoryConfig
+    ) -> None:
         self._engine = engine
-        self._open_source = Sources(allowed_base).open
         self._stopping = threading.Event()
+        self._stores = repositories.store_root
+        self._open_source = Sources(allowed_base, repositories, self._stopping.is_set).open
         self.progress = SyncProgressBoard()  # read by the project endpoints
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
         self._lock = threading.Lock()
@@ -72,15 +78,19 @@ class SyncRunner:
         return self._executor.submit(self._purge, lambda: [(project_id, slug)])
 
     def purge_leftovers(self) -> Future[None]:
-        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint. The
-        slugs of those projects went with their rows: the log names them by id."""
-        return self._executor.submit(
-            self._purge,
-            lambda: [
-                (id_, f"(id {id_}, deleted before a restart)")
-                for id_ in deleted_project_ids(self._engine)
-            ],
-        )
+        """Queue, at start-up, the rest of any purge a stop cut short (the object stores of
+        deleted repository projects too), and a checkpoint. The slugs of those projects went
+        with their rows: the log names them by id."""
+        return self._executor.submit(self._purge, self._leftovers)
+
+    def _leftovers(self) -> list[tuple[int, str]]:
+        removed = remove_orphaned_stores(self._stores, set(project_ids(self._engine)))
+        if removed:
+            logger.info("removed %d object store(s) of deleted projects", removed)
+        return [
+            (id_, f"(id {id_}, deleted before a restart)")
+            for id_ in deleted_project_ids(self._engine)
+        ]
 
     def _sync(self, project_id: int, slug: str, allow_empty: bool) -> SyncResult | None:
         try:
@@ -112,6 +122,7 @@ class SyncRunner:
                 if self._stopping.is_set():
                     return
                 started = time.perf_counter()
+                remove_store(self._stores, project_id)
                 purged = purge_deleted_project(self._engine, project_id, self._stopping.is_set)
                 logger.info(
                     "removed %d rows of deleted project %s in %.3fs",
