@@ -95,6 +95,8 @@ class GitServer:
         self.protocol_v2 = protocol_v2
         self.credentials = credentials
         self.stall_after_bytes: int | None = None
+        # (status, headers) every request is answered with instead, e.g. (429, {...}).
+        self.refuse_with: tuple[int, dict[str, str]] | None = None
         self.traffic = Traffic()
         self._closing = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -175,20 +177,24 @@ class _Handler(BaseHTTPRequestHandler):
         git = self.server.git
         path, _, query = self.path.partition("?")
         protocol = self.headers.get("Git-Protocol", "")
-        if not git.authorised(self.headers.get("Authorization")):
-            body = b"Authentication required\n"
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="git"')
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            # Recorded before the last byte goes: the client may act on the answer at once.
-            git.traffic.add(Request(self.command, path, query, 401, len(body), protocol))
-            self.wfile.write(body)
-            return
         length = int(self.headers.get("Content-Length") or 0)
         body_in = self.rfile.read(length) if length else b""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             body_in = _read_chunked(self.rfile)
+        refusal = git.refuse_with
+        if refusal is None and not git.authorised(self.headers.get("Authorization")):
+            refusal = (401, {"WWW-Authenticate": 'Basic realm="git"'})
+        if refusal is not None:
+            body = b"Refused\n"
+            self.send_response(refusal[0])
+            for name, value in refusal[1].items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            # Recorded before the last byte goes: the client may act on the answer at once.
+            git.traffic.add(Request(self.command, path, query, refusal[0], len(body), protocol))
+            self.wfile.write(body)
+            return
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": str(git.root),

@@ -44,6 +44,9 @@ PURGE_BATCH_ROWS = 1000
 # Columns a client may change with PUT besides name and sdlc_path (GitHub settings, a later
 # epic: stored so the frontend's round trip works, not acted upon).
 PASSTHROUGH_FIELDS = ("repo_url", "repo_branch", "repo_path", "connection_id", "auto_sync")
+# Where the documents come from: a change makes the next sync a full one (SPEC-3 §16.1), since
+# the commit last synced says nothing about another repository, branch or folder.
+SOURCE_FIELDS = ("source_type", "sdlc_path", "repo_url", "repo_branch", "repo_path")
 
 _NON_SLUG = re.compile(r"[^a-z0-9-]")
 _SEPARATORS = re.compile(r"[\s_]+")
@@ -189,6 +192,8 @@ def update_project(
     if changes.get("sdlc_path") is not None:
         values["sdlc_path"] = resolve_project_path(changes["sdlc_path"], allowed_base)
     values.update({key: changes[key] for key in PASSTHROUGH_FIELDS if key in changes})
+    if any(key in values for key in SOURCE_FIELDS):
+        values["last_synced_commit_sha"] = None
     with write_transaction(engine) as conn:
         if values:
             values["updated_at"] = utc_now()

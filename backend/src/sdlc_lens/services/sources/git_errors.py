@@ -70,6 +70,8 @@ def unreachable(host: str, exc: BaseException) -> str:
         exc = exc.reason
     if isinstance(exc, urllib3.exceptions.NameResolutionError | socket.gaierror):
         reason = "its name is not known (DNS)"
+    elif isinstance(exc, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError too
+        reason = _os_reason(exc)
     elif isinstance(exc, urllib3.exceptions.ConnectTimeoutError | TimeoutError):
         reason = "the connection timed out"
     elif isinstance(exc, urllib3.exceptions.SSLError):
@@ -79,10 +81,15 @@ def unreachable(host: str, exc: BaseException) -> str:
     elif isinstance(exc, urllib3.exceptions.ProtocolError | ConnectionError):
         reason = "the connection was lost"
     else:
-        os_error = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
-        strerror = os_error.strerror if isinstance(os_error, OSError) else None
-        reason = (strerror or type(exc).__name__).lower()
+        reason = _os_reason(exc)
     return f"cannot reach {host}: {reason}; {RETRY_LATER}"
+
+
+def _os_reason(exc: BaseException) -> str:
+    """`connection refused`: the system's words for the OSError behind `exc`."""
+    os_error = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+    strerror = os_error.strerror if isinstance(os_error, OSError) else None
+    return (strerror or type(exc).__name__).lower()
 
 
 def _status(exc: HttpStatusError, url: str, with_token: bool) -> str:

@@ -227,8 +227,10 @@ class _Client(Urllib3HttpGitClient):
     def __init__(self, remote: Remote, token: str | None) -> None:
         self._remote = remote
         options = remote._options
+        # The wall-clock bound is the exchange's; the socket's own bounds only end a worker
+        # that was left behind, so they come later.
         timeout = urllib3.Timeout(
-            connect=min(CONNECT_TIMEOUT, options.timeout), read=options.timeout
+            connect=min(CONNECT_TIMEOUT, options.timeout + 1), read=options.timeout + 5
         )
         manager = default_urllib3_manager(
             None,

@@ -6,7 +6,8 @@ the project's object store (git_store.py) holds that commit's trees: a depth-1 f
 tells the server which commit the store already has and asks it to leave the blobs out
 (`filter blob:none`, where the server allows partial clone). The listing is the tree below
 `repo_path`, path -> blob id, by the folder walk's rules (walk.py: `*.md`, hidden, tool and
-build folders skipped); symlinks and submodules are reported per file, never followed.
+build folders skipped). Symlinks and submodules are skipped, each named in a log line: they
+are not errors of the sync (a repository may well hold them), and neither is followed.
 
 The engine reads only new and changed files (their blob id differs from the stored one) and
 the two settings files. The first read of a blob the store does not hold fetches, in one
@@ -244,12 +245,12 @@ class RepositorySource:
                         listing.problems[path] = BAD_FOLDER_NAME
                 elif mode == SUBMODULE_MODE:
                     if not is_skipped_folder(name):
-                        listing.problems[path] = SUBMODULE
+                        logger.info("%s: skipped %r: it %s", self._remote.url, path, SUBMODULE)
                 elif is_markdown(name):
                     if not utf8:
                         listing.problems[path] = BAD_FILE_NAME
                     elif stat.S_ISLNK(mode):
-                        listing.problems[path] = SYMLINK
+                        logger.warning("%s: skipped %r: it %s", self._remote.url, path, SYMLINK)
                     else:
                         listing.files[path] = FileStamp(blob_sha=sha.decode("ascii"))
                         self._blobs[path] = sha.decode("ascii")
