@@ -47,6 +47,7 @@ class Request:
     status: int
     bytes_sent: int  # the answer's body
     git_protocol: str  # the client's Git-Protocol header ("" without)
+    at: float = field(default_factory=time.monotonic)  # when it was answered
 
 
 @dataclass

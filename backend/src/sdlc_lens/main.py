@@ -21,6 +21,7 @@ from sdlc_lens.api.routes import checkup, documents, projects, root, search, sta
 from sdlc_lens.config import Settings, get_settings, unknown_settings
 from sdlc_lens.db.engine import close_engine, create_db_engine, database_file
 from sdlc_lens.logging_setup import configure_logging
+from sdlc_lens.services.freshness.poller import FreshnessPoller
 from sdlc_lens.services.projects.discovery import discover_and_sync
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
@@ -55,6 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
         await run_in_threadpool(recover_on_startup, engine)
         runner.purge_leftovers()
+        poller = None
+        if settings.sync_poll_interval_seconds > 0:
+            poller = FreshnessPoller(
+                engine,
+                runner,
+                repositories,
+                interval=settings.sync_poll_interval_seconds,
+                max_backoff=settings.sync_poll_max_backoff_seconds,
+            )
+            poller.start()
         # SDLC_LENS_PROJECTS_ROOT's folders are registered in the background: serving starts now.
         discovery = asyncio.ensure_future(
             run_in_threadpool(discover_and_sync, engine, runner, settings)
@@ -62,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await discovery
         logger.info("shutting down: stopping background syncs")
+        if poller is not None:
+            await run_in_threadpool(poller.stop)
         searches.shutdown()
         await run_in_threadpool(runner.shutdown)
         await run_in_threadpool(close_engine, engine)

@@ -93,17 +93,20 @@ class Remote:
         self.round_trips = 0
         self.received = 0  # bytes of every answer so far, bounded by max_fetch_bytes
         self.filtered: bool | None = None  # whether the last fetch's server applied the filter
+        self.speaks_v2 = True  # whether the server answered the last head check in protocol v2
         self._client = _Client(self, token)
 
-    def head(self, branch: str) -> str:
+    def head(self, branch: str, *, try_v2: bool = True) -> str:
         """The commit at the head of `branch` (40 hex); SourceError when there is none.
 
         One round trip to a protocol v2 server (`ls-refs` for that one ref); a server that
-        speaks only protocol v0 answers that with nothing, and is then asked for its full list.
+        speaks only protocol v0 answers that with nothing, and is then asked for its full list
+        (`speaks_v2` says which it was; `try_v2` False goes straight to the list).
         """
         ref = f"refs/heads/{branch}".encode()
-        refs = self._exchange(lambda: self._client.ls_ref(ref))
-        if refs is None:  # not protocol v2
+        refs = self._exchange(lambda: self._client.ls_ref(ref)) if try_v2 else None
+        self.speaks_v2 = refs is not None
+        if refs is None:
             refs = self._exchange(lambda: self._client.v0_refs())
         commit = refs.get(ref)
         if commit is None:

@@ -41,10 +41,12 @@ Designed for the two kinds to come:
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
 
-from sdlc_lens.db.models import FileStamp
+from sqlalchemy import Column
+
+from sdlc_lens.db.models import FileStamp, projects
 
 MIB = 1024 * 1024
 # The most a sync reads of one file, whatever the source. A document is stored and indexed
@@ -73,6 +75,11 @@ class ProjectLocation:
         if self.source_type == "local":
             return self.sdlc_path
         return f"{self.repo_url} branch {self.repo_branch} folder {self.repo_path or '.'}"
+
+
+def location_columns() -> tuple[Column[Any], ...]:
+    """The `projects` columns of a ProjectLocation, in the order of its fields."""
+    return tuple(projects.c[f.name] for f in fields(ProjectLocation))
 
 
 @dataclass(slots=True)

@@ -17,7 +17,6 @@ has been issued, the sync finishes.
 import json
 import time
 from contextlib import closing
-from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -35,6 +34,7 @@ from sdlc_lens.services.sources.source import (
     Listing,
     ProjectLocation,
     Source,
+    location_columns,
 )
 from sdlc_lens.services.sync.changes import (
     ProjectSettings,
@@ -74,7 +74,7 @@ SETTINGS_KEPT = "the project's stored settings are kept"
 
 WRITING = "writing"
 
-_LOCATION_COLUMNS = tuple(projects.c[f.name] for f in fields(ProjectLocation))
+_LOCATION_COLUMNS = location_columns()
 _PROJECT_QUERY = select(
     projects.c.slug,
     projects.c.status_vocab,
