@@ -19,11 +19,22 @@ from benchmarks.image import measure_image
 from benchmarks.results import Effort, Results
 from benchmarks.scenarios.api import measure_api, measure_load
 from benchmarks.scenarios.hostile import measure_abuse, measure_big_document
+from benchmarks.scenarios.repository import measure_repository
 from benchmarks.scenarios.sync import measure_huge_sync, measure_sync
 from benchmarks.scenarios.trees import measure_real_trees
 from benchmarks.settings import HUGE, LARGE, SMALL
 from benchmarks.workspace import workspace
 from harness import BACKEND_DIR
+
+
+def run_only(scenario: str, effort: Effort) -> Results:
+    """Run one scenario (`SCENARIOS`) on the 5,000-document corpus: a quick look at one theme
+    while working on it. The figures of the other sections are simply absent."""
+    results = Results(machine=machine_info(), effort=effort)
+    with workspace() as work:
+        small = generate(SMALL, work / "corpus-5k")
+        step(scenario, lambda: SCENARIOS[scenario](results, small, work, effort))
+    return results
 
 
 def run_all(effort: Effort, *, image: bool) -> Results:
@@ -40,6 +51,7 @@ def run_all(effort: Effort, *, image: bool) -> Results:
         step("load check", lambda: measure_load(results, small, work, effort))
         step("search abuse", lambda: measure_abuse(results, small, effort))
         step("search with a big document", lambda: measure_big_document(results, work, effort))
+        step("git repository", lambda: measure_repository(results, small, work, effort))
         if effort.huge_corpus:
             step(f"cold sync of {HUGE:,}", lambda: measure_huge_sync(results, generate(HUGE, huge)))
             shutil.rmtree(huge)
@@ -52,6 +64,12 @@ def run_all(effort: Effort, *, image: bool) -> Results:
         else:
             results.not_available["image"] = "left out with --skip-image"
     return results
+
+
+# The scenarios `--only` can run by themselves: (results, 5k corpus, workspace, effort).
+SCENARIOS: dict[str, Callable[[Results, Path, Path, Effort], None]] = {
+    "repository": measure_repository,
+}
 
 
 def step(name: str, action: Callable[[], object]) -> None:

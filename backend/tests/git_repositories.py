@@ -151,5 +151,6 @@ def app_client(folder: Path, **settings: Any) -> Iterator[TestClient]:
     """The app on a migrated database in `folder`, with these settings."""
     url = f"sqlite:///{folder / 'lens.db'}"
     migrate(url)
-    with TestClient(create_app(Settings(database_url=url, log_level="DEBUG", **settings))) as c:
+    settings = {"database_url": url, "log_level": "DEBUG", **settings}
+    with TestClient(create_app(Settings(**settings))) as c:
         yield c

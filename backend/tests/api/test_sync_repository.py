@@ -29,9 +29,11 @@ from tests.git_repositories import (
 )
 from tests.helpers import markdown, sync
 
-# A head check, then per fetch: the capability advertisement, ls-refs and the fetch itself.
+# A head check; then, once per sync, the capability advertisement and ls-refs; then one
+# request per fetch (the trees; then, from a server with partial clone, the blobs).
 HEAD_CHECK = 1
-FETCH = 3
+DISCOVERY = 2
+FETCH = 1
 
 
 @pytest.fixture(params=["partial-clone", "no-filter"])
@@ -68,12 +70,12 @@ def test_cold_sync_fetches_the_documents_not_the_repository(
     sent = server.traffic.bytes_sent
     if server.allow_filter:
         # Trees without blobs, then the documents' blobs only: about the documents' size.
-        assert server.traffic.round_trips == HEAD_CHECK + 2 * FETCH
+        assert server.traffic.round_trips == HEAD_CHECK + DISCOVERY + 2 * FETCH
         assert sent < 2 * documents_bytes(repo.work) + 20_000
         assert sent < BIG_FILE_BYTES / 10
     else:
         # Without partial clone the commit comes whole, the file outside repo_path too.
-        assert server.traffic.round_trips == HEAD_CHECK + FETCH
+        assert server.traffic.round_trips == HEAD_CHECK + DISCOVERY + FETCH
         assert sent > BIG_FILE_BYTES
 
 
@@ -117,7 +119,7 @@ def test_a_commit_syncs_only_what_changed(
     # The new trees as deltas against the stored ones, and two new blobs (the renamed file's
     # blob is stored already): a few kB, whatever the repository's size.
     assert server.traffic.bytes_sent < 8_000
-    expected = HEAD_CHECK + FETCH + (FETCH if server.allow_filter else 0)
+    expected = HEAD_CHECK + DISCOVERY + FETCH + (FETCH if server.allow_filter else 0)
     assert server.traffic.round_trips == expected
 
 

@@ -229,6 +229,8 @@ class _Client(Urllib3HttpGitClient):
 
     def __init__(self, remote: Remote, token: str | None) -> None:
         self._remote = remote
+        self._discovered: tuple[Any, Any] | None = None
+        self.discovered_protocol = 0
         options = remote._options
         # The wall-clock bound is the exchange's; the socket's own bounds only end a worker
         # that was left behind, so they come later.
@@ -264,6 +266,19 @@ class _Client(Urllib3HttpGitClient):
             raise error
         count = self._remote.count
         return resp, lambda size: count(read(size))
+
+    def _discover_references(self, service: bytes, base_url: str, *args: Any, **kwargs: Any) -> Any:
+        """The server's capabilities and refs, asked once per sync (two round trips in protocol
+        v2): a sync's second fetch, of blobs by id, needs neither again. dulwich has no public
+        hook for this; the tests against a real server would catch a change of its shape."""
+        key = (service, base_url)
+        if self._discovered is None or self._discovered[0] != key:
+            found = super()._discover_references(service, base_url, *args, **kwargs)
+            self._discovered = (key, found)
+            self.discovered_protocol = self.protocol_version
+        else:
+            self.protocol_version = self.discovered_protocol
+        return self._discovered[1]
 
     def _negotiate_upload_pack_capabilities(
         self, server_capabilities: set[bytes]

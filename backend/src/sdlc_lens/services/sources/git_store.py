@@ -118,6 +118,14 @@ class RepositoryStore:
         """Whether the store holds the object `sha` (40 hex)."""
         return ObjectID(sha.encode("ascii")) in self.objects
 
+    def missing(self, shas: Collection[str]) -> list[str]:
+        """Those of `shas` the store does not hold, in order; one pass over the pack indexes
+        rather than a look-up in each pack per object."""
+        held: set[bytes] = set()
+        for pack in self.objects.packs:
+            held.update(pack)
+        return [sha for sha in shas if sha.encode("ascii") not in held]
+
     def tidy(self) -> bool:
         """After a sync: when the packs have grown past twice what was kept, keep only what
         the state's commit reaches; whether it did."""

@@ -142,12 +142,17 @@ class RepositorySource:
         blob_id = self._blobs.get(path)
         if blob_id is None:
             raise FileNotFoundError(path)
-        if not self._store.has(blob_id) and not self._fetched_missing:
-            self._fetch_missing()
+        sha = ObjectID(blob_id.encode("ascii"))
         try:
-            blob = self._store.objects[ObjectID(blob_id.encode("ascii"))]
+            blob = self._store.objects[sha]
         except KeyError:
-            raise RefusedFileError(NOT_SENT) from None
+            if self._fetched_missing:
+                raise RefusedFileError(NOT_SENT) from None
+            self._fetch_missing()
+            try:
+                blob = self._store.objects[sha]
+            except KeyError:
+                raise RefusedFileError(NOT_SENT) from None
         if not isinstance(blob, Blob):
             raise RefusedFileError("is not a file in the repository")
         data: bytes = blob.as_raw_string()
@@ -200,7 +205,7 @@ class RepositorySource:
 
     def _fetch_missing(self) -> None:
         self._fetched_missing = True
-        missing = sorted({sha for sha in self._blobs.values() if not self._store.has(sha)})
+        missing = self._store.missing(sorted(set(self._blobs.values())))
         if missing:
             received = self._remote.received
             self._remote.fetch(self._store.objects, missing)
