@@ -24,6 +24,7 @@ from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.outcome import mark_interrupted_syncs
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.tokens import TokenCipher, stored_token_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning("%s", warning)
     engine = create_db_engine(settings.database_url)
     runner = SyncRunner(engine, settings.allowed_project_base)
+    cipher = TokenCipher(settings.token_key)
     searches = SearchRunner(engine, settings.search_budget_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
-        await run_in_threadpool(recover_on_startup, engine)
+        await run_in_threadpool(recover_on_startup, engine, cipher)
         runner.purge_leftovers()
         # SDLC_LENS_PROJECTS_ROOT's folders are registered in the background: serving starts now.
         discovery = asyncio.ensure_future(
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sync_runner = runner
     app.state.search_runner = searches
+    app.state.token_cipher = cipher
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins, settings.write_token)
 
@@ -82,13 +85,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def recover_on_startup(engine: Engine) -> None:
-    """Undo what a killed process left behind; never blocks start-up."""
+def recover_on_startup(engine: Engine, cipher: TokenCipher) -> None:
+    """Undo what a killed process left behind, and say what stored tokens need; never blocks
+    start-up."""
     try:
         interrupted = mark_interrupted_syncs(engine)
         if interrupted:
             logger.warning("%d sync(s) were interrupted by a restart; marked as error", interrupted)
         repair_search_index(engine)
+        with engine.connect() as conn:
+            for warning in stored_token_warnings(conn, cipher):
+                logger.warning("%s", warning)
     except SQLAlchemyError as exc:
         # An unmigrated or unreadable database: health reports it, the process stays up.
         logger.error("start-up checks could not use the database: %s", exc)
