@@ -93,26 +93,19 @@ def make_remote(
     token: str | None = None,
     auto_sync: bool = False,
 ) -> str:
-    """Register a repository project; its slug.
-
-    Registered as a folder first and then given its source columns, as stored, until the API
-    accepts repository projects (SPEC-3 §16, issue 16 items 1-2).
-    """
-    response = client.post("/api/v1/projects", json={"name": name, "sdlc_path": str(Path.cwd())})
+    """Register a repository project through the API; its slug."""
+    body = {
+        "name": name,
+        "source_type": source_type,
+        "repo_url": repo_url,
+        "repo_branch": branch,
+        "repo_path": folder,
+        "access_token": token,
+        "auto_sync": auto_sync,
+    }
+    response = client.post("/api/v1/projects", json=body)
     assert response.status_code == 201, response.text
-    slug = str(response.json()["slug"])
-    set_source(
-        client,
-        slug,
-        source_type=source_type,
-        sdlc_path=None,
-        repo_url=repo_url,
-        repo_branch=branch,
-        repo_path=folder,
-        access_token=token,
-        auto_sync=auto_sync,
-    )
-    return slug
+    return str(response.json()["slug"])
 
 
 def set_source(client: TestClient, slug: str, **columns: Any) -> None:

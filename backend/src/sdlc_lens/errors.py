@@ -8,8 +8,9 @@ their messages go to the log and `sync_error`.
 Not here, on purpose, because no service raises them: configuration errors that stop the
 process before it serves (`db.engine.DatabaseUrlError`, `preflight.InvalidSettingsError`),
 the API's own HTTP error (`api.middleware.BodyTooLargeError`), the backup command's error
-(`backup.BackupError`, printed by that command), and private control flow that never leaves
-its module. A test keeps it so.
+(`backup.BackupError`, printed by that command), the git transport's signals
+(`services.sources.git_errors`: a server's HTTP status, a fetch over its limit; each becomes a
+SourceError there), and private control flow that never leaves its module. A test keeps it so.
 """
 
 

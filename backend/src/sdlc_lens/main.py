@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -28,9 +28,10 @@ from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sources.git_remote import RemoteOptions
 from sdlc_lens.services.sources.git_store import STORES_FOLDER
 from sdlc_lens.services.sources.repository import RepositoryConfig
-from sdlc_lens.services.sources.source import MIB
+from sdlc_lens.services.sources.source import MIB, ProjectLocation
 from sdlc_lens.services.sync.outcome import mark_interrupted_syncs
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.tokens import SyncTokens, TokenCipher, stored_token_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +48,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for warning in unknown_settings():
             logger.warning("%s", warning)
     engine = create_db_engine(settings.database_url)
-    repositories = repository_config(settings, database_file(engine.url))
+    cipher = TokenCipher(settings.token_key)
+    repositories = repository_config(
+        settings, database_file(engine.url), SyncTokens(engine, cipher).token_for
+    )
     runner = SyncRunner(engine, settings.allowed_project_base, repositories)
     searches = SearchRunner(engine, settings.search_budget_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
-        await run_in_threadpool(recover_on_startup, engine)
+        await run_in_threadpool(recover_on_startup, engine, cipher)
         runner.purge_leftovers()
         poller = None
         if settings.sync_poll_interval_seconds > 0:
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sync_runner = runner
     app.state.search_runner = searches
+    app.state.token_cipher = cipher
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins, settings.write_token)
 
@@ -102,9 +107,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def repository_config(settings: Settings, database: Path | None) -> RepositoryConfig:
+def repository_config(
+    settings: Settings,
+    database: Path | None,
+    token_for: Callable[[ProjectLocation], str | None],
+) -> RepositoryConfig:
     """Where repository projects keep their object stores (next to the database: a restart
-    keeps re-syncs incremental), and how their servers are reached."""
+    keeps re-syncs incremental), how their servers are reached, and with which token."""
     folder = database.parent if database is not None else Path(tempfile.mkdtemp(prefix="lens-"))
     return RepositoryConfig(
         store_root=folder / STORES_FOLDER,
@@ -114,16 +123,21 @@ def repository_config(settings: Settings, database: Path | None) -> RepositoryCo
             max_fetch_bytes=settings.git_max_fetch_mb * MIB,
         ),
         github_url=settings.github_url,
+        token_for=token_for,
     )
 
 
-def recover_on_startup(engine: Engine) -> None:
-    """Undo what a killed process left behind; never blocks start-up."""
+def recover_on_startup(engine: Engine, cipher: TokenCipher) -> None:
+    """Undo what a killed process left behind, and say what stored tokens need; never blocks
+    start-up."""
     try:
         interrupted = mark_interrupted_syncs(engine)
         if interrupted:
             logger.warning("%d sync(s) were interrupted by a restart; marked as error", interrupted)
         repair_search_index(engine)
+        with engine.connect() as conn:
+            for warning in stored_token_warnings(conn, cipher):
+                logger.warning("%s", warning)
     except SQLAlchemyError as exc:
         # An unmigrated or unreadable database: health reports it, the process stays up.
         logger.error("start-up checks could not use the database: %s", exc)

@@ -107,26 +107,36 @@ def test_a_folder_without_documents_never_deletes_the_stored_ones(
     assert message == "source returned no documents - refusing to delete existing documents"
 
 
+NOT_HTTP = (
+    "repo_url must be an http:// or https:// URL of a git repository for git source type "
+    "(file://, ssh://, ext:: and local paths are refused)"
+)
+SPACES = "repo_url must not contain spaces or control characters"
+
+
 @pytest.mark.parametrize(
-    "url",
+    ("url", "expected"),
     [
-        "file:///etc",
-        "ssh://git@127.0.0.1/shop.git",
-        "ext::sh -c touch% /tmp/pwned",
-        "/srv/git/shop.git",
-        "git://127.0.0.1/shop.git",
+        ("file:///etc", NOT_HTTP),
+        ("ssh://git@127.0.0.1/shop.git", NOT_HTTP),
+        ("ext::git-remote-ext", NOT_HTTP),
+        ("ext::sh -c touch% /tmp/pwned", SPACES),
+        ("/srv/git/shop.git", NOT_HTTP),
+        ("git://127.0.0.1/shop.git", NOT_HTTP),
     ],
 )
-def test_urls_that_are_not_http_are_refused(client: TestClient, repo: Repository, url: str) -> None:
-    slug = synced(client, repo, repo_url=url)
-    assert failed_sync(client, slug) == "repo_url must be an http:// or https:// URL"
+def test_urls_that_are_not_http_are_refused(
+    client: TestClient, repo: Repository, url: str, expected: str
+) -> None:
+    slug = synced(client, repo, repo_url=url)  # stored past the API's own check of it
+    assert failed_sync(client, slug) == expected
 
 
 def test_credentials_in_the_url_are_refused(client: TestClient, repo: Repository) -> None:
     with_password = repo.url.replace("http://", f"http://{USER}:{TOKEN}@")
     slug = synced(client, repo, repo_url=with_password)
     message = failed_sync(client, slug)
-    assert message == "repo_url must not carry credentials: set access_token instead"
+    assert message == "repo_url must not contain credentials: use access_token for the token"
 
 
 def test_a_server_that_cannot_be_reached(client: TestClient, repo: Repository) -> None:

@@ -21,9 +21,11 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
+from sdlc_lens.services.projects.editing import ProjectRules
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.progress import SyncProgressBoard
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.tokens import TokenCipher
 
 
 async def get_engine(request: Request) -> Engine:
@@ -52,6 +54,17 @@ async def get_search_runner(request: Request) -> SearchRunner:
     return found
 
 
+async def get_token_cipher(request: Request) -> TokenCipher:
+    """How this server stores and reads access tokens (its encryption key, or none)."""
+    found: TokenCipher = request.app.state.token_cipher
+    return found
+
+
+async def get_project_rules(request: Request) -> ProjectRules:
+    """What project settings are checked against, from this app's settings."""
+    return ProjectRules.from_settings(request.app.state.settings, request.app.state.token_cipher)
+
+
 async def get_connection(request: Request) -> AsyncIterator[Connection]:
     """A pooled connection with one read snapshot for the whole request.
 
@@ -68,3 +81,5 @@ SyncRunnerDep = Annotated[SyncRunner, Depends(get_sync_runner)]
 SearchRunnerDep = Annotated[SearchRunner, Depends(get_search_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]
+TokenCipherDep = Annotated[TokenCipher, Depends(get_token_cipher)]
+ProjectRulesDep = Annotated[ProjectRules, Depends(get_project_rules)]

@@ -7,13 +7,15 @@ from fastapi import APIRouter, Query, Response, status
 from sdlc_lens.api.deps import (
     ConnectionDep,
     EngineDep,
-    SettingsDep,
+    ProjectRulesDep,
     SyncProgressDep,
     SyncRunnerDep,
+    TokenCipherDep,
 )
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
+from sdlc_lens.services.projects import editing
 from sdlc_lens.services.projects import registry as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -43,23 +45,26 @@ router = APIRouter(prefix="/projects", tags=["projects"])
         },
     ),
 )
-def create_project(body: ProjectCreate, engine: EngineDep, settings: SettingsDep) -> Any:
-    """Register a project folder; it is not synced until asked."""
-    new = service.NewProject(name=body.name, sdlc_path=body.sdlc_path, source_type=body.source_type)
-    project = service.create_project(engine, new, settings.allowed_project_base)
+def create_project(body: ProjectCreate, engine: EngineDep, rules: ProjectRulesDep) -> Any:
+    """Register a project: a folder, or a repository; it is not synced until asked."""
+    project = editing.create_project(engine, body.new_project(), rules)
     return json_response(project, status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=list[ProjectOut])
-async def list_projects(conn: ConnectionDep, progress: SyncProgressDep) -> Any:
+async def list_projects(
+    conn: ConnectionDep, cipher: TokenCipherDep, progress: SyncProgressDep
+) -> Any:
     """All projects, oldest first (a point read: see api/deps.py)."""
-    return json_response(service.list_projects(conn, progress))
+    return json_response(service.list_projects(conn, cipher, progress))
 
 
 @router.get("/{slug}", response_model=ProjectOut, responses=error_responses(404))
-async def get_project(slug: str, conn: ConnectionDep, progress: SyncProgressDep) -> Any:
+async def get_project(
+    slug: str, conn: ConnectionDep, cipher: TokenCipherDep, progress: SyncProgressDep
+) -> Any:
     """One project, with its live document count, sync state and progress (a point read)."""
-    return json_response(service.get_project(conn, slug, progress))
+    return json_response(service.get_project(conn, slug, cipher, progress))
 
 
 @router.put("/{slug}", response_model=ProjectOut, responses=error_responses(400, 404, 413, 422))
@@ -67,14 +72,17 @@ def update_project(
     slug: str,
     body: ProjectUpdate,
     engine: EngineDep,
-    settings: SettingsDep,
+    rules: ProjectRulesDep,
     progress: SyncProgressDep,
 ) -> Any:
-    """Rename or re-point a project; the slug never changes."""
+    """Change a project's name, source, token or connection; the slug never changes.
+
+    Omitted keys are left alone; an explicit null `connection_id` detaches the connection and
+    an explicit null `access_token` deletes the token. A new source type, URL, branch or
+    folder makes the next sync a full one.
+    """
     changes = body.model_dump(include=body.model_fields_set)
-    return json_response(
-        service.update_project(engine, slug, changes, settings.allowed_project_base, progress)
-    )
+    return json_response(editing.update_project(engine, slug, changes, rules, progress))
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))

@@ -45,6 +45,7 @@ WORKERS = 8  # checks at once: a slow server takes one, for at most the git time
 REFRESH_SECONDS = 5.0
 
 _QUERY = select(
+    projects.c.id,
     projects.c.slug,
     projects.c.last_synced_commit_sha,
     projects.c.sync_status,
@@ -147,8 +148,8 @@ class FreshnessPoller:
             rows = conn.execute(_QUERY).all()
         found = {}
         for row in rows:
-            location = ProjectLocation(*row[4:])
-            found[location.id] = _Project(
+            location = ProjectLocation(*row[5:])
+            found[row.id] = _Project(
                 row.slug, row.last_synced_commit_sha, row.sync_status, row.sync_error, location
             )
         return found

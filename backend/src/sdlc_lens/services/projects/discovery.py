@@ -19,9 +19,11 @@ from sdlc_lens.config import Settings
 from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import projects
 from sdlc_lens.errors import AppError
+from sdlc_lens.services.projects.editing import NewProject, ProjectRules, create_project
 from sdlc_lens.services.projects.paths import is_within
-from sdlc_lens.services.projects.registry import NewProject, SyncState, create_project, slugify
+from sdlc_lens.services.projects.registry import SyncState, slugify
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.tokens import TokenCipher
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,8 @@ def discover_projects(engine: Engine, root: Path, allowed_base: Path | None) -> 
         logger.error("projects root %s cannot be read (%s); nothing registered", root, exc)
         found = []
     registered_paths = _registered_paths(engine)
+    # Folders only: no token to store, so no key is needed.
+    rules = ProjectRules(allowed_base, TokenCipher(None))
     for folder in found:
         slug = slugify(folder.name)
         sdlc_path = str(folder.sdlc_path.resolve())
@@ -86,7 +90,7 @@ def discover_projects(engine: Engine, root: Path, allowed_base: Path | None) -> 
             logger.warning("projects root: %s gives an empty slug; not registered", folder.name)
         elif slug not in registered_paths:
             try:
-                create_project(engine, NewProject(folder.name, sdlc_path), allowed_base)
+                create_project(engine, NewProject(folder.name, sdlc_path), rules)
             except AppError as exc:  # outside the allowed base, or registered meanwhile
                 logger.warning("projects root: %s not registered: %s", sdlc_path, exc.message)
                 continue

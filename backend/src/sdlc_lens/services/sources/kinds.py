@@ -25,8 +25,8 @@ class Sources:
     repositories: RepositoryConfig  # where object stores live, and how to reach servers
     should_stop: Callable[[], bool] = _never  # the service stops: network waits end at once
 
-    def open(self, location: ProjectLocation) -> Source:
+    def open(self, project_id: int, location: ProjectLocation) -> Source:
         """The project's source; SourceError when it cannot be opened."""
         if location.source_type in REMOTE_KINDS:
-            return RepositorySource.open(location, self.repositories, self.should_stop)
+            return RepositorySource.open(project_id, location, self.repositories, self.should_stop)
         return FolderSource.open(location.sdlc_path, self.allowed_base)

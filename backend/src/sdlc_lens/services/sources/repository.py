@@ -21,13 +21,18 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.pack import UnresolvedDeltas
 
 from sdlc_lens.db.models import FileStamp
-from sdlc_lens.errors import RefusedFileError, SourceError
+from sdlc_lens.errors import RefusedFileError, SourceError, ValidationFailedError
+from sdlc_lens.services.projects.sources import (
+    SourceType,
+    check_git_url,
+    github_repository,
+    required,
+)
 from sdlc_lens.services.sources.files import size_limit_text
 from sdlc_lens.services.sources.git_remote import Remote, RemoteOptions
 from sdlc_lens.services.sources.git_store import SUBMODULE_MODE, RepositoryStore, store_folder
@@ -45,7 +50,7 @@ SETTINGS_FILES = (".config.yaml", ".version")
 SYMLINK = "is a symbolic link (links are not followed in a repository)"
 SUBMODULE = "is a submodule (its documents are not fetched)"
 NOT_SENT = "was not sent by the git server"
-REMOTE_KINDS = ("github", "git")
+REMOTE_KINDS = (SourceType.GITHUB.value, SourceType.GIT.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,22 +67,19 @@ class RepositoryConfig:
 
 def git_url(location: ProjectLocation, github_url: str) -> str:
     """The URL to fetch from: `{github_url}/{owner}/{repo}.git` for `github`, `repo_url`
-    itself for `git`. SourceError for anything but http(s) without credentials: file://,
-    ssh://, ext:: and local paths would read the server's own disk or run commands."""
+    itself for `git`; SourceError for a URL the API would have refused (checked again here:
+    file://, ssh://, ext:: and local paths would read this server's disk or run commands)."""
     url = (location.repo_url or "").strip()
-    if not url:
-        raise SourceError(f"No repo_url configured for {location.source_type} project")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SourceError("repo_url must be an http:// or https:// URL")
-    if parts.username is not None or parts.password is not None:
-        raise SourceError("repo_url must not carry credentials: set access_token instead")
-    if location.source_type != "github":
-        return url
-    path = parts.path.strip("/").removesuffix(".git").split("/")
-    if len(path) < 2 or not all(path[-2:]):
-        raise SourceError("repo_url must be https://github.com/{owner}/{repo}")
-    return f"{github_url.rstrip('/')}/{path[-2]}/{path[-1]}.git"
+    try:
+        if not url:
+            raise ValidationFailedError(required("repo_url", location.source_type))
+        if location.source_type == SourceType.GITHUB:
+            owner, name = github_repository(url, github_url)
+            return f"{github_url.rstrip('/')}/{owner}/{name}.git"
+        check_git_url(url)
+    except ValidationFailedError as exc:
+        raise SourceError(exc.message) from None
+    return url
 
 
 class RepositorySource:
@@ -99,13 +101,17 @@ class RepositorySource:
 
     @classmethod
     def open(
-        cls, location: ProjectLocation, config: RepositoryConfig, should_stop: Callable[[], bool]
+        cls,
+        project_id: int,
+        location: ProjectLocation,
+        config: RepositoryConfig,
+        should_stop: Callable[[], bool],
     ) -> "RepositorySource":
         """The repository of a `github` or `git` project; SourceError when it cannot be."""
         url = git_url(location, config.github_url)
         token = config.token_for(location)
         origin = f"{url}#{location.repo_branch}:{location.repo_path}"
-        folder = store_folder(config.store_root, location.id)
+        folder = store_folder(config.store_root, project_id)
         try:
             store = RepositoryStore(folder, origin)
         except OSError as exc:

@@ -60,7 +60,6 @@ CONFIG_SIZE_LIMIT = 1 * MIB
 class ProjectLocation:
     """Where a project's documents are: the `projects` columns a source is opened from."""
 
-    id: int  # the project's: a repository keeps its object store under it
     source_type: str
     sdlc_path: str | None
     repo_url: str | None
@@ -132,5 +131,6 @@ class Source(Protocol):
         ...
 
 
-# How the engine gets the source of a project (kinds.Sources.open, or a test's own).
-SourceOpener = Callable[[ProjectLocation], Source]
+# How the engine gets the source of a project, by its id (a repository keeps its object store
+# under it) and location (kinds.Sources.open, or a test's own).
+SourceOpener = Callable[[int, ProjectLocation], Source]

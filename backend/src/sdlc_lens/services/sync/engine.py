@@ -140,7 +140,7 @@ def _sync(engine: Engine, conn: Connection, request: SyncRequest) -> SyncResult 
     logger.info("sync of %s started: %s", project.slug, project.location.shown)
     ctx = SyncContext(engine, conn, request, project, SyncResult(slug=project.slug))
     try:
-        with closing(request.open_source(project.location)) as source:
+        with closing(request.open_source(request.project_id, project.location)) as source:
             return _sync_source(ctx, source)
     except SourceError as exc:
         return finish_early(ctx, exc.message)
