@@ -6,7 +6,9 @@ bytes of every answer, and the tests assert on them: what a sync costs the serve
 point of fetching incrementally.
 """
 
+import base64
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,3 +194,42 @@ def test_moving_the_document_folder_with_put_makes_the_next_sync_a_full_one(
     project = sync(client, slug)  # the same head commit, another folder
     assert (project["sync_status"], project["document_count"]) == ("synced", 1)
     assert set(stored_rows(client, slug)) == {"prd.md"}
+
+
+def test_a_settings_file_over_its_size_limit_is_refused_and_the_stored_settings_kept(
+    client: TestClient, server: GitServer, repo: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    slug = make_remote(client, "Shop", repo.url)
+    assert sync(client, slug)["schema_version"] == 2
+    repo.write({"sdlc-studio/.version": "schema_version: 3\n" + "#" * (1024 * 1024)})
+    repo.commit("a settings file over 1 MiB")
+    project = sync(client, slug)
+    assert project["sync_status"] == "error"
+    assert project["sync_error"].startswith("1 file(s) could not be synced")
+    assert project["schema_version"] == 2
+    assert "skipped '.version': it is larger than the 1 MiB limit" in caplog.text
+
+
+def test_the_object_store_stays_bounded_as_documents_change(
+    client: TestClient, tmp_path: Path
+) -> None:
+    served = tmp_path / "partial"
+    served.mkdir()
+    with GitServer(served) as server:  # partial clone: the store holds documents only
+        repo = new_repository(server, "shop", standard_files())
+        slug = make_remote(client, "Shop", repo.url)
+        sync(client, slug)
+        store = tmp_path / "db" / "repositories"
+        version_bytes = 300_000
+        for version in range(12):  # 12 versions of a document that does not compress
+            body = base64.b64encode(os.urandom(version_bytes)).decode()
+            repo.write({"sdlc-studio/notes/big.md": markdown("Big notes", body)})
+            repo.commit(f"version {version}")
+            assert sync(client, slug)["sync_status"] == "synced"
+    # Every version was fetched (3.6 MB in all); superseded ones are dropped as they pile up:
+    # the store stays within twice what it kept at its last tidy-up, plus 1 MiB.
+    assert folder_bytes(store) < 2 * 2 * version_bytes + 1024 * 1024 + 200_000
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())

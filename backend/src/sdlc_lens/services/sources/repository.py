@@ -177,6 +177,8 @@ class RepositorySource:
         try:
             if self._listed and not self._remote.busy:
                 self._store.tidy()
+        except OSError as exc:  # the sync's outcome stands; the store is tidied next time
+            logger.warning("object store of %s not tidied up: %s", self._remote.url, exc)
         finally:
             self._store.close()
 
