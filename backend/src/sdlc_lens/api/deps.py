@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
+from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.progress import SyncProgressBoard
 from sdlc_lens.services.sync.runner import SyncRunner
@@ -52,6 +53,11 @@ async def get_search_runner(request: Request) -> SearchRunner:
     return found
 
 
+async def get_folder_watcher(request: Request) -> FolderWatcher:
+    found: FolderWatcher = request.app.state.folder_watcher
+    return found
+
+
 async def get_connection(request: Request) -> AsyncIterator[Connection]:
     """A pooled connection with one read snapshot for the whole request.
 
@@ -68,3 +74,4 @@ SyncRunnerDep = Annotated[SyncRunner, Depends(get_sync_runner)]
 SearchRunnerDep = Annotated[SearchRunner, Depends(get_search_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]
+FolderWatcherDep = Annotated[FolderWatcher, Depends(get_folder_watcher)]

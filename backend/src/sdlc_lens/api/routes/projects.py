@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from sdlc_lens.api.deps import (
     ConnectionDep,
     EngineDep,
+    FolderWatcherDep,
     SettingsDep,
     SyncProgressDep,
     SyncRunnerDep,
@@ -14,9 +15,16 @@ from sdlc_lens.api.deps import (
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
+from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects import registry as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+def with_mode(project: dict[str, Any], watcher: FolderWatcher) -> dict[str, Any]:
+    """The project with its `auto_sync_mode`, which only the folder watcher knows."""
+    project["auto_sync_mode"] = watcher.mode_of(project["slug"])
+    return project
 
 
 @router.post(
@@ -43,23 +51,32 @@ router = APIRouter(prefix="/projects", tags=["projects"])
         },
     ),
 )
-def create_project(body: ProjectCreate, engine: EngineDep, settings: SettingsDep) -> Any:
+def create_project(
+    body: ProjectCreate, engine: EngineDep, settings: SettingsDep, watcher: FolderWatcherDep
+) -> Any:
     """Register a project folder; it is not synced until asked."""
     new = service.NewProject(name=body.name, sdlc_path=body.sdlc_path, source_type=body.source_type)
     project = service.create_project(engine, new, settings.allowed_project_base)
+    project["auto_sync_mode"] = watcher.refresh(project["slug"])
     return json_response(project, status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=list[ProjectOut])
-async def list_projects(conn: ConnectionDep, progress: SyncProgressDep) -> Any:
+async def list_projects(
+    conn: ConnectionDep, progress: SyncProgressDep, watcher: FolderWatcherDep
+) -> Any:
     """All projects, oldest first (a point read: see api/deps.py)."""
-    return json_response(service.list_projects(conn, progress))
+    return json_response(
+        [with_mode(project, watcher) for project in service.list_projects(conn, progress)]
+    )
 
 
 @router.get("/{slug}", response_model=ProjectOut, responses=error_responses(404))
-async def get_project(slug: str, conn: ConnectionDep, progress: SyncProgressDep) -> Any:
+async def get_project(
+    slug: str, conn: ConnectionDep, progress: SyncProgressDep, watcher: FolderWatcherDep
+) -> Any:
     """One project, with its live document count, sync state and progress (a point read)."""
-    return json_response(service.get_project(conn, slug, progress))
+    return json_response(with_mode(service.get_project(conn, slug, progress), watcher))
 
 
 @router.put("/{slug}", response_model=ProjectOut, responses=error_responses(400, 404, 413, 422))
@@ -69,18 +86,23 @@ def update_project(
     engine: EngineDep,
     settings: SettingsDep,
     progress: SyncProgressDep,
+    watcher: FolderWatcherDep,
 ) -> Any:
-    """Rename or re-point a project; the slug never changes."""
+    """Rename or re-point a project; the slug never changes. Turning auto_sync on (or moving
+    a project that has it) starts following its folder, with a sync right after."""
     changes = body.model_dump(include=body.model_fields_set)
-    return json_response(
-        service.update_project(engine, slug, changes, settings.allowed_project_base, progress)
-    )
+    project = service.update_project(engine, slug, changes, settings.allowed_project_base, progress)
+    project["auto_sync_mode"] = watcher.refresh(slug)
+    return json_response(project)
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-def delete_project(slug: str, engine: EngineDep, runner: SyncRunnerDep) -> Response:
+def delete_project(
+    slug: str, engine: EngineDep, runner: SyncRunnerDep, watcher: FolderWatcherDep
+) -> Response:
     """Delete a project and everything synced from it (allowed while it syncs)."""
     runner.project_deleted(service.delete_project(engine, slug), slug)
+    watcher.forget(slug)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

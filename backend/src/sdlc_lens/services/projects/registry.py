@@ -144,6 +144,7 @@ class NewProject:
     name: str
     sdlc_path: str | None
     source_type: str = "local"
+    auto_sync: bool = False
 
 
 def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -> dict[str, Any]:
@@ -161,6 +162,7 @@ def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -
         name=new.name,
         sdlc_path=sdlc_path,
         source_type=new.source_type,
+        auto_sync=new.auto_sync,
         created_at=now,
         updated_at=now,
     )
