@@ -10,7 +10,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,8 @@ from fastapi.testclient import TestClient
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import register, write_tree
+from tests.helpers import eventually, register, write_tree
 
-DEADLINE = 30.0  # seconds; a loaded 2-core machine is slow, and nothing here measures speed
 QUIET = 3.0  # seconds in which a change that is not followed must stay unseen (latency ~0.5 s)
 
 
@@ -31,18 +30,6 @@ def story(number: int, status: str = "Draft") -> str:
 
 def story_file(number: int) -> str:
     return f"stories/US{number:04d}-story-{number}.md"
-
-
-def eventually[T](check: Callable[[], T], what: str, timeout: float = DEADLINE) -> T:
-    """`check()` once it is truthy; fails naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen within {timeout}s (last: {result!r})")
-        time.sleep(0.05)
 
 
 def statuses(client: TestClient, slug: str) -> dict[str, str | None]:

@@ -69,7 +69,7 @@ def _unescape(field: str) -> str:
 def kernel_watch_limit() -> int | None:
     """The kernel's inotify watches per user (fs.inotify.max_user_watches); None if unknown."""
     try:
-        return int(KERNEL_WATCH_LIMIT.read_text(encoding="ascii"))
+        return int(KERNEL_WATCH_LIMIT.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -112,6 +112,8 @@ def is_relevant(root: str, path: str) -> bool:
         return False
     if is_markdown(name):
         return True
+    if name.lower().endswith(".md"):
+        return False  # `_index.md`, a registry, not a document
     try:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:

@@ -110,8 +110,8 @@ class FolderWatcher:
 
     def stop(self) -> None:
         """Stop following (no sync is asked for after this) and close every watch."""
+        self._stopping.set()  # first: a scan under way sees it and ends, releasing the lock
         with self._lock:
-            self._stopping.set()
             self._lock.notify_all()
         self._notifications.stop(STOP_SECONDS)
         if self._thread.is_alive():
