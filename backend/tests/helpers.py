@@ -1,5 +1,6 @@
 """Helpers shared by the tests: paths, migrations, polling a sync, envelope and body checks."""
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,19 @@ CORPUS_DIR = REPO_DIR.parent / "shared" / "corpus"
 def db_file(database_url: str) -> Path:
     """The database file of a `sqlite:///...` URL."""
     return Path(database_url.removeprefix("sqlite:///"))
+
+
+def insert_connection(database_url: str, access_token: str, label: str = "Work") -> int:
+    """A GitHub connection written straight into the database (as stored, so `access_token`
+    is sealed already when the test wants it encrypted); its id. For tests that need one
+    without a GitHub to check its token against."""
+    with sqlite3.connect(db_file(database_url)) as conn:
+        cursor = conn.execute(
+            "INSERT INTO github_connections (label, login, access_token, created_at, updated_at) "
+            "VALUES (?, 'octocat', ?, 't', 't')",
+            (label, access_token),
+        )
+        return int(cursor.lastrowid or 0)
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

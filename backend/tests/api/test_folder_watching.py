@@ -337,3 +337,26 @@ def test_the_watcher_stops_with_the_app(database_url: str, folder: Path) -> None
         started = {t for t in threading.enumerate() if t.name.startswith("folder-")} - before
         assert {t.name for t in started} == {"folder-watcher", "folder-notifications"}
     assert not [t for t in started if t.is_alive()]
+
+
+def test_a_project_created_with_auto_sync_is_followed_at_once(
+    watching: TestClient, folder: Path
+) -> None:
+    body = {"name": "Acme", "sdlc_path": str(folder), "auto_sync": True}
+    created = watching.post("/api/v1/projects", json=body)
+    assert created.status_code == 201, created.text
+    assert (created.json()["auto_sync"], created.json()["auto_sync_mode"]) == (True, "watch")
+    assert settled(watching, "acme")["document_count"] == 4  # synced without a click
+
+
+def test_a_repository_project_is_not_followed_by_the_folder_watcher(watching: TestClient) -> None:
+    body = {
+        "name": "Remote",
+        "source_type": "git",
+        "repo_url": "https://git.example.com/acme/docs.git",
+        "auto_sync": True,
+    }
+    created = watching.post("/api/v1/projects", json=body)
+    assert created.status_code == 201, created.text
+    assert (created.json()["auto_sync"], created.json()["auto_sync_mode"]) == (True, None)
+    assert project(watching, "remote")["sync_status"] == "never_synced"

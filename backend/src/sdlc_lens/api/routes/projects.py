@@ -8,14 +8,16 @@ from sdlc_lens.api.deps import (
     ConnectionDep,
     EngineDep,
     FolderWatcherDep,
-    SettingsDep,
+    ProjectRulesDep,
     SyncProgressDep,
     SyncRunnerDep,
+    TokenCipherDep,
 )
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
 from sdlc_lens.services.freshness.watcher import FolderWatcher
+from sdlc_lens.services.projects import editing
 from sdlc_lens.services.projects import registry as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -52,31 +54,37 @@ def with_mode(project: dict[str, Any], watcher: FolderWatcher) -> dict[str, Any]
     ),
 )
 def create_project(
-    body: ProjectCreate, engine: EngineDep, settings: SettingsDep, watcher: FolderWatcherDep
+    body: ProjectCreate, engine: EngineDep, rules: ProjectRulesDep, watcher: FolderWatcherDep
 ) -> Any:
-    """Register a project folder; it is not synced until asked."""
-    new = service.NewProject(name=body.name, sdlc_path=body.sdlc_path, source_type=body.source_type)
-    project = service.create_project(engine, new, settings.allowed_project_base)
+    """Register a project: a folder, or a repository; it is not synced until asked (unless
+    it comes with auto_sync: its folder is then followed)."""
+    project = editing.create_project(engine, body.new_project(), rules)
     project["auto_sync_mode"] = watcher.refresh(project["slug"])
     return json_response(project, status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=list[ProjectOut])
 async def list_projects(
-    conn: ConnectionDep, progress: SyncProgressDep, watcher: FolderWatcherDep
+    conn: ConnectionDep,
+    cipher: TokenCipherDep,
+    progress: SyncProgressDep,
+    watcher: FolderWatcherDep,
 ) -> Any:
     """All projects, oldest first (a point read: see api/deps.py)."""
-    return json_response(
-        [with_mode(project, watcher) for project in service.list_projects(conn, progress)]
-    )
+    listed = service.list_projects(conn, cipher, progress)
+    return json_response([with_mode(project, watcher) for project in listed])
 
 
 @router.get("/{slug}", response_model=ProjectOut, responses=error_responses(404))
 async def get_project(
-    slug: str, conn: ConnectionDep, progress: SyncProgressDep, watcher: FolderWatcherDep
+    slug: str,
+    conn: ConnectionDep,
+    cipher: TokenCipherDep,
+    progress: SyncProgressDep,
+    watcher: FolderWatcherDep,
 ) -> Any:
     """One project, with its live document count, sync state and progress (a point read)."""
-    return json_response(with_mode(service.get_project(conn, slug, progress), watcher))
+    return json_response(with_mode(service.get_project(conn, slug, cipher, progress), watcher))
 
 
 @router.put("/{slug}", response_model=ProjectOut, responses=error_responses(400, 404, 413, 422))
@@ -84,14 +92,19 @@ def update_project(
     slug: str,
     body: ProjectUpdate,
     engine: EngineDep,
-    settings: SettingsDep,
+    rules: ProjectRulesDep,
     progress: SyncProgressDep,
     watcher: FolderWatcherDep,
 ) -> Any:
-    """Rename or re-point a project; the slug never changes. Turning auto_sync on (or moving
-    a project that has it) starts following its folder, with a sync right after."""
+    """Change a project's name, source, token or connection; the slug never changes.
+
+    Omitted keys are left alone; an explicit null `connection_id` detaches the connection and
+    an explicit null `access_token` deletes the token. A new source type, URL, branch or
+    folder makes the next sync a full one. Turning auto_sync on for a local project (or
+    moving one that has it) starts following its folder, with a sync right after.
+    """
     changes = body.model_dump(include=body.model_fields_set)
-    project = service.update_project(engine, slug, changes, settings.allowed_project_base, progress)
+    project = editing.update_project(engine, slug, changes, rules, progress)
     project["auto_sync_mode"] = watcher.refresh(slug)
     return json_response(project)
 

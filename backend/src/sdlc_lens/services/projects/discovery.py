@@ -22,9 +22,11 @@ from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import projects
 from sdlc_lens.errors import AppError
 from sdlc_lens.services.freshness.watcher import FolderWatcher
+from sdlc_lens.services.projects.editing import NewProject, ProjectRules, create_project
 from sdlc_lens.services.projects.paths import is_within
-from sdlc_lens.services.projects.registry import NewProject, SyncState, create_project, slugify
+from sdlc_lens.services.projects.registry import SyncState, slugify
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.tokens import TokenCipher
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,8 @@ def discover_projects(
         logger.error("projects root %s cannot be read (%s); nothing registered", root, exc)
         found = []
     registered_paths = _registered_paths(engine)
+    # Folders only: no token to store, so no key is needed.
+    rules = ProjectRules(allowed_base, TokenCipher(None))
     for folder in found:
         slug = slugify(folder.name)
         sdlc_path = str(folder.sdlc_path.resolve())
@@ -92,7 +96,7 @@ def discover_projects(
         elif slug not in registered_paths:
             try:
                 new = NewProject(folder.name, sdlc_path, auto_sync=auto_sync)
-                create_project(engine, new, allowed_base)
+                create_project(engine, new, rules)
             except AppError as exc:  # outside the allowed base, or registered meanwhile
                 logger.warning("projects root: %s not registered: %s", sdlc_path, exc.message)
                 continue
