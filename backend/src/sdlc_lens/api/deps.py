@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
+from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects.editing import ProjectRules
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.progress import SyncProgressBoard
@@ -54,6 +55,11 @@ async def get_search_runner(request: Request) -> SearchRunner:
     return found
 
 
+async def get_folder_watcher(request: Request) -> FolderWatcher:
+    found: FolderWatcher = request.app.state.folder_watcher
+    return found
+
+
 async def get_token_cipher(request: Request) -> TokenCipher:
     """How this server stores and reads access tokens (its encryption key, or none)."""
     found: TokenCipher = request.app.state.token_cipher
@@ -81,5 +87,6 @@ SyncRunnerDep = Annotated[SyncRunner, Depends(get_sync_runner)]
 SearchRunnerDep = Annotated[SearchRunner, Depends(get_search_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]
+FolderWatcherDep = Annotated[FolderWatcher, Depends(get_folder_watcher)]
 TokenCipherDep = Annotated[TokenCipher, Depends(get_token_cipher)]
 ProjectRulesDep = Annotated[ProjectRules, Depends(get_project_rules)]

@@ -1,1 +1,1 @@
-"""Keeping projects current without a click (SPEC-3 §19): polling remote heads, watching folders."""
+"""Keeping projects current without a click: repository heads polled, folders followed."""
