@@ -111,11 +111,6 @@ def test_the_repository_figures_are_judged_against_issue_16s_targets() -> None:
     assert row(report, "freshness poller, head unchanged").endswith("✅ |")
 
 
-def test_one_scenario_runs_alone_and_writes_nothing_unless_told_where() -> None:
-    args = parse_args(["--only", "repository"])
-    assert (args.only, args.output) == ("repository", None)
-
-
 def test_what_was_not_measured_says_why() -> None:
     report = render(sample_results())
     assert "not available" in row(report, "project health-check")
