@@ -20,6 +20,7 @@ from sdlc_lens.config import Settings, get_settings, unknown_settings
 from sdlc_lens.db.engine import close_engine, create_db_engine
 from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.projects.discovery import discover_and_sync
+from sdlc_lens.services.reports.checkup import checkup_workers
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.outcome import mark_interrupted_syncs
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_db_engine(settings.database_url)
     runner = SyncRunner(engine, settings.allowed_project_base)
     searches = SearchRunner(engine, settings.search_budget_seconds)
+    checkups = checkup_workers()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await discovery
         logger.info("shutting down: stopping background syncs")
         searches.shutdown()
+        checkups.shutdown()
         await run_in_threadpool(runner.shutdown)
         await run_in_threadpool(close_engine, engine)
 
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sync_runner = runner
     app.state.search_runner = searches
+    app.state.checkup_workers = checkups
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins, settings.write_token)
 

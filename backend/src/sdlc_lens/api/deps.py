@@ -24,6 +24,7 @@ from sdlc_lens.config import Settings
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.progress import SyncProgressBoard
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.workers import WorkerPool
 
 
 async def get_engine(request: Request) -> Engine:
@@ -52,6 +53,11 @@ async def get_search_runner(request: Request) -> SearchRunner:
     return found
 
 
+async def get_checkup_workers(request: Request) -> WorkerPool:
+    found: WorkerPool = request.app.state.checkup_workers
+    return found
+
+
 async def get_connection(request: Request) -> AsyncIterator[Connection]:
     """A pooled connection with one read snapshot for the whole request.
 
@@ -67,4 +73,5 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SyncRunnerDep = Annotated[SyncRunner, Depends(get_sync_runner)]
 SearchRunnerDep = Annotated[SearchRunner, Depends(get_search_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
+CheckupWorkersDep = Annotated[WorkerPool, Depends(get_checkup_workers)]
 SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]

@@ -1,7 +1,6 @@
 """Runs syncs and the clean-up of deleted projects in one background thread, keeps the WAL
 and the process's memory small after each, and stops all of it promptly at shutdown."""
 
-import ctypes
 import logging
 import sqlite3
 import threading
@@ -9,9 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +22,7 @@ from sdlc_lens.services.projects.registry import (
 from sdlc_lens.services.sources.kinds import Sources
 from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
 from sdlc_lens.services.sync.progress import SyncProgressBoard
+from sdlc_lens.services.workers import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -166,19 +164,3 @@ class SyncRunner:
                 self._checkpointing.interrupt()
             time.sleep(0.01)
         self._executor.shutdown(wait=True)
-
-
-@cache
-def _malloc_trim() -> Callable[[int], Any] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim  # glibc only
-    except (AttributeError, OSError):
-        return None
-
-
-def release_free_memory() -> None:
-    """Hand memory freed by a sync back to the OS. glibc keeps freed heap pages for reuse, so
-    a large sync would otherwise leave the process at its peak size; elsewhere a no-op."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
