@@ -71,10 +71,11 @@ def list_documents(
         },
     ),
 )
-async def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
+def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
     """Parents, children, dependencies and dependents of one document (by its full doc_id).
 
-    A few indexed point reads, served on the event loop (see api/deps.py).
+    A few indexed reads, but the lists grow with the project (an epic of 10,000 stories),
+    so it runs in the thread pool, not on the event loop (see api/deps.py).
     """
     return json_response(relations.related_documents(conn, slug, doc_type, doc_id))
 
