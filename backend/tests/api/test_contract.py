@@ -110,6 +110,8 @@ CASES = [
     Case("GET", "/api/v1/system/health", 503, setup=index_missing),
     Case("GET", "/api/v1/version", 200),
     Case("GET", P, 200, setup=tasks),
+    Case("GET", P, 200, setup=tasks, params={"limit": 1, "offset": 0}),
+    Case("GET", P, 422, params={"limit": 0}),
     Case("POST", P, 201, body=folder_body("Acme", "."), setup=nothing),
     Case("POST", P, 400, body=folder_body("Acme", "missing")),
     Case("POST", P, 409, body=folder_body("Acme", "acme"), setup=acme),

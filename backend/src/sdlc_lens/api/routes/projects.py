@@ -1,6 +1,6 @@
 """Project registry and sync trigger (SPEC §4-§5)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -13,10 +13,14 @@ from sdlc_lens.api.deps import (
 )
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
+from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
 from sdlc_lens.services.projects import registry as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+
+# A page of the project list holds at most this many (`?limit=`).
+MAX_PROJECTS_PER_PAGE = 1000
 
 
 @router.post(
@@ -50,15 +54,48 @@ def create_project(body: ProjectCreate, engine: EngineDep, settings: SettingsDep
     return json_response(project, status.HTTP_201_CREATED)
 
 
-@router.get("", response_model=list[ProjectOut])
-async def list_projects(conn: ConnectionDep, progress: SyncProgressDep) -> Any:
-    """All projects, oldest first (a point read: see api/deps.py)."""
-    return json_response(service.list_projects(conn, progress))
+@router.get(
+    "",
+    response_model=list[ProjectOut],
+    responses={
+        200: {
+            "headers": {
+                "X-Total-Count": {
+                    "description": "How many projects there are, whatever the page.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        },
+        **error_responses(422),
+    },
+)
+def list_projects(
+    conn: ConnectionDep,
+    progress: SyncProgressDep,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_PROJECTS_PER_PAGE,
+            description="Opt-in paging: at most this many projects (without it, all of them).",
+        ),
+    ] = None,
+    offset: Annotated[
+        int, Query(ge=0, lt=SQLITE_INT_LIMIT, description="Projects to skip first (oldest).")
+    ] = 0,
+) -> Any:
+    """All projects, oldest first; or a page of them with `limit` and `offset` (the same
+    array). Grows with the number of projects, so it runs in the thread pool."""
+    page = service.list_projects(conn, progress, limit=limit, offset=offset)
+    response = json_response(page)
+    response.headers["X-Total-Count"] = str(service.count_projects(conn))
+    return response
 
 
 @router.get("/{slug}", response_model=ProjectOut, responses=error_responses(404))
-async def get_project(slug: str, conn: ConnectionDep, progress: SyncProgressDep) -> Any:
-    """One project, with its live document count, sync state and progress (a point read)."""
+def get_project(slug: str, conn: ConnectionDep, progress: SyncProgressDep) -> Any:
+    """One project, with its live document count, sync state and progress (counting its
+    documents grows with the project, so it runs in the thread pool)."""
     return json_response(service.get_project(conn, slug, progress))
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from sdlc_lens.db.engine import row_dict
 from sdlc_lens.db.models import documents
 from sdlc_lens.errors import NotFoundError
 from sdlc_lens.services.projects.registry import project_id_for
@@ -113,7 +114,7 @@ def list_documents(
             .limit(per_page)
             .offset(offset)
         )
-        items = [dict(row._mapping) for row in conn.execute(query)]
+        items = [row_dict(row) for row in conn.execute(query)]
     # A plain dict: FastAPI deep-copies a dataclass (dataclasses.asdict) before validating
     # it, which costs more than the queries for a page of 100.
     return {
@@ -144,7 +145,7 @@ def get_document(conn: Connection, slug: str, doc_type: str, doc_id: str) -> dic
     ).first()
     if row is None:
         raise NotFoundError(DOCUMENT_NOT_FOUND)
-    data = dict(row._mapping)
+    data = row_dict(row)
     data["metadata"] = _metadata(data["metadata"], data["file_path"])
     return data
 
