@@ -135,3 +135,12 @@ class SyncCancelledError(Exception):
     def __init__(self, phase: str = "reading files") -> None:
         super().__init__(phase)
         self.phase = phase
+
+
+class DocumentChangedError(Exception):
+    """A sync rewrote a document while its answer was being streamed; the answer is cut off
+    (the connection closes) rather than mix two versions. Never an envelope: the answer had
+    already begun."""
+
+    def __init__(self, row_id: int) -> None:
+        super().__init__(f"document {row_id} changed while it was being sent")
