@@ -56,7 +56,7 @@ FINDINGS_PER_RULE = 100
 # The check is pure Python: a second worker would only share the same core (the GIL) and
 # hold a second project's rows; the rest wait their turn, and beyond the queue get a 503.
 CHECKUP_WORKERS = 1
-CHECKUP_QUEUE = 16
+CHECKUP_QUEUE = 32
 CHECKUP_BUSY_MESSAGE = "Too many health checks are running; try again shortly"
 
 _PROJECT_SQL = "SELECT id, last_synced_at FROM projects WHERE slug = ?"
