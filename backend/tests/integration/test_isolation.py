@@ -24,11 +24,9 @@ def test_health_and_lists_stay_prompt_under_health_checks_and_shared_id_relation
         files[f"epics/EP0001-e{n:05d}.md"] = markdown(f"EP0001: E{n}", BODY, Status="Draft")
         files[f"stories/US{n:05d}-s.md"] = markdown(f"US{n:05d}: S", Epic="EP0001")
     folder = write_tree(tmp_path / "shared", files)
-    base = server.base_url + "/api/v1/projects/shared"
-    with httpx.Client(timeout=120) as client:
-        client.post(
-            f"{server.base_url}/api/v1/projects", json={"name": "Shared", "sdlc_path": str(folder)}
-        )
+    base = "/api/v1/projects/shared"
+    with httpx.Client(base_url=server.base_url, timeout=120) as client:
+        client.post("/api/v1/projects", json={"name": "Shared", "sdlc_path": str(folder)})
         client.post(f"{base}/sync")
         assert wait_for_sync(client, "shared", timeout=120)["sync_status"] == "synced"
         # Before the fix: `/related` compared every pair of the 1,500 (quadratic) on the
