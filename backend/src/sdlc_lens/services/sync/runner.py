@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sdlc_lens.db.engine import checkpoint, driver_connection
+from sdlc_lens.db.staging import remove_scratch_file
 from sdlc_lens.services.projects.registry import (
     claim_sync,
     deleted_project_ids,
@@ -70,15 +71,24 @@ class SyncRunner:
         return self._executor.submit(self._purge, lambda: [(project_id, slug)])
 
     def purge_leftovers(self) -> Future[None]:
-        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint. The
-        slugs of those projects went with their rows: the log names them by id."""
-        return self._executor.submit(
-            self._purge,
-            lambda: [
-                (id_, f"(id {id_}, deleted before a restart)")
-                for id_ in deleted_project_ids(self._engine)
-            ],
-        )
+        """Queue, at start-up, what a killed process left: the sync's scratch file (removed
+        on this thread, before any sync can open it) and the rest of any purge a stop cut
+        short, then a checkpoint. The slugs of purged projects went with their rows: the log
+        names them by id."""
+        return self._executor.submit(self._purge, self._leftovers)
+
+    def _leftovers(self) -> list[tuple[int, str]]:
+        try:
+            removed = remove_scratch_file(self._engine)
+        except OSError as exc:
+            logger.warning("could not remove the sync's scratch file left by a crash: %s", exc)
+        else:
+            if removed:
+                logger.info("removed the sync's scratch file left by a crash (%d bytes)", removed)
+        return [
+            (id_, f"(id {id_}, deleted before a restart)")
+            for id_ in deleted_project_ids(self._engine)
+        ]
 
     def _sync(self, project_id: int, slug: str, allow_empty: bool) -> SyncResult | None:
         try:
