@@ -19,12 +19,14 @@ from sdlc_lens.api.routes import checkup, documents, projects, root, search, sta
 from sdlc_lens.config import Settings, get_settings, unknown_settings
 from sdlc_lens.db.engine import close_engine, create_db_engine
 from sdlc_lens.logging_setup import configure_logging
+from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects.discovery import discover_and_sync
 from sdlc_lens.services.reports.checkup import checkup_workers
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.outcome import mark_interrupted_syncs
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.tokens import TokenCipher, stored_token_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +44,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning("%s", warning)
     engine = create_db_engine(settings.database_url)
     runner = SyncRunner(engine, settings.allowed_project_base)
+    cipher = TokenCipher(settings.token_key)
     searches = SearchRunner(engine, settings.search_budget_seconds)
     checkups = checkup_workers()
+    watcher = FolderWatcher(engine, runner, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
-        await run_in_threadpool(recover_on_startup, engine)
+        await run_in_threadpool(recover_on_startup, engine, cipher)
         runner.purge_leftovers()
+        watcher.start()  # follows the projects with auto_sync, in the background
         # SDLC_LENS_PROJECTS_ROOT's folders are registered in the background: serving starts now.
         discovery = asyncio.ensure_future(
-            run_in_threadpool(discover_and_sync, engine, runner, settings)
+            run_in_threadpool(discover_and_sync, engine, runner, settings, watcher)
         )
         yield
+        await run_in_threadpool(watcher.stop)  # first: it asks for syncs
         await discovery
         logger.info("shutting down: stopping background syncs")
         searches.shutdown()
@@ -75,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sync_runner = runner
     app.state.search_runner = searches
     app.state.checkup_workers = checkups
+    app.state.token_cipher = cipher
+    app.state.folder_watcher = watcher
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins, settings.write_token)
 
@@ -86,13 +94,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def recover_on_startup(engine: Engine) -> None:
-    """Undo what a killed process left behind; never blocks start-up."""
+def recover_on_startup(engine: Engine, cipher: TokenCipher) -> None:
+    """Undo what a killed process left behind, and say what stored tokens need; never blocks
+    start-up."""
     try:
         interrupted = mark_interrupted_syncs(engine)
         if interrupted:
             logger.warning("%d sync(s) were interrupted by a restart; marked as error", interrupted)
         repair_search_index(engine)
+        with engine.connect() as conn:
+            for warning in stored_token_warnings(conn, cipher):
+                logger.warning("%s", warning)
     except SQLAlchemyError as exc:
         # An unmigrated or unreadable database: health reports it, the process stays up.
         logger.error("start-up checks could not use the database: %s", exc)

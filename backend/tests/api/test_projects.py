@@ -399,10 +399,3 @@ def test_allowed_base_refuses_paths_outside(database_url: str, tmp_path: Path) -
         assert_error(response, 400, "PATH_OUTSIDE_BASE", message)
         response = client.put("/api/v1/projects/in", json={"sdlc_path": str(outside)})
         assert_error(response, 400, "PATH_OUTSIDE_BASE", message)
-
-
-def test_github_sources_are_refused_until_they_exist(client: TestClient, folder: Path) -> None:
-    response = post(client, name="Repo", sdlc_path=str(folder), source_type="github")
-    assert_error(response, 422, "VALIDATION_ERROR", "GitHub sources are not supported yet")
-    assert "only local folders can be registered" in response.json()["error"]["message"]
-    assert client.get("/api/v1/projects").json() == []

@@ -23,9 +23,12 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
+from sdlc_lens.services.freshness.watcher import FolderWatcher
+from sdlc_lens.services.projects.editing import ProjectRules
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.progress import SyncProgressBoard
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.tokens import TokenCipher
 from sdlc_lens.services.workers import WorkerPool
 
 
@@ -60,6 +63,22 @@ async def get_checkup_workers(request: Request) -> WorkerPool:
     return found
 
 
+async def get_folder_watcher(request: Request) -> FolderWatcher:
+    found: FolderWatcher = request.app.state.folder_watcher
+    return found
+
+
+async def get_token_cipher(request: Request) -> TokenCipher:
+    """How this server stores and reads access tokens (its encryption key, or none)."""
+    found: TokenCipher = request.app.state.token_cipher
+    return found
+
+
+async def get_project_rules(request: Request) -> ProjectRules:
+    """What project settings are checked against, from this app's settings."""
+    return ProjectRules.from_settings(request.app.state.settings, request.app.state.token_cipher)
+
+
 async def get_connection(request: Request) -> AsyncIterator[Connection]:
     """A pooled connection with one read snapshot for the whole request.
 
@@ -77,3 +96,6 @@ SearchRunnerDep = Annotated[SearchRunner, Depends(get_search_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 CheckupWorkersDep = Annotated[WorkerPool, Depends(get_checkup_workers)]
 SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]
+FolderWatcherDep = Annotated[FolderWatcher, Depends(get_folder_watcher)]
+TokenCipherDep = Annotated[TokenCipher, Depends(get_token_cipher)]
+ProjectRulesDep = Annotated[ProjectRules, Depends(get_project_rules)]

@@ -3,25 +3,19 @@
 import re
 import unicodedata
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, literal_column, or_, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Row, func, literal_column, or_, select, text
 
 from sdlc_lens.db.engine import row_dict, row_dicts, write_transaction
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import (
-    ConflictError,
     NotFoundError,
     SyncInProgressError,
-    ValidationFailedError,
 )
-from sdlc_lens.services.projects.paths import resolve_project_path
 from sdlc_lens.services.sync.progress import SyncProgressBoard
-from sdlc_lens.timeutil import utc_now
+from sdlc_lens.services.tokens import TokenCipher
 
 PROJECT_NOT_FOUND = "Project not found"
 
@@ -40,10 +34,6 @@ EMPTY_SLUG = "Project name produces an empty slug after sanitisation"
 # Rows per transaction when a deleted project's documents are removed: each batch holds the
 # write lock for well under a second (the index entries of each document are removed too).
 PURGE_BATCH_ROWS = 1000
-
-# Columns a client may change with PUT besides name and sdlc_path (GitHub settings, a later
-# epic: stored so the frontend's round trip works, not acted upon).
-PASSTHROUGH_FIELDS = ("repo_url", "repo_branch", "repo_path", "connection_id", "auto_sync")
 
 _NON_SLUG = re.compile(r"[^a-z0-9-]")
 _SEPARATORS = re.compile(r"[\s_]+")
@@ -94,7 +84,7 @@ _ALL_PROJECTS_QUERY = (
     .order_by(*_PROJECT_ORDER)
 )
 # What an INSERT returns for the same view: a project that is being created owns no documents.
-_CREATED_PROJECT = (
+CREATED_PROJECT_COLUMNS = (
     *_PROJECT_COLUMNS,
     projects.c.id,
     projects.c.access_token,
@@ -102,15 +92,24 @@ _CREATED_PROJECT = (
 )
 
 
-def project_view(data: dict[str, Any], progress: SyncProgressBoard | None = None) -> dict[str, Any]:
-    """The Project JSON object (SPEC §4), made in place from a row of `_PROJECT_QUERY`.
+def project_view(
+    row: Row[*tuple[Any, ...]], cipher: TokenCipher, progress: SyncProgressBoard | None = None
+) -> dict[str, Any]:
+    """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`."""
+    return _project_json(row_dict(row), cipher, progress)
 
+
+def _project_json(
+    data: dict[str, Any], cipher: TokenCipher, progress: SyncProgressBoard | None
+) -> dict[str, Any]:
+    """The Project JSON object, made in place from a row as a dict.
+
+    The stored token is shown only masked, and not at all when it cannot be decrypted.
     `sync_progress` comes from the running syncs' board; it is shown only while the stored
     status says `syncing`, so a finished sync never shows stale progress.
     """
     project_id = data.pop("id")
-    token = data.pop("access_token")
-    data["masked_token"] = mask_token(token)
+    data["masked_token"] = cipher.mask(data.pop("access_token"))
     data["auto_sync"] = bool(data["auto_sync"])
     syncing = data["sync_status"] == SyncState.SYNCING
     data["sync_progress"] = (
@@ -119,15 +118,9 @@ def project_view(data: dict[str, Any], progress: SyncProgressBoard | None = None
     return data
 
 
-def mask_token(token: str | None) -> str | None:
-    """Never return a stored secret: at most its last four characters."""
-    if not token:
-        return None
-    return "****" + token[-4:] if len(token) > 8 else "****"
-
-
 def list_projects(
     conn: Connection,
+    cipher: TokenCipher,
     progress: SyncProgressBoard | None = None,
     *,
     limit: int | None = None,
@@ -139,7 +132,7 @@ def list_projects(
         query = _ALL_PROJECTS_QUERY
     else:
         query = _PROJECT_QUERY.limit(limit).offset(offset)
-    return [project_view(data, progress) for data in row_dicts(conn.execute(query))]
+    return [_project_json(data, cipher, progress) for data in row_dicts(conn.execute(query))]
 
 
 def count_projects(conn: Connection) -> int:
@@ -148,13 +141,13 @@ def count_projects(conn: Connection) -> int:
 
 
 def get_project(
-    conn: Connection, slug: str, progress: SyncProgressBoard | None = None
+    conn: Connection, slug: str, cipher: TokenCipher, progress: SyncProgressBoard | None = None
 ) -> dict[str, Any]:
     """One project by slug, or NotFoundError."""
     row = conn.execute(_PROJECT_QUERY.where(projects.c.slug == slug)).first()
     if row is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
-    return project_view(row_dict(row), progress)
+    return project_view(row, cipher, progress)
 
 
 def project_id_for(conn: Connection, slug: str) -> int:
@@ -163,66 +156,6 @@ def project_id_for(conn: Connection, slug: str) -> int:
     if project_id is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
     return int(project_id)
-
-
-@dataclass(frozen=True, slots=True)
-class NewProject:
-    """A validated create request."""
-
-    name: str
-    sdlc_path: str | None
-    source_type: str = "local"
-
-
-def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -> dict[str, Any]:
-    """Register a project (SPEC §4 create): slug, path, uniqueness, in that order."""
-    slug = slugify(new.name)
-    if not slug:
-        raise ValidationFailedError(EMPTY_SLUG)
-    sdlc_path = (
-        resolve_project_path(new.sdlc_path, allowed_base) if new.sdlc_path is not None else None
-    )
-    now = utc_now()
-    # The id comes from SQLite's AUTOINCREMENT sequence: never one a deleted project had.
-    insert = projects.insert().values(
-        slug=slug,
-        name=new.name,
-        sdlc_path=sdlc_path,
-        source_type=new.source_type,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        # The answer comes from the insert itself (RETURNING): a delete that commits right
-        # after it cannot turn a successful create into a 404.
-        with write_transaction(engine) as conn:
-            row = conn.execute(insert.returning(*_CREATED_PROJECT)).one()
-    except IntegrityError as exc:
-        # Two creates racing for one slug: the unique constraint decides, the loser gets 409.
-        raise ConflictError("Project slug already exists") from exc
-    return project_view(row_dict(row))
-
-
-def update_project(
-    engine: Engine,
-    slug: str,
-    changes: dict[str, Any],
-    allowed_base: Path | None,
-    progress: SyncProgressBoard | None = None,
-) -> dict[str, Any]:
-    """Apply a partial update; a rejected path persists nothing."""
-    values: dict[str, Any] = {}
-    if "name" in changes:
-        values["name"] = changes["name"]
-    if changes.get("sdlc_path") is not None:
-        values["sdlc_path"] = resolve_project_path(changes["sdlc_path"], allowed_base)
-    values.update({key: changes[key] for key in PASSTHROUGH_FIELDS if key in changes})
-    with write_transaction(engine) as conn:
-        if values:
-            values["updated_at"] = utc_now()
-            conn.execute(projects.update().where(projects.c.slug == slug).values(**values))
-        # Read back in the same transaction: the answer is the project as this update left it.
-        return get_project(conn, slug, progress)
 
 
 def delete_project(engine: Engine, slug: str) -> int:
