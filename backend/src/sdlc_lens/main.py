@@ -24,6 +24,7 @@ from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.freshness.poller import FreshnessPoller
 from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects.discovery import discover_and_sync
+from sdlc_lens.services.reports.checkup import checkup_workers
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sources.git_remote import RemoteOptions
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     runner = SyncRunner(engine, settings.allowed_project_base, repositories)
     searches = SearchRunner(engine, settings.search_budget_seconds)
+    checkups = checkup_workers()
     watcher = FolderWatcher(engine, runner, settings)
 
     @asynccontextmanager
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await discovery
         logger.info("shutting down: stopping background syncs")
         searches.shutdown()
+        checkups.shutdown()
         await run_in_threadpool(runner.shutdown)
         await run_in_threadpool(close_engine, engine)
 
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sync_runner = runner
     app.state.search_runner = searches
+    app.state.checkup_workers = checkups
     app.state.token_cipher = cipher
     app.state.folder_watcher = watcher
     install_error_handlers(app)
