@@ -166,7 +166,7 @@ def _registered_paths(engine: Engine) -> dict[str, str | None]:
 def _report_vanished(engine: Engine, slug: str, path: str, root: Path) -> None:
     message = VANISHED_ERROR.format(path=path, root=root)
     logger.warning("project %s: %s", slug, message)
-    with write_transaction(engine) as conn:
+    with write_transaction(engine, changes=(slug,)) as conn:
         conn.execute(
             projects.update()
             .where(projects.c.slug == slug, projects.c.sync_status != SyncState.SYNCING)
