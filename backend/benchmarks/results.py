@@ -22,6 +22,9 @@ class Effort(BaseModel, frozen=True):
     big_document_requests: int = 30
     image_runs: int = 9
     huge_corpus: bool = True  # the 50,000-document memory case
+    watch_writes: int = 20  # single writes timed until visible
+    watch_bursts: int = 3  # 500-file bursts
+    watch_idle_seconds: float = 60.0  # each idle CPU measurement
     trial: bool = False  # a quick trial of the harness, not figures to publish
 
     @classmethod
@@ -36,6 +39,9 @@ class Effort(BaseModel, frozen=True):
             big_document_requests=5,
             image_runs=3,
             huge_corpus=False,
+            watch_writes=8,
+            watch_bursts=1,
+            watch_idle_seconds=10.0,
             trial=True,
         )
 
@@ -48,6 +54,12 @@ class Runs(BaseModel):
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        """The 95th percentile (nearest rank): the slowest sample for fewer than 20."""
+        ordered = sorted(self.samples)
+        return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
 
 
 class Latency(BaseModel):
@@ -174,6 +186,18 @@ class ImageFigures(BaseModel):
     stop: Runs
 
 
+class WatchFigures(BaseModel):
+    """Folder watching (issue 17), on the 5,000-document project unless said otherwise."""
+
+    write_to_visible: Runs  # one new file written -> the API shows it
+    burst_visible: Runs  # 500 new files written -> the API shows all of them
+    burst_syncs: list[int]  # syncs each burst took
+    idle_seconds: float
+    idle_cpu: dict[str, float]  # share of one CPU while idle, by what is followed
+    memory_per_project: float  # RSS each of 100 followed projects adds, beyond its sync
+    inotify_watches: int  # with the 100 projects followed
+
+
 class Results(BaseModel):
     """Everything one run measured. A figure that could not be measured says why instead."""
 
@@ -188,6 +212,7 @@ class Results(BaseModel):
     abuse: SearchAbuse | None = None
     trees: TreeReport | None = None
     image: ImageFigures | None = None
+    watching: WatchFigures | None = None
     not_available: dict[str, str] = Field(default_factory=dict)  # figure -> why not
 
     def write_json(self, path: Path) -> None:

@@ -1,7 +1,8 @@
 """Helpers shared by the tests: paths, migrations, polling a sync, envelope and body checks."""
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,19 @@ def wait_until_runner_idle(client: httpx.Client, timeout: float = 60.0) -> None:
     purges); `client` is the in-process TestClient."""
     runner = client.app.state.sync_runner  # type: ignore[attr-defined]
     runner._executor.submit(lambda: None).result(timeout=timeout)
+
+
+def eventually[T](check: Callable[[], T], what: str, timeout: float = 30.0) -> T:
+    """`check()` once it is truthy, polled every 50 ms; fails naming `what` after `timeout`
+    seconds (generous: a loaded machine is slow, and speed is for the benchmarks)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not seen within {timeout}s (last: {result!r})")
+        time.sleep(0.05)
 
 
 def register(client: httpx.Client, name: str, path: Path | str) -> dict[str, Any]:

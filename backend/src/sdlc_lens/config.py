@@ -84,6 +84,10 @@ LogLevel = Annotated[
     Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"], BeforeValidator(_level_name)
 ]
 DatabaseUrl = Annotated[str, AfterValidator(_usable_sqlite_url)]
+WatchMode = Annotated[
+    Literal["auto", "watch", "poll"],
+    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
+]
 
 
 def default_database_url() -> str:
@@ -222,6 +226,16 @@ class Settings(BaseSettings):
     allowed_project_base: Path | None = None
     # Each sdlc-studio folder directly below it is registered and synced at start-up.
     projects_root: Path | None = None
+    # Projects that discovery registers get auto_sync: their folder is followed.
+    auto_sync_discovered: bool = True
+    # How followed folders learn of changes (services/freshness/watcher.py): `auto` watches
+    # with notifications where they work, `watch` also on network/FUSE file systems, `poll`
+    # scans every folder every watch_fallback_seconds.
+    watch_mode: WatchMode = "auto"
+    watch_fallback_seconds: float = Field(default=10.0, ge=0.1, le=86400)
+    # The most folders watched with notifications, over all projects (one inotify watch
+    # each); folders of projects beyond it are scanned instead. 0: scan every folder.
+    watch_max_folders: int = Field(default=8192, ge=0, le=1_000_000)
     # Browser origins allowed to call the API (CORS), comma-separated; unset: none; `*`: any.
     cors_origins: Annotated[
         list[str], NoDecode, BeforeValidator(comma_separated), AfterValidator(browser_origins)

@@ -29,6 +29,7 @@ from sdlc_lens.config import Settings, get_settings, unknown_settings
 from sdlc_lens.db.engine import close_engine, create_db_engine
 from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.connections.github import GitHubApi
+from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects.discovery import discover_and_sync
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
@@ -54,17 +55,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runner = SyncRunner(engine, settings.allowed_project_base)
     cipher = TokenCipher(settings.token_key)
     searches = SearchRunner(engine, settings.search_budget_seconds)
+    watcher = FolderWatcher(engine, runner, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logger.info("SDLC Lens %s starting; database %s", __version__, settings.database_url)
         await run_in_threadpool(recover_on_startup, engine, cipher)
         runner.purge_leftovers()
+        watcher.start()  # follows the projects with auto_sync, in the background
         # SDLC_LENS_PROJECTS_ROOT's folders are registered in the background: serving starts now.
         discovery = asyncio.ensure_future(
-            run_in_threadpool(discover_and_sync, engine, runner, settings)
+            run_in_threadpool(discover_and_sync, engine, runner, settings, watcher)
         )
         yield
+        await run_in_threadpool(watcher.stop)  # first: it asks for syncs
         await discovery
         logger.info("shutting down: stopping background syncs")
         searches.shutdown()
@@ -85,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.search_runner = searches
     app.state.token_cipher = cipher
     app.state.github_api = GitHubApi.from_settings(settings)
+    app.state.folder_watcher = watcher
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins, settings.write_token)
 

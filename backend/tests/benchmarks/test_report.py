@@ -14,6 +14,7 @@ from benchmarks.results import (
     Results,
     Runs,
     SyncFigures,
+    WatchFigures,
 )
 
 MACHINE = {
@@ -129,3 +130,34 @@ def test_a_quick_run_writes_no_file_unless_told_where() -> None:
     assert parse_args(["--quick"]).output is None
     assert parse_args([]).output.name == "BENCHMARKS.md"
     assert parse_args(["--quick", "--output", "trial.md"]).output == Path("trial.md")
+
+
+def test_the_watching_figures_are_judged_against_their_targets() -> None:
+    results = sample_results()
+    results.watching = WatchFigures(
+        write_to_visible=Runs(samples=[0.4] * 18 + [2.5, 2.6]),  # p95: the 19th of 20
+        burst_visible=Runs(samples=[3.0, 4.0, 6.0]),
+        burst_syncs=[1, 2, 6],
+        idle_seconds=60,
+        idle_cpu={"nothing followed": 0.002, "one project watched": 0.0025},
+        memory_per_project=0.05,
+        inotify_watches=200,
+    )
+    report = render(results)
+    assert (
+        row(report, "write → visible, 5,000 documents: median")
+        == "| write → visible, 5,000 documents: median | 0.40 s | ≤ 1 s ✅ |"
+    )
+    assert row(report, "write → visible: p95").endswith("| 2.50 s | ≤ 2 s ❌ |")
+    assert row(report, "500-file burst fully visible").endswith("≤ 5 s ✅ |")  # median 4 s
+    assert row(report, "syncs per 500-file burst").endswith("| 1, 2, 6 | ≤ 5 ❌ |")
+    assert "| 0.250 % (+0.050) | ≈ 0 (≤ 0.1 % of a CPU) ✅ |" in row(
+        report, "idle CPU, one project watched"
+    )
+    assert row(report, "memory per watched project (100 projects)").endswith("≤ 2 MB ✅ |")
+    assert render(results) == render(Results.model_validate_json(results.model_dump_json()))
+
+
+def test_one_scenario_can_be_run_alone() -> None:
+    args = parse_args(["--only", "watching", "--only", "sync"])
+    assert (args.only, args.output) == (["watching", "sync"], None)

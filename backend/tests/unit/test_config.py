@@ -48,6 +48,10 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         ("DATABASE_URL", "postgresql://u:secret@host/db"),
         ("DATABASE_URL", "not a url"),
         ("DATABASE_URL", "sqlite://lens:secret@/data/db/lens.db"),
+        ("WATCH_MODE", "sometimes"),
+        ("WATCH_FALLBACK_SECONDS", "0"),
+        ("WATCH_MAX_FOLDERS", "-1"),
+        ("AUTO_SYNC_DISCOVERED", "perhaps"),
         ("GITHUB_URL", "github.com"),
         ("GITHUB_URL", "ssh://github.com"),
         ("GITHUB_API_URL", "https://user:secret@api.example.com"),
@@ -206,6 +210,16 @@ def test_the_token_is_never_shown_by_the_settings(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_watch_settings_read_as_operators_write_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (Settings().watch_mode, Settings().auto_sync_discovered) == ("auto", True)
+    monkeypatch.setenv("SDLC_LENS_WATCH_MODE", " Poll ")
+    monkeypatch.setenv("SDLC_LENS_AUTO_SYNC_DISCOVERED", "false")
+    monkeypatch.setenv("SDLC_LENS_WATCH_FALLBACK_SECONDS", "2.5")
+    settings = Settings()
+    assert (settings.watch_mode, settings.auto_sync_discovered) == ("poll", False)
+    assert settings.watch_fallback_seconds == 2.5
 
 
 def test_github_settings_and_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
 from sdlc_lens.services.connections.github import GitHubApi
+from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects.editing import ProjectRules
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.progress import SyncProgressBoard
@@ -52,6 +53,11 @@ async def get_sync_progress(request: Request) -> SyncProgressBoard:
 
 async def get_search_runner(request: Request) -> SearchRunner:
     found: SearchRunner = request.app.state.search_runner
+    return found
+
+
+async def get_folder_watcher(request: Request) -> FolderWatcher:
+    found: FolderWatcher = request.app.state.folder_watcher
     return found
 
 
@@ -88,6 +94,7 @@ SyncRunnerDep = Annotated[SyncRunner, Depends(get_sync_runner)]
 SearchRunnerDep = Annotated[SearchRunner, Depends(get_search_runner)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]
+FolderWatcherDep = Annotated[FolderWatcher, Depends(get_folder_watcher)]
 TokenCipherDep = Annotated[TokenCipher, Depends(get_token_cipher)]
 ProjectRulesDep = Annotated[ProjectRules, Depends(get_project_rules)]
 GitHubApiDep = Annotated[GitHubApi, Depends(get_github_api)]

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from sdlc_lens.api.deps import (
     ConnectionDep,
     EngineDep,
+    FolderWatcherDep,
     ProjectRulesDep,
     SyncProgressDep,
     SyncRunnerDep,
@@ -15,10 +16,17 @@ from sdlc_lens.api.deps import (
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
+from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects import editing
 from sdlc_lens.services.projects import registry as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+def with_mode(project: dict[str, Any], watcher: FolderWatcher) -> dict[str, Any]:
+    """The project with its `auto_sync_mode`, which only the folder watcher knows."""
+    project["auto_sync_mode"] = watcher.mode_of(project["slug"])
+    return project
 
 
 @router.post(
@@ -45,26 +53,38 @@ router = APIRouter(prefix="/projects", tags=["projects"])
         },
     ),
 )
-def create_project(body: ProjectCreate, engine: EngineDep, rules: ProjectRulesDep) -> Any:
-    """Register a project: a folder, or a repository; it is not synced until asked."""
+def create_project(
+    body: ProjectCreate, engine: EngineDep, rules: ProjectRulesDep, watcher: FolderWatcherDep
+) -> Any:
+    """Register a project: a folder, or a repository; it is not synced until asked (unless
+    it comes with auto_sync: its folder is then followed)."""
     project = editing.create_project(engine, body.new_project(), rules)
+    project["auto_sync_mode"] = watcher.refresh(project["slug"])
     return json_response(project, status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=list[ProjectOut])
 async def list_projects(
-    conn: ConnectionDep, cipher: TokenCipherDep, progress: SyncProgressDep
+    conn: ConnectionDep,
+    cipher: TokenCipherDep,
+    progress: SyncProgressDep,
+    watcher: FolderWatcherDep,
 ) -> Any:
     """All projects, oldest first (a point read: see api/deps.py)."""
-    return json_response(service.list_projects(conn, cipher, progress))
+    listed = service.list_projects(conn, cipher, progress)
+    return json_response([with_mode(project, watcher) for project in listed])
 
 
 @router.get("/{slug}", response_model=ProjectOut, responses=error_responses(404))
 async def get_project(
-    slug: str, conn: ConnectionDep, cipher: TokenCipherDep, progress: SyncProgressDep
+    slug: str,
+    conn: ConnectionDep,
+    cipher: TokenCipherDep,
+    progress: SyncProgressDep,
+    watcher: FolderWatcherDep,
 ) -> Any:
     """One project, with its live document count, sync state and progress (a point read)."""
-    return json_response(service.get_project(conn, slug, cipher, progress))
+    return json_response(with_mode(service.get_project(conn, slug, cipher, progress), watcher))
 
 
 @router.put("/{slug}", response_model=ProjectOut, responses=error_responses(400, 404, 413, 422))
@@ -74,21 +94,28 @@ def update_project(
     engine: EngineDep,
     rules: ProjectRulesDep,
     progress: SyncProgressDep,
+    watcher: FolderWatcherDep,
 ) -> Any:
     """Change a project's name, source, token or connection; the slug never changes.
 
     Omitted keys are left alone; an explicit null `connection_id` detaches the connection and
     an explicit null `access_token` deletes the token. A new source type, URL, branch or
-    folder makes the next sync a full one.
+    folder makes the next sync a full one. Turning auto_sync on for a local project (or
+    moving one that has it) starts following its folder, with a sync right after.
     """
     changes = body.model_dump(include=body.model_fields_set)
-    return json_response(editing.update_project(engine, slug, changes, rules, progress))
+    project = editing.update_project(engine, slug, changes, rules, progress)
+    project["auto_sync_mode"] = watcher.refresh(slug)
+    return json_response(project)
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-def delete_project(slug: str, engine: EngineDep, runner: SyncRunnerDep) -> Response:
+def delete_project(
+    slug: str, engine: EngineDep, runner: SyncRunnerDep, watcher: FolderWatcherDep
+) -> Response:
     """Delete a project and everything synced from it (allowed while it syncs)."""
     runner.project_deleted(service.delete_project(engine, slug), slug)
+    watcher.forget(slug)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -195,6 +195,7 @@ PROJECT_EXAMPLE = {
     "profile": "default",
     "last_synced_at": "2026-03-02T09:16:10.004211+00:00",
     "auto_sync": False,
+    "auto_sync_mode": None,
     "last_synced_commit_sha": None,
     "document_count": 38,
     "created_at": "2026-03-02T09:15:04.512301+00:00",
@@ -241,6 +242,12 @@ class ProjectOut(ResponseModel):
     profile: str | None
     last_synced_at: str | None
     auto_sync: bool
+    auto_sync_mode: Literal["watch", "poll"] | None = Field(
+        description="How a followed project (local, with `auto_sync`) learns of changes: "
+        "`watch`, the operating system's notifications (within about a second); `poll`, a "
+        "scan every SDLC_LENS_WATCH_FALLBACK_SECONDS where notifications cannot be used (the "
+        "log says why); null when the project is not followed"
+    )
     last_synced_commit_sha: str | None
     document_count: int
     created_at: str

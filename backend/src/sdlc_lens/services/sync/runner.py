@@ -49,6 +49,7 @@ class SyncRunner:
         self._deleted: set[int] = set()
         # The connection of a checkpoint under way, which shutdown interrupts.
         self._checkpointing: sqlite3.Connection | None = None
+        self._sync_end_listeners: list[Callable[[int], None]] = []
 
     def start_sync(self, slug: str, *, allow_empty: bool = False) -> Future[SyncResult | None]:
         """Claim a project as `syncing` and queue its sync: the one way to ask for a sync.
@@ -62,6 +63,12 @@ class SyncRunner:
             project_id = claim_sync(self._engine, slug, running=set(self._claims))
             self._claims[project_id] += 1
         return self._executor.submit(self._sync, project_id, slug, allow_empty)
+
+    def when_sync_ends(self, listener: Callable[[int], None]) -> None:
+        """Have `listener(project_id)` called, on the sync thread, whenever a sync ends (in
+        any way) and its project can be claimed again: the folder watcher's cue for a sync it
+        could not start while that one ran."""
+        self._sync_end_listeners.append(listener)
 
     def project_deleted(self, project_id: int, slug: str) -> Future[None]:
         """Stop the deleted project's sync, if one is queued or running (it writes nothing),
@@ -103,6 +110,8 @@ class SyncRunner:
                 if self._claims[project_id] <= 0:
                     del self._claims[project_id]
                     self._deleted.discard(project_id)
+            for listener in self._sync_end_listeners:
+                listener(project_id)
             self._tidy_up()
 
     def _purge(self, deleted: Callable[[], list[tuple[int, str]]]) -> None:

@@ -1,0 +1,1 @@
+"""keeping projects current without a click"""
