@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from benchmarks.results import Latency, Memory, Results, Runs
-from benchmarks.settings import CLIENTS, FREQUENT_WORD, HUGE, LARGE, SMALL
+from benchmarks.settings import CLIENTS, EDITED_DOCUMENTS, FREQUENT_WORD, HUGE, LARGE, SMALL
 
 
 @dataclass(frozen=True)
@@ -439,6 +439,72 @@ def trees_table(results: Results) -> Table | None:
     )
 
 
+REPOSITORY_COLD_RATIO = Target(2, "≤ 2 × the folder")
+REPOSITORY_COLD_BYTES = Target(2, "≤ 2 × the documents")
+REPOSITORY_UNCHANGED = Target(0.1, "≤ 0.1 s")
+REPOSITORY_COMMIT = Target(0.3, "≤ 0.3 s")
+REPOSITORY_COMMIT_BYTES = Target(20, "≤ 20 × those documents")
+REPOSITORY_POLL = Target(1, "≤ 1 per project per interval")
+
+
+def repository_table(results: Results) -> Table | None:
+    figures = results.repository
+    if figures is None:
+        return None
+    folder = figures.folder_cold.median
+    cold_ratio = figures.cold.median / folder
+    cold_bytes = figures.cold_mb / figures.documents_mb
+    commit_bytes = figures.commit_mb / figures.commit_documents_mb
+    rows = [
+        ("cold sync, same tree as a folder", spread(figures.folder_cold), "", ""),
+        (
+            "cold sync",
+            spread(figures.cold),
+            f"{figures.cold_mb:.2f} MB in {figures.cold_round_trips} round trips "
+            f"({cold_bytes:.2f} × the documents)",
+            f"{REPOSITORY_COLD_RATIO.judge(cold_ratio)} ({cold_ratio:.2f} ×); "
+            + REPOSITORY_COLD_BYTES.judge(cold_bytes),
+        ),
+        (
+            "unchanged head",
+            spread(figures.unchanged),
+            f"{figures.unchanged_round_trips} round trip(s)",
+            REPOSITORY_UNCHANGED.judge(figures.unchanged.median)
+            + (" · 1 round trip " + verdict(figures.unchanged_round_trips == 1)),
+        ),
+        (
+            f"a commit of {EDITED_DOCUMENTS} documents",
+            spread(figures.commit),
+            f"{figures.commit_mb * 1000:.1f} kB in {figures.commit_round_trips} round trips "
+            f"({commit_bytes:.1f} × those {figures.commit_documents_mb * 1000:.1f} kB)",
+            REPOSITORY_COMMIT.judge(figures.commit.median)
+            + "; "
+            + REPOSITORY_COMMIT_BYTES.judge(commit_bytes),
+        ),
+        (
+            "cold sync, server without partial clone",
+            f"{figures.unfiltered_cold:.3f}",
+            f"{figures.unfiltered_mb:.1f} MB",
+            "",
+        ),
+        (
+            "freshness poller, head unchanged",
+            "",
+            f"{figures.poll_requests_per_interval:.2f} requests per project per interval",
+            REPOSITORY_POLL.judge(figures.poll_requests_per_interval),
+        ),
+    ]
+    return Table(
+        "A project in a git repository (git http-backend on loopback, partial clone)",
+        ("Figure", "Seconds, median (min–max)", "Server sent", "Target"),
+        rows,
+        text=(
+            f"{figures.documents:,} documents ({figures.documents_mb:.1f} MB) below repo_path, "
+            f"and a {figures.other_mb:.0f} MB file outside it."
+        ),
+    )
+
+
 def image_table(results: Results) -> Table | None:
     image = results.image
     if image is None:
@@ -520,6 +586,7 @@ SECTIONS: tuple[Callable[[Results], Table | None], ...] = (
     reads_under_abuse_table,
     trees_table,
     watching_table,
+    repository_table,
     image_table,
 )
 

@@ -177,6 +177,27 @@ class TreeReport(BaseModel):
     largest_p50: dict[str, float]
 
 
+class RepositoryFigures(BaseModel):
+    """A project in a git repository (scenarios/repository.py); sizes in MB."""
+
+    documents: int
+    documents_mb: float  # the markdown below repo_path
+    other_mb: float  # the file outside repo_path
+    folder_cold: Runs  # the same tree synced as a folder
+    cold: Runs
+    cold_mb: float  # bytes the server sent for one cold sync
+    cold_round_trips: int
+    unchanged: Runs
+    unchanged_round_trips: int
+    commit: Runs  # a commit of EDITED documents, synced
+    commit_mb: float  # the most any of those syncs moved
+    commit_documents_mb: float  # the size of the edited documents (the smallest run)
+    commit_round_trips: int
+    unfiltered_cold: float  # one cold sync from a server without partial clone
+    unfiltered_mb: float
+    poll_requests_per_interval: float
+
+
 class ImageFigures(BaseModel):
     cold_build: Runs
     one_file_rebuild: Runs
@@ -211,6 +232,7 @@ class Results(BaseModel):
     big_document: BigDocumentSearch | None = None
     abuse: SearchAbuse | None = None
     trees: TreeReport | None = None
+    repository: RepositoryFigures | None = None
     image: ImageFigures | None = None
     watching: WatchFigures | None = None
     not_available: dict[str, str] = Field(default_factory=dict)  # figure -> why not

@@ -19,6 +19,7 @@ from benchmarks.image import measure_image
 from benchmarks.results import Effort, Results
 from benchmarks.scenarios.api import measure_api, measure_load
 from benchmarks.scenarios.hostile import measure_abuse, measure_big_document
+from benchmarks.scenarios.repository import measure_repository
 from benchmarks.scenarios.sync import measure_huge_sync, measure_sync
 from benchmarks.scenarios.trees import measure_real_trees
 from benchmarks.scenarios.watching import measure_watching
@@ -35,6 +36,7 @@ SCENARIOS = (
     "abuse",
     "big-document",
     "watching",
+    "repository",
     "huge",
     "image",
 )
@@ -53,7 +55,7 @@ def run_all(effort: Effort, *, image: bool, only: frozenset[str] | None = None) 
         if wanted("trees"):
             step("real trees", lambda: measure_real_trees(results, effort))
         needs_large = wanted("sync") or wanted("api")
-        if any(map(wanted, ("sync", "api", "load", "abuse", "watching"))):
+        if any(map(wanted, ("sync", "api", "load", "abuse", "watching", "repository"))):
             step(
                 "generating corpora",
                 lambda: (generate(SMALL, small), needs_large and generate(LARGE, large)),
@@ -72,6 +74,8 @@ def run_all(effort: Effort, *, image: bool, only: frozenset[str] | None = None) 
             step("search with a big document", lambda: measure_big_document(results, work, effort))
         if wanted("watching"):
             step("folder watching", lambda: measure_watching(results, small, work, effort))
+        if wanted("repository"):
+            step("git repository", lambda: measure_repository(results, small, work, effort))
         if wanted("huge") and effort.huge_corpus:
             step(f"cold sync of {HUGE:,}", lambda: measure_huge_sync(results, generate(HUGE, huge)))
             shutil.rmtree(huge)

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     PositiveFloat,
+    PositiveInt,
     SecretStr,
     ValidationInfo,
     field_validator,
@@ -32,14 +33,9 @@ ENV_PREFIX = "SDLC_LENS_"
 # Variables with the prefix that are read by tools around the service, not by it: the test
 # suite's corpus location. Never warned about as unknown settings.
 TOOL_VARIABLES = frozenset({"SDLC_LENS_TEST_CORPUS"})
-# Settings of the freshness poller of a later release, already in deployments: accepted and
-# ignored without a warning (docs/operations.md).
-RESERVED_VARIABLES = frozenset(
-    {
-        "SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS",
-        "SDLC_LENS_SYNC_POLL_MAX_BACKOFF_SECONDS",
-    }
-)
+# Settings of features of a later release, already in deployments, would be listed here:
+# accepted and ignored without a warning (none today).
+RESERVED_VARIABLES: frozenset[str] = frozenset()
 # Settings whose value is never shown: not in an error line, a log line or a repr.
 SECRET_SETTINGS = frozenset({"api_token", "token_encryption_key"})
 # scheme://authority/database?query, as SQLAlchemy splits a URL; SQLite has no authority.
@@ -203,6 +199,10 @@ def _base_url(value: str) -> str:
 
 
 BaseUrl = Annotated[str, AfterValidator(_base_url)]
+# Sent as the user name of HTTP basic auth, next to an access token: no colon, nothing invisible.
+GitUserName = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x39\x3b-\x7e]+$")
+]
 
 
 class Settings(BaseSettings):
@@ -246,6 +246,16 @@ class Settings(BaseSettings):
     # How long a client may take to send a request's headers, then its body, and how long
     # it may leave an answer unread, before its connection is closed (http_server.py).
     client_timeout_seconds: PositiveFloat = 10.0
+    # Git repositories (SPEC-3 §18, services/sources/repository.py): the user name sent with an
+    # access token (GitLab wants `oauth2`), the wall-clock time one exchange with the server
+    # may take, and the most one sync may fetch.
+    git_username: GitUserName = "x-access-token"
+    git_timeout_seconds: PositiveFloat = 60.0
+    git_max_fetch_mb: PositiveInt = 200
+    # Freshness of remote projects with auto_sync (services/freshness/poller.py): how often
+    # their branch head is checked (0: never), and the longest a failing one waits.
+    sync_poll_interval_seconds: float = Field(default=300.0, ge=0)
+    sync_poll_max_backoff_seconds: PositiveFloat = 3600.0
     # When set, POST/PUT/DELETE need `Authorization: Bearer <token>`; reads never do.
     api_token: Annotated[SecretStr | None, AfterValidator(_usable_token)] = None
     # The same token read from a file (SDLC_LENS_API_TOKEN_FILE names it: Docker secrets).

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sdlc_lens.db.models import documents
+from sdlc_lens.db.staging import _stored_files_sql
 from tests.helpers import BACKEND_DIR, downgrade, migrate
 
 VERSIONS = sorted((BACKEND_DIR / "migrations" / "versions").glob("*.py"))
@@ -102,3 +103,17 @@ def test_upgrading_a_0005_database_adds_connections_and_keeps_every_project(
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
         assert conn.execute(f"SELECT {columns} FROM projects").fetchall() == [project]
     assert "github_connections" not in tables and "ix_projects_connection_id" not in tables
+
+
+def test_0007_lets_a_repository_resync_read_blob_ids_from_the_index(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lens.db'}"
+    migrate(url)
+    repository = "EXPLAIN QUERY PLAN " + _stored_files_sql(("blob_sha",))
+    folder = "EXPLAIN QUERY PLAN " + _stored_files_sql(("file_size", "file_mtime_ns"))
+    with sqlite3.connect(tmp_path / "lens.db") as conn:
+        plans = [str(conn.execute(query, (1,)).fetchall()) for query in (repository, folder)]
+    assert all("COVERING INDEX ix_documents_sync_fingerprint" in plan for plan in plans)
+    downgrade(url, "0006_github_connections")
+    with sqlite3.connect(tmp_path / "lens.db") as conn:
+        before = str(conn.execute(repository, (1,)).fetchall())
+    assert "COVERING INDEX" not in before

@@ -31,9 +31,10 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("SDLC_LENS_LOG_LEVEL", "debug")
     monkeypatch.setenv("SDLC_LENS_DATABASE_URL", "sqlite:////data/db/x.db")
     monkeypatch.setenv("SDLC_LENS_ALLOWED_PROJECT_BASE", str(tmp_path))
-    # The poller's variables of the existing deployment are accepted and ignored.
     monkeypatch.setenv("SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS", "0")
+    monkeypatch.setenv("SDLC_LENS_GIT_USERNAME", "oauth2")
     settings = Settings()
+    assert (settings.sync_poll_interval_seconds, settings.git_username) == (0, "oauth2")
     assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 9000, "DEBUG")
     assert settings.database_url == "sqlite:////data/db/x.db"
     assert settings.allowed_project_base == tmp_path
@@ -48,6 +49,10 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         ("DATABASE_URL", "postgresql://u:secret@host/db"),
         ("DATABASE_URL", "not a url"),
         ("DATABASE_URL", "sqlite://lens:secret@/data/db/lens.db"),
+        ("GIT_USERNAME", "user:password"),  # sent as basic auth: no colon
+        ("GIT_TIMEOUT_SECONDS", "0"),
+        ("GIT_MAX_FETCH_MB", "-1"),
+        ("SYNC_POLL_INTERVAL_SECONDS", "-5"),
         ("WATCH_MODE", "sometimes"),
         ("WATCH_FALLBACK_SECONDS", "0"),
         ("WATCH_MAX_FOLDERS", "-1"),
@@ -189,7 +194,7 @@ def test_unknown_variables_are_named_with_the_nearest_setting() -> None:
         "SDLC_LENS_PORT": "9000",  # a setting, in any case
         "sdlc_lens_host": "::",
         "SDLC_LENS_TEST_CORPUS": "/corpus",  # the test suite's own variable
-        "SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS": "30",  # a later release's, ignored
+        "SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS": "30",  # a setting
         "LENS_PORT": "8080",  # compose's, no prefix
     }
     assert unknown_settings(environ) == [

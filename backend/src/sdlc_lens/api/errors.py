@@ -20,6 +20,7 @@ from sdlc_lens.db.faults import database_fault
 from sdlc_lens.errors import (
     AppError,
     AuthFailedError,
+    CheckupBusyError,
     ConflictError,
     ConnectionInUseError,
     CredentialsChoiceError,
@@ -37,12 +38,14 @@ from sdlc_lens.errors import (
     PathNotFoundError,
     PathNotReadableError,
     PathOutsideBaseError,
+    RequestCancelledError,
     SearchBudgetExceededError,
     SearchBusyError,
     SearchCancelledError,
     ServiceUnavailableError,
     SyncInProgressError,
     ValidationFailedError,
+    WorkersBusyError,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,13 +64,16 @@ ERROR_STATUS: dict[type[AppError], tuple[int, str]] = {
     ValidationFailedError: (422, "VALIDATION_ERROR"),
     ServiceUnavailableError: (503, "SERVICE_UNAVAILABLE"),
     SearchBudgetExceededError: (503, "SEARCH_TOO_COSTLY"),
+    WorkersBusyError: (503, "SERVICE_BUSY"),
     SearchBusyError: (503, "SEARCH_BUSY"),
+    CheckupBusyError: (503, "HEALTH_CHECK_BUSY"),
     DatabaseFaultError: (503, "DATABASE_UNAVAILABLE"),
     DatabaseBusyError: (503, "DATABASE_BUSY"),
     DatabaseReadOnlyError: (503, "DATABASE_READ_ONLY"),
     DatabaseFullError: (503, "DATABASE_FULL"),
     DatabaseCorruptError: (503, "DATABASE_CORRUPT"),
     # nginx's "client closed request": nobody reads it, but the access log stays honest.
+    RequestCancelledError: (499, "CLIENT_CLOSED_REQUEST"),
     SearchCancelledError: (499, "CLIENT_CLOSED_REQUEST"),
     LabelExistsError: (409, "LABEL_EXISTS"),
     ConnectionInUseError: (409, "CONNECTION_IN_USE"),

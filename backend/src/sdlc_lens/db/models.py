@@ -129,6 +129,7 @@ documents = Table(
         "file_mtime_ns",
         "file_ctime_ns",
         "parser_epoch",
+        "blob_sha",  # a repository's stamp (0007)
     ),
     Index(
         "ix_documents_unseen",

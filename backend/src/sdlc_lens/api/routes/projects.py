@@ -1,6 +1,6 @@
 """Project registry and sync trigger (SPEC §4-§5)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -15,12 +15,16 @@ from sdlc_lens.api.deps import (
 )
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
+from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
 from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects import editing
 from sdlc_lens.services.projects import registry as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+
+# A page of the project list holds at most this many (`?limit=`).
+MAX_PROJECTS_PER_PAGE = 1000
 
 
 def with_mode(project: dict[str, Any], watcher: FolderWatcher) -> dict[str, Any]:
@@ -63,27 +67,56 @@ def create_project(
     return json_response(project, status.HTTP_201_CREATED)
 
 
-@router.get("", response_model=list[ProjectOut])
-async def list_projects(
+@router.get(
+    "",
+    response_model=list[ProjectOut],
+    responses={
+        200: {
+            "headers": {
+                "X-Total-Count": {
+                    "description": "How many projects there are, whatever the page.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        },
+        **error_responses(422),
+    },
+)
+def list_projects(
     conn: ConnectionDep,
     cipher: TokenCipherDep,
     progress: SyncProgressDep,
     watcher: FolderWatcherDep,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_PROJECTS_PER_PAGE,
+            description="Opt-in paging: at most this many projects (without it, all of them).",
+        ),
+    ] = None,
+    offset: Annotated[
+        int, Query(ge=0, lt=SQLITE_INT_LIMIT, description="Projects to skip first (oldest).")
+    ] = 0,
 ) -> Any:
-    """All projects, oldest first (a point read: see api/deps.py)."""
-    listed = service.list_projects(conn, cipher, progress)
-    return json_response([with_mode(project, watcher) for project in listed])
+    """All projects, oldest first; or a page of them with `limit` and `offset` (the same
+    array). Grows with the number of projects, so it runs in the thread pool."""
+    page = service.list_projects(conn, cipher, progress, limit=limit, offset=offset)
+    response = json_response([with_mode(project, watcher) for project in page])
+    response.headers["X-Total-Count"] = str(service.count_projects(conn))
+    return response
 
 
 @router.get("/{slug}", response_model=ProjectOut, responses=error_responses(404))
-async def get_project(
+def get_project(
     slug: str,
     conn: ConnectionDep,
     cipher: TokenCipherDep,
     progress: SyncProgressDep,
     watcher: FolderWatcherDep,
 ) -> Any:
-    """One project, with its live document count, sync state and progress (a point read)."""
+    """One project, with its live document count, sync state and progress (counting its
+    documents grows with the project, so it runs in the thread pool)."""
     return json_response(with_mode(service.get_project(conn, slug, cipher, progress), watcher))
 
 

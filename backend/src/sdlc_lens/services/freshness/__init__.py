@@ -1,1 +1,1 @@
-"""keeping projects current without a click"""
+"""Keeping projects current without a click: repository heads polled, folders followed."""
