@@ -1,7 +1,8 @@
 """A token never leaves the service (SPEC-3 §16.2): a full scenario of connections, the
-repository picker and repository projects, against a real Uvicorn logging at DEBUG and a
-GitHub API stand-in. Every answer (status line, headers, body) and every log line is searched
-for every token used and for every ciphertext stored: none is found."""
+repository picker and repository projects, synced from a real git server that checks the
+token (basic auth), against a real Uvicorn logging at DEBUG and a GitHub API stand-in. Every
+answer (status line, headers, body) and every log line is searched for every token used and
+for every ciphertext stored: none is found."""
 
 import re
 import signal
@@ -12,9 +13,11 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
+from harness.git_server import GitServer
 from harness.github_api import GitHubStandIn
 from harness.processes import start_server, wait_for_sync
 from sdlc_lens.api.schemas.projects import TOKEN_PLACEHOLDER
+from tests.git_repositories import documents, new_repository
 from tests.helpers import migrate
 
 # Each token is used once in the scenario, so that a leak says where it came from.
@@ -53,7 +56,7 @@ class Recorder:
         return response.json() if response.content else None
 
 
-def scenario(api: Recorder, github_url: str) -> None:
+def scenario(api: Recorder, git_url: str) -> None:
     """What a user does on the Settings page and the project form, failures included."""
     api("POST", "/api/v1/connections", 201, {"label": "Work", "access_token": CONNECTION})
     api("POST", "/api/v1/connections", 401, {"label": "Bad", "access_token": REFUSED})
@@ -75,19 +78,22 @@ def scenario(api: Recorder, github_url: str) -> None:
         429,
         {"access_token": LIMITED},
     )
-    repo = {"source_type": "github", "repo_url": f"{github_url}/acme/web"}
+    # "GitHub" is the git server (SDLC_LENS_GITHUB_URL), which takes REPLACEMENT only.
+    repo = {"source_type": "github", "repo_url": f"{git_url}/acme/web"}
     api("POST", "/api/v1/projects", 201, {"name": "Web", **repo, "access_token": PROJECT})
     api("POST", "/api/v1/projects", 201, {"name": "Api", **repo, "connection_id": 1})
-    git = {"source_type": "git", "repo_url": "http://127.0.0.1:9/team/docs.git"}
+    git = {"source_type": "git", "repo_url": f"{git_url}/acme/web.git"}
     api("POST", "/api/v1/projects", 201, {"name": "Docs", **git, "access_token": GIT_PROJECT})
     credentials = {"source_type": "git", "repo_url": f"http://me:{IN_URL}@127.0.0.1:9/x.git"}
     api("POST", "/api/v1/projects", 422, {"name": "Leaky", **credentials})
     api("PUT", "/api/v1/projects/web", 200, {"access_token": PROJECT_NEW})
     api("PUT", "/api/v1/projects/web", 422, {"access_token": MALFORMED})
     api("GET", "/api/v1/projects", 200)
-    for slug in ("web", "api", "docs"):  # syncs that need the tokens (they cannot succeed here)
+    # Syncs: through the connection's token (accepted), and the projects' own (refused).
+    for slug, outcome in (("api", "synced"), ("web", "error"), ("docs", "error")):
         api("POST", f"/api/v1/projects/{slug}/sync", 202)
-        assert wait_for_sync(api.client, slug)["sync_status"] == "error"
+        assert wait_for_sync(api.client, slug)["sync_status"] == outcome, slug
+    api("GET", "/api/v1/projects/api/documents", 200)
     api("PUT", "/api/v1/projects/docs", 200, {"access_token": None})
     api("DELETE", "/api/v1/connections/1", 409)
     api("PUT", "/api/v1/projects/api", 200, {"connection_id": None})
@@ -112,7 +118,11 @@ def stored_secrets(database: Path) -> list[str]:
 def test_no_token_or_ciphertext_in_any_answer_or_log_line(tmp_path: Path) -> None:
     database = tmp_path / "lens.db"
     migrate(f"sqlite:///{database}")
-    with GitHubStandIn() as github:
+    with (
+        GitHubStandIn() as github,
+        GitServer(tmp_path / "git", credentials=("x-access-token", REPLACEMENT)) as git_server,
+    ):
+        new_repository(git_server, "acme/web", documents(5))
         github.add_user(CONNECTION, "alice", repos=["acme/web"], orgs=["acme"])
         github.add_user(REPLACEMENT, "alice", repos=["acme/web"], orgs=["acme"])
         github.add_user(PICKER, "bob", repos=["bob/notes"])
@@ -122,7 +132,7 @@ def test_no_token_or_ciphertext_in_any_answer_or_log_line(tmp_path: Path) -> Non
         github.add_folder("acme/web", "sdlc-studio")
         settings = {
             "GITHUB_API_URL": github.url,
-            "GITHUB_URL": github.url,  # repositories "on GitHub" are on 127.0.0.1 too
+            "GITHUB_URL": git_server.url,
             "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         }
         server = start_server(
@@ -131,7 +141,7 @@ def test_no_token_or_ciphertext_in_any_answer_or_log_line(tmp_path: Path) -> Non
         try:
             with httpx.Client(base_url=server.base_url, timeout=30) as client:
                 api = Recorder(client, database)
-                scenario(api, github.url)
+                scenario(api, git_server.url)
                 description = client.get("/openapi.json").text
         finally:
             server.stop(signal.SIGTERM)
@@ -143,7 +153,8 @@ def test_no_token_or_ciphertext_in_any_answer_or_log_line(tmp_path: Path) -> Non
     ciphertexts = sorted(api.stored)
     # Connection (2 tokens), 2 project tokens, git project: each sealed and its Fernet part.
     assert len([value for value in ciphertexts if value.startswith("enc:v1:")]) == 5
-    assert " DEBUG " in log and "sync of web" in log and "/api/v1/connections" in log
+    assert " DEBUG " in log and "sync of api finished: synced" in log
+    assert "sync of web finished: error" in log and "/api/v1/connections" in log
     everything = "\n".join([*api.answers, log])
     leaks = [secret for secret in (*TOKENS, *ciphertexts) if secret in everything]
     assert leaks == []
