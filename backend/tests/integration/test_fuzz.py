@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.github_api import GitHubStandIn, repo_json
 from harness.processes import Server, start_server
 from tests.helpers import CORPUS_DIR, migrate
 
@@ -25,10 +26,18 @@ SUMMARY = re.compile(r"(\d+) generated, (\d+) passed")
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    """A real server with the task-list corpus synced as project `tasks`."""
+    """A real server with the task-list corpus synced as project `tasks`, its GitHub a
+    stand-in that takes any token (so that connections get created, listed and deleted)."""
     database = tmp_path / "lens.db"
     migrate(f"sqlite:///{database}")
-    running = start_server(database, tmp_path / "server.log", log_level="WARNING")
+    github = GitHubStandIn(any_token_login="fuzzer").start()
+    github.user_repos["fuzzer"] = [repo_json("acme/web")]
+    running = start_server(
+        database,
+        tmp_path / "server.log",
+        log_level="WARNING",
+        settings={"GITHUB_API_URL": github.url},
+    )
     with httpx.Client(base_url=running.base_url, timeout=10) as client:
         body = {"name": "Tasks", "sdlc_path": str(CORPUS_DIR / "task-list")}
         assert client.post("/api/v1/projects", json=body).status_code == 201
@@ -37,6 +46,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
             pass
     yield running
     running.stop(signal.SIGKILL)
+    github.stop()
 
 
 def test_schemathesis_with_all_checks_finds_nothing(server: Server, tmp_path: Path) -> None:
