@@ -152,6 +152,15 @@ class AnswerStore:
         return len(self._answers)
 
 
+@dataclass(slots=True)
+class CacheStats:
+    """What the cache did since the app started (counted in the event loop's thread)."""
+
+    computed: int = 0  # answers the route computed
+    hits: int = 0  # answers (200 or 304) given from memory, without computing
+    joined: int = 0  # requests that waited for an identical one's computation
+
+
 class AnswerCache:
     """What the cached routes of one app share: the store, the data versions, the runtime
     state their answers show, and the computations under way."""
@@ -170,6 +179,7 @@ class AnswerCache:
         self._computing: dict[tuple[Key, Identity], asyncio.Future[Answer | None]] = {}
         self._one_off = count()
         self._epoch = self.versions.epoch.encode()
+        self.stats = CacheStats()
 
     def identity(self, scope: AnswerScope, path: dict[str, Any]) -> Identity | None:
         """What identifies an answer of `scope` now; None while its data is being changed."""
@@ -208,16 +218,20 @@ class AnswerCache:
         key: Key = (route.path, tuple(path.values()), tuple(query.items()))
         identity = self.identity(route.scope, path)
         if identity is None:  # a commit under way: answer, but belong to no version
+            self.stats.computed += 1
             return _tagged(await route.handler(request), self.one_off_etag())
         stored = None if self.store is None else self.store.get(key)
         if stored is not None and stored.identity == identity and stored.holds_until > time.time():
+            self.stats.hits += 1
             return stored.response(request)
         etag = self.etag(key, identity, math.inf)
         if _matches(request, etag):
+            self.stats.hits += 1
             return _not_modified(etag)
         flight = (key, identity)
         computing = self._computing.get(flight)
         if computing is not None:  # the same answer is being computed: wait for it
+            self.stats.joined += 1
             answer = await asyncio.shield(computing)
             if answer is not None:
                 return answer.response(request)
@@ -238,6 +252,7 @@ class AnswerCache:
         self, request: Request, route: "CachedAnswers", key: Key, identity: Identity
     ) -> tuple[Response, Answer | None]:
         """The route's own answer, tagged; kept (and returned) when it belongs to `identity`."""
+        self.stats.computed += 1
         response = await route.handler(request)
         if response.status_code != 200:
             return response, None

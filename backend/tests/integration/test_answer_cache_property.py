@@ -3,18 +3,18 @@ the cached app compared with the one an app without the cache computes from the 
 
 import shutil
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import markdown, migrate, wait_for_sync, write_tree
+from tests.helpers import markdown, migrate, served, wait_for_sync, write_tree
 
 NAMES = ("Shop", "Mill", "Dock")
 WORDS = ("shelf", "basket", "ledger", "invoice", "harbour")
@@ -71,23 +71,26 @@ def comparable(response: httpx.Response) -> Any:
 
 
 class CachedAnswers(RuleBasedStateMachine):
-    """Two apps on one database: `cached` makes every change, `fresh` has no cache."""
+    """Two apps on one database, each behind a real Uvicorn: `cached` makes every change,
+    `fresh` has no cache."""
 
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="lens-cache-"))
         url = f"sqlite:///{self.folder / 'lens.db'}"
         migrate(url)
-        self.cached = TestClient(create_app(Settings(database_url=url)))
-        self.cached.__enter__()
-        self.fresh = TestClient(create_app(Settings(database_url=url, response_cache_mb=0)))
+        self.servers = ExitStack()
+        self.cached = self.servers.enter_context(served(create_app(Settings(database_url=url))))
+        self.fresh = self.servers.enter_context(
+            served(create_app(Settings(database_url=url, response_cache_mb=0)))
+        )
         self.projects: dict[str, Path] = {}  # slug -> its folder
         self.trees = 0
         self.tags: dict[str, bytes] = {}  # ETag -> the one body it stands for
         self.last_etag: dict[str, str] = {}  # path -> the last ETag the cached app gave
 
     def teardown(self) -> None:
-        self.cached.__exit__(None, None, None)
+        self.servers.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # ---- changes ----------------------------------------------------------------------
