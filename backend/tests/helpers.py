@@ -19,7 +19,7 @@ from harness.database import migrate as migrate
 from harness.processes import free_port
 from harness.processes import wait_for_sync as wait_for_sync
 from sdlc_lens.config import Settings
-from sdlc_lens.http_server import GuardedH11Protocol
+from sdlc_lens.http_server import GuardedHttpToolsProtocol
 from sdlc_lens.main import create_app
 from sdlc_lens.parsing import ParsedDocument
 from sdlc_lens.parsing.front_matter import normalise_text
@@ -234,7 +234,7 @@ def served(app: Any) -> Iterator[httpx.Client]:
     read the app's state (its cache's counters, its engine's statements) while it serves."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=GuardedH11Protocol, log_level="warning"
+        app, host="127.0.0.1", port=port, http=GuardedHttpToolsProtocol, log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -175,8 +175,9 @@ def test_the_watch_mode_of_a_project_is_never_stale(client: TestClient, shop: Pa
 def test_a_checkup_is_computed_again_when_a_document_turns_stale(
     client: TestClient, shop: Path
 ) -> None:
-    # As if the documents were last seen 30 days ago, less two seconds: not stale yet.
-    almost = (datetime.now(UTC) - timedelta(days=30, seconds=-2)).isoformat()
+    # As if the documents were last seen 30 days ago, less a few seconds: not stale yet.
+    turns_stale = time.time() + 6
+    almost = (datetime.fromtimestamp(turns_stale, UTC) - timedelta(days=30)).isoformat()
     with sqlite3.connect(db_file(client.app.state.settings.database_url)) as conn:  # type: ignore[attr-defined]
         conn.execute("UPDATE documents SET synced_at = ?", (almost,))
         conn.execute("UPDATE projects SET last_synced_at = ?", (almost,))
@@ -184,7 +185,7 @@ def test_a_checkup_is_computed_again_when_a_document_turns_stale(
     fresh = client.get(path)
     assert "STALE_DOCUMENT" not in fresh.json()["findings_per_rule"]
     assert client.get(path).headers["etag"] == fresh.headers["etag"]
-    time.sleep(2.5)
+    time.sleep(max(0.0, turns_stale - time.time()) + 0.5)
     later = client.get(path, headers={"If-None-Match": fresh.headers["etag"]})
     assert later.status_code == 200
     assert later.json()["findings_per_rule"]["STALE_DOCUMENT"] == len(FILES)

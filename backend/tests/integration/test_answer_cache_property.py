@@ -136,6 +136,10 @@ class CachedAnswers(RuleBasedStateMachine):
             f"/api/v1/projects/{slug}/sync", params={"allow_empty": allow_empty}
         )
         assert started.status_code == 202, started.text
+        # Read while the sync runs, as the frontend may: what gets cached now must not
+        # outlive the sync's commit (the invariant compares after it).
+        for path in answer_paths(slug):
+            self.cached.get(path)
         wait_for_sync(self.cached, slug)
 
     @precondition(lambda self: self.projects)
