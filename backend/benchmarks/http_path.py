@@ -3,8 +3,10 @@ warm (cached) list and detail answers, 20 clients, the stacks measured in turn, 
 
     uv run python -m benchmarks.http_path [--seconds 4] [--rounds 2] [STACK ...]
 
-A stack is a Uvicorn `--loop` and `--http` pair; the report (stdout) gives req/s per round.
-It is a tool for deciding between stacks on one machine in one session, not part of the suite.
+A stack is a Uvicorn `--loop` and `--http` pair and the answer cache on or off; the report
+(stdout) gives req/s per round. It is a tool for deciding between stacks on one machine in
+one session, not part of the suite. The uvloop stacks need `uv pip install uvloop` first (it
+is not a dependency: BENCHMARKS.md, "The HTTP path").
 """
 
 import argparse
@@ -30,11 +32,16 @@ from harness.database import migrate
 from harness.processes import free_port
 from sdlc_lens.api.middleware import install_middleware
 
+H11 = "sdlc_lens.http_server:GuardedH11Protocol"
+HTTPTOOLS = "sdlc_lens.http_server:GuardedHttpToolsProtocol"
+# name: (loop, protocol, SDLC_LENS_RESPONSE_CACHE_MB)
 STACKS = {
-    "h11-guarded/asyncio": ("asyncio", "sdlc_lens.http_server:GuardedH11Protocol"),
-    "h11-guarded/uvloop": ("uvloop", "sdlc_lens.http_server:GuardedH11Protocol"),
-    "httptools-guarded/asyncio": ("asyncio", "sdlc_lens.http_server:GuardedHttpToolsProtocol"),
-    "httptools-guarded/uvloop": ("uvloop", "sdlc_lens.http_server:GuardedHttpToolsProtocol"),
+    "before: h11, no answer cache": ("asyncio", H11, "0"),
+    "h11, answer cache": ("asyncio", H11, "64"),
+    "httptools, no answer cache": ("asyncio", HTTPTOOLS, "0"),
+    "httptools, answer cache": ("asyncio", HTTPTOOLS, "64"),
+    "httptools+uvloop, answer cache": ("uvloop", HTTPTOOLS, "64"),
+    "h11+uvloop, answer cache": ("uvloop", H11, "64"),
 }
 
 
@@ -45,7 +52,9 @@ def floor_with_middleware() -> FastAPI:
     return app
 
 
-def serve(app: str, database: Path, loop: str, http: str, health: str) -> subprocess.Popen[bytes]:
+def serve(
+    app: str, database: Path, loop: str, http: str, health: str, cache_mb: str = "64"
+) -> subprocess.Popen[bytes]:
     port = free_port()
     env = {
         "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
@@ -53,6 +62,7 @@ def serve(app: str, database: Path, loop: str, http: str, health: str) -> subpro
         "SDLC_LENS_DATABASE_URL": f"sqlite:///{database}",
         "SDLC_LENS_LOG_LEVEL": "WARNING",
         "PYTHONMALLOC": "malloc",
+        "SDLC_LENS_RESPONSE_CACHE_MB": cache_mb,
     }
     command = [
         sys.executable, "-m", "uvicorn", "--factory", app, "--port", str(port),
@@ -76,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("stacks", nargs="*", default=list(STACKS))
+    parser.add_argument("stacks", nargs="*", default=list(STACKS), choices=list(STACKS))
     args = parser.parse_args()
     folder = WORK_DIR / "http-path"
     shutil.rmtree(folder, ignore_errors=True)
@@ -84,7 +94,7 @@ def main() -> None:
     database = folder / "lens.db"
     migrate(f"sqlite:///{database}")
     corpus = generate(SMALL, folder / "corpus")
-    first = serve("sdlc_lens.main:create_app", database, "asyncio", "h11", "/api/v1/system/health")
+    first = serve("sdlc_lens.main:create_app", database, "asyncio", H11, "/api/v1/system/health")
     with httpx.Client(base_url=first.base_url, timeout=600) as client:  # type: ignore[attr-defined]
         register(client, "bench", corpus)
         timed_sync(client, "bench")
@@ -100,11 +110,11 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; {CLIENTS} clients, {args.seconds}s per figure (req/s)")
     for round_ in range(1, args.rounds + 1):
         for stack in args.stacks:
-            loop, http = STACKS[stack]
+            loop, http, cache_mb = STACKS[stack]
             figures = []
             for name, (app, path) in paths.items():
                 health = "/floor" if name.startswith("floor") else "/api/v1/system/health"
-                process = serve(app, database, loop, http, health)
+                process = serve(app, database, loop, http, health, cache_mb)
                 try:
                     run_load(process.base_url, [path], requests=200)  # type: ignore[attr-defined]
                     load = run_load(
@@ -117,7 +127,7 @@ def main() -> None:
                 finally:
                     process.send_signal(signal.SIGTERM)
                     process.wait()
-            print(f"round {round_} {stack:28s} " + "  ".join(figures), flush=True)
+            print(f"round {round_} {stack:32s} " + "  ".join(figures), flush=True)
     shutil.rmtree(folder, ignore_errors=True)
 
 
