@@ -20,7 +20,7 @@ from benchmarks.results import Effort, Results
 from benchmarks.scenarios.api import measure_api, measure_load
 from benchmarks.scenarios.hostile import measure_abuse, measure_big_document
 from benchmarks.scenarios.sync import measure_huge_sync, measure_sync
-from benchmarks.scenarios.trees import measure_real_trees
+from benchmarks.scenarios.trees import measure_trees
 from benchmarks.settings import HUGE, LARGE, SMALL
 from benchmarks.workspace import workspace
 from harness import BACKEND_DIR
@@ -31,7 +31,7 @@ def run_all(effort: Effort, *, image: bool) -> Results:
     results = Results(machine=machine_info(), effort=effort)
     with workspace() as work:
         small, large, huge = work / "corpus-5k", work / "corpus-20k", work / "corpus-50k"
-        step("real trees", lambda: measure_real_trees(results, effort))
+        step("trees", lambda: measure_trees(results, effort, work))
         step("generating corpora", lambda: (generate(SMALL, small), generate(LARGE, large)))
         step("sync, memory and WAL", lambda: measure_sync(results, small, large, effort))
         generate(SMALL, small)  # undo the edits

@@ -1,4 +1,4 @@
-"""Shared fixtures: a migrated SQLite file per test, the app around it, a client."""
+"""Shared fixtures: a migrated SQLite file per test, the app around it, a client, the trees."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,7 +8,14 @@ from fastapi.testclient import TestClient
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_PROJECTS, migrate, synced_app
+from tests.fixtures import (
+    SAMPLE_PROJECTS,
+    CorpusTree,
+    corpus_tree_params,
+    write_fixture_trees,
+)
+from tests.fixtures import corpus_tree as resolve_corpus_tree
+from tests.helpers import migrate, synced_app
 
 
 @pytest.fixture
@@ -32,8 +39,23 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """Both corpus trees synced (task-list first), shared by every read-only test: tests
-    that use it must not change it."""
-    with synced_app(tmp_path_factory.mktemp("corpus-db"), CORPUS_PROJECTS) as client:
+def fixture_tree_paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every generated tree, written once for the session: tests must not change them."""
+    return write_fixture_trees(tmp_path_factory.mktemp("fixture-trees"))
+
+
+@pytest.fixture(params=corpus_tree_params())
+def corpus_tree(request: pytest.FixtureRequest, fixture_tree_paths: dict[str, Path]) -> CorpusTree:
+    """Each generated tree, and each real tree SDLC_LENS_TEST_CORPUS names (else skipped)."""
+    return resolve_corpus_tree(request.param, fixture_tree_paths)
+
+
+@pytest.fixture(scope="session")
+def corpus(
+    tmp_path_factory: pytest.TempPathFactory, fixture_tree_paths: dict[str, Path]
+) -> Iterator[TestClient]:
+    """Both realistic projects synced (Recipe Box first), shared by every read-only test:
+    tests that use it must not change it."""
+    projects = [(name, fixture_tree_paths[tree]) for name, tree in SAMPLE_PROJECTS]
+    with synced_app(tmp_path_factory.mktemp("corpus-db"), projects) as client:
         yield client

@@ -22,7 +22,8 @@ from jsonschema import Draft202012Validator
 from sdlc_lens.api.middleware import MAX_BODY_BYTES
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_DIR, register, sync
+from tests.fixtures import write_fixture_tree
+from tests.helpers import register, sync
 
 Setup = Callable[[TestClient, Path], None]
 
@@ -37,9 +38,9 @@ def acme(client: TestClient, tmp_path: Path) -> None:
     register(client, "Acme", tmp_path / "acme")
 
 
-def tasks(client: TestClient, _tmp_path: Path) -> None:
-    """Project `tasks`, synced from the 38-document task-list corpus."""
-    register(client, "Tasks", CORPUS_DIR / "task-list")
+def tasks(client: TestClient, tmp_path: Path) -> None:
+    """Project `tasks`, synced from the 38-document recipe-box fixture tree."""
+    register(client, "Tasks", write_fixture_tree(tmp_path, "recipe-box"))
     sync(client, "tasks")
 
 
@@ -129,13 +130,13 @@ CASES = [
     Case("GET", f"{P}/{{slug}}/documents", 200, path=f"{TASKS}/documents", setup=tasks),
     Case("GET", f"{P}/{{slug}}/documents", 404, path=f"{NOPE}/documents"),
     Case("GET", f"{P}/{{slug}}/documents", 422, path=f"{TASKS}/documents", params={"page": 0}),
-    Case("GET", DOC, 200, path=f"{TASKS}/documents/epic/EP0001-core-task-management", setup=tasks),
+    Case("GET", DOC, 200, path=f"{TASKS}/documents/epic/EP0001-recipe-catalogue", setup=tasks),
     Case("GET", DOC, 404, path=f"{TASKS}/documents/epic/EP9999", setup=tasks),
     Case(
         "GET",
         f"{DOC}/related",
         200,
-        path=f"{TASKS}/documents/epic/EP0001-core-task-management/related",
+        path=f"{TASKS}/documents/epic/EP0001-recipe-catalogue/related",
         setup=tasks,
     ),
     Case("GET", f"{DOC}/related", 404, path=f"{TASKS}/documents/epic/EP9999/related", setup=tasks),

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sdlc_lens.api.schemas.health_check import HealthCheck
 from sdlc_lens.services import sync as sync_module
 from sdlc_lens.services.project_health import check_project
-from tests.fixture_project import E2E_FILES
+from tests.fixtures import E2E_FILES
 from tests.helpers import (
     BODY,
     assert_error,

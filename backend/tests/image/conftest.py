@@ -7,6 +7,7 @@ then they fail, so a CI machine without Docker cannot pass silently.
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,12 @@ def image(docker_ready: None) -> Iterator[str]:
         yield tag
     finally:
         dh.remove_image(tag)
+
+
+@pytest.fixture(scope="session")
+def sample_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample project to mount into containers (read-only): a generated tree."""
+    return dh.write_sample_tree(tmp_path_factory.mktemp("mounted"))
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from harness.processes import Server, start_server
-from tests.helpers import CORPUS_DIR, migrate
+from tests.fixtures import write_fixture_tree
+from tests.helpers import migrate
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Cases per operation and phase: about 1,000 cases in all, 10-40 s on two cores. Fixed seed,
@@ -25,12 +26,12 @@ SUMMARY = re.compile(r"(\d+) generated, (\d+) passed")
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    """A real server with the task-list corpus synced as project `tasks`."""
+    """A real server with the recipe-box tree synced as project `tasks`."""
     database = tmp_path / "lens.db"
     migrate(f"sqlite:///{database}")
     running = start_server(database, tmp_path / "server.log", log_level="WARNING")
     with httpx.Client(base_url=running.base_url, timeout=10) as client:
-        body = {"name": "Tasks", "sdlc_path": str(CORPUS_DIR / "task-list")}
+        body = {"name": "Tasks", "sdlc_path": str(write_fixture_tree(tmp_path, "recipe-box"))}
         assert client.post("/api/v1/projects", json=body).status_code == 201
         assert client.post("/api/v1/projects/tasks/sync").status_code == 202
         while client.get("/api/v1/projects/tasks").json()["sync_status"] == "syncing":
