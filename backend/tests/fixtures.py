@@ -54,7 +54,7 @@ os.environ.pop(TEST_CORPUS_VARIABLE, None)
 
 SKIP_REASON = (
     f"no real trees given: set {TEST_CORPUS_VARIABLE}=DIR to also run this test on every "
-    "sdlc-studio folder under DIR (.ci/run sets it when ../shared/corpus exists)"
+    "sdlc-studio folder under DIR (.ci/run sets it to the corpus beside the repository)"
 )
 # The two realistic projects, as (name, fixture tree) for the tests that browse them.
 SAMPLE_PROJECTS = (("Recipe Box", "recipe-box"), ("Garden Monitor", "garden-monitor"))
