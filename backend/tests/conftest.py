@@ -1,6 +1,9 @@
 """Shared fixtures: a migrated SQLite file per test, the app around it, a client, the trees."""
 
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -18,12 +21,25 @@ from tests.fixtures import corpus_tree as resolve_corpus_tree
 from tests.helpers import migrate, synced_app
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated to head once per session, for tests to copy."""
+    path = tmp_path_factory.mktemp("migrated") / "lens.db"
+    migrate(f"sqlite:///{path}")
+    # Everything into the main file, so that a copy of that one file is the whole database.
+    with closing(sqlite3.connect(path)) as db:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A migrated database in a fresh folder."""
-    url = f"sqlite:///{tmp_path / 'db' / 'lens.db'}"
-    migrate(url)
-    return url
+def database_url(tmp_path: Path, migrated_database: Path) -> str:
+    """A migrated database in a fresh folder (a copy of the session's migrated file)."""
+    path = tmp_path / "db" / "lens.db"
+    path.parent.mkdir()
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -7,23 +7,21 @@ from pathlib import Path
 import pytest
 
 from harness.processes import Server, start_server
-from tests.helpers import migrate
+from tests.helpers import db_file
 
 
-def serve(tmp_path: Path, log_level: str) -> Iterator[Server]:
-    database = tmp_path / "lens.db"
-    migrate(f"sqlite:///{database}")
-    running = start_server(database, tmp_path / "server.log", log_level=log_level)
+def serve(database: Path, log_level: str) -> Iterator[Server]:
+    running = start_server(database, database.with_name("server.log"), log_level=log_level)
     yield running
     running.stop(signal.SIGKILL)
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    yield from serve(tmp_path, "INFO")
+def server(database_url: str) -> Iterator[Server]:
+    yield from serve(db_file(database_url), "INFO")
 
 
 @pytest.fixture
-def debug_server(tmp_path: Path) -> Iterator[Server]:
+def debug_server(database_url: str) -> Iterator[Server]:
     """Logging at DEBUG: the sync names its phases."""
-    yield from serve(tmp_path, "DEBUG")
+    yield from serve(db_file(database_url), "DEBUG")
