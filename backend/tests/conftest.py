@@ -1,5 +1,6 @@
 """Shared fixtures: a migrated SQLite file per test, the app around it, a client, the trees."""
 
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -13,12 +14,24 @@ from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.fixtures import (
     SAMPLE_PROJECTS,
+    TEST_CORPUS_VARIABLE,
     CorpusTree,
     corpus_tree_params,
     write_fixture_trees,
 )
 from tests.fixtures import corpus_tree as resolve_corpus_tree
 from tests.helpers import migrate, synced_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_corpus_kept_from_the_apps() -> Iterator[None]:
+    """SDLC_LENS_TEST_CORPUS is the suite's input, read at collection (tests/fixtures.py),
+    not a setting: no app or process a test starts sees it, whatever the app makes of
+    unknown SDLC_LENS_ variables."""
+    value = os.environ.pop(TEST_CORPUS_VARIABLE, None)
+    yield
+    if value is not None:
+        os.environ[TEST_CORPUS_VARIABLE] = value
 
 
 @pytest.fixture(scope="session")

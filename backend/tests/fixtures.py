@@ -11,7 +11,6 @@ case is reported as skipped and says how to enable it. Every assertion of those 
 runs on each generated tree, always.
 """
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ __all__ = [
     "PRD_AFTER_TITLE",
     "RECIPE_BOX",
     "SAMPLE_PROJECTS",
+    "TEST_CORPUS_VARIABLE",
     "US0001_BODY",
     "CorpusTree",
     "corpus_cases",
@@ -47,10 +47,9 @@ __all__ = [
     "write_fixture_trees",
 ]
 
-# Read once, then taken out of the environment: the variable is the test suite's input, so
-# the settings of every app a test starts (and every process it spawns) stay as a user's.
+# Read at collection (in each xdist worker too); conftest.py then keeps it out of the
+# environment while tests run, since it is the suite's input and not a setting of the app.
 REAL_TREES = real_trees()
-os.environ.pop(TEST_CORPUS_VARIABLE, None)
 
 SKIP_REASON = (
     f"no real trees given: set {TEST_CORPUS_VARIABLE}=DIR to also run this test on every "
