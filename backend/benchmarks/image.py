@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,18 +59,12 @@ def docker_unavailable_reason() -> str | None:
     return None
 
 
-def pyproject_version() -> str:
-    """The package version, passed to the build as the image does it (`VERSION`)."""
-    with (BACKEND_DIR / "pyproject.toml").open("rb") as handle:
-        return tomllib.load(handle)["project"]["version"]
-
-
 def build(tag: str, context: Path = BACKEND_DIR, *options: str) -> float:
-    """Seconds `docker build` takes (BuildKit, the version build argument); fails loudly."""
+    """Seconds `docker build` takes (BuildKit, as the README builds it); fails loudly."""
     started = time.perf_counter()
     result = _docker(
-        "build", "--progress=plain", "-t", tag, "--build-arg", f"VERSION={pyproject_version()}",
-        *options, str(context), check=False, env={**os.environ, "DOCKER_BUILDKIT": "1"},
+        "build", "--progress=plain", "-t", tag, *options, str(context), check=False,
+        env={**os.environ, "DOCKER_BUILDKIT": "1"},
     )  # fmt: skip
     seconds = time.perf_counter() - started
     if result.returncode != 0:

@@ -15,6 +15,7 @@ import httpx
 
 from harness import BACKEND_DIR
 from sdlc_lens.healthcheck import HEALTH_PATH
+from sdlc_lens.http_server import UVICORN_HTTP
 
 APP = "sdlc_lens.main:create_app"
 # Uvicorn finishes its graceful shutdown, then re-raises SIGTERM so the exit status says why.
@@ -104,6 +105,7 @@ def start_server(
     command = [
         *wrapper, sys.executable, "-m", "uvicorn", "--factory", app,
         "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level.lower(),
+        "--http", UVICORN_HTTP,
     ]  # fmt: skip
     with log_path.open("ab") as log:
         process = subprocess.Popen(

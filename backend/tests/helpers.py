@@ -18,7 +18,7 @@ from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from sdlc_lens.parsing import ParsedDocument
 from sdlc_lens.parsing.front_matter import normalise_text
-from sdlc_lens.services.files import ProjectFolder
+from sdlc_lens.services.sources.files import ProjectFolder
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent

@@ -4,17 +4,44 @@ This class is the only place that knows a default: the app, Alembic, the health 
 container's entrypoint (through `python -m sdlc_lens.preflight`) all read their values here.
 """
 
+import difflib
 import logging
+import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, BeforeValidator, Field, PositiveFloat
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PositiveFloat,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sdlc_lens.listen_address import DEFAULT_HOST, DEFAULT_PORT
+
 ENV_PREFIX = "SDLC_LENS_"
+# Variables with the prefix that are read by tools around the service, not by it: the test
+# suite's corpus location. Never warned about as unknown settings.
+TOOL_VARIABLES = frozenset({"SDLC_LENS_TEST_CORPUS"})
+# Settings of the GitHub features of a later release, already in deployments: accepted and
+# ignored without a warning (docs/operations.md).
+RESERVED_VARIABLES = frozenset(
+    {
+        "SDLC_LENS_TOKEN_ENCRYPTION_KEY",
+        "SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS",
+        "SDLC_LENS_SYNC_POLL_MAX_BACKOFF_SECONDS",
+    }
+)
+# Settings whose value is never shown: not in an error line, a log line or a repr.
+SECRET_SETTINGS = frozenset({"api_token"})
 # scheme://authority/database?query, as SQLAlchemy splits a URL; SQLite has no authority.
 _URL = re.compile(r"(?P<scheme>[\w+]+)://(?P<authority>[^/?]*)(?:/(?P<database>[^?]*))?(?:\?.*)?")
 _EXPECTED = "sqlite:///<path of the database file>"
@@ -72,25 +99,107 @@ def comma_separated(value: object) -> object:
     return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
 
 
+# An Origin as browsers send it: scheme://host[:port], the host a name, IPv4 or [IPv6].
+_ORIGIN = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>\d{1,5}))?",
+    re.IGNORECASE,
+)
+
+
+def browser_origins(origins: list[str]) -> list[str]:
+    """Each origin checked as `scheme://host[:port]` (or `*`), lower-cased as browsers send
+    it; anything else (no scheme, a path) would silently never match, so it is refused."""
+    checked = []
+    for origin in origins:
+        match = _ORIGIN.fullmatch(origin)
+        if origin != "*" and (match is None or int(match["port"] or 1) not in range(1, 65536)):
+            raise ValueError(
+                f"each origin must be scheme://host[:port] (e.g. http://localhost:5173) or *, "
+                f"got {origin!r}"
+            )
+        checked.append(origin.lower())
+    return checked
+
+
+# Sent in a header and compared byte for byte: visible ASCII only, long enough not to guess.
+MIN_TOKEN_CHARS = 16
+_TOKEN = re.compile(rf"[\x21-\x7e]{{{MIN_TOKEN_CHARS},}}")
+_TOKEN_RULE = (
+    f"must be at least {MIN_TOKEN_CHARS} visible ASCII characters without spaces "
+    "(e.g. the output of `openssl rand -hex 32`)"
+)
+
+
+def _usable_token(token: SecretStr | None) -> SecretStr | None:
+    if token is not None and not _TOKEN.fullmatch(token.get_secret_value()):
+        raise ValueError(f"the token {_TOKEN_RULE}")
+    return token
+
+
+def _token_from_file(value: object) -> object:
+    """The token a file holds (Docker secrets style), surrounding whitespace dropped."""
+    if not isinstance(value, str | Path):
+        return value
+    path = Path(value)
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ValueError(f"cannot read the token file {path} ({reason})") from None
+    if not _TOKEN.fullmatch(token):
+        raise ValueError(f"the token in {path} {_TOKEN_RULE}")
+    return token
+
+
 class Settings(BaseSettings):
     """Every knob of the service. The container image sets only DATABASE_URL (to /data/db)."""
 
     # An empty variable means "unset" (compose files and `-e VAR=` produce them); surrounding
-    # whitespace is ignored.
+    # whitespace is ignored. Errors never repeat the input, so a token cannot reach a log line
+    # or traceback through one.
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="ignore", env_ignore_empty=True, str_strip_whitespace=True
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        env_ignore_empty=True,
+        str_strip_whitespace=True,
+        hide_input_in_errors=True,
     )
 
-    host: str = "0.0.0.0"  # noqa: S104 - a LAN service listens on all interfaces by default
-    port: int = Field(default=8000, ge=1, le=65535)
+    host: str = DEFAULT_HOST
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
     database_url: DatabaseUrl = Field(default_factory=default_database_url)
     log_level: LogLevel = "INFO"
     allowed_project_base: Path | None = None
     # Each sdlc-studio folder directly below it is registered and synced at start-up.
     projects_root: Path | None = None
     # Browser origins allowed to call the API (CORS), comma-separated; unset: none; `*`: any.
-    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(comma_separated)] = []
+    cors_origins: Annotated[
+        list[str], NoDecode, BeforeValidator(comma_separated), AfterValidator(browser_origins)
+    ] = []
     search_budget_seconds: PositiveFloat = 2.0  # work one search may do before it gets a 503
+    # Open connections at once; one more is answered 503 (http_server.py).
+    max_connections: int = Field(default=256, ge=1, le=65535)
+    # How long a client may take to send a request's headers, then its body, and how long
+    # it may leave an answer unread, before its connection is closed (http_server.py).
+    client_timeout_seconds: PositiveFloat = 10.0
+    # When set, POST/PUT/DELETE need `Authorization: Bearer <token>`; reads never do.
+    api_token: Annotated[SecretStr | None, AfterValidator(_usable_token)] = None
+    # The same token read from a file (SDLC_LENS_API_TOKEN_FILE names it: Docker secrets).
+    api_token_file: Annotated[SecretStr | None, BeforeValidator(_token_from_file)] = None
+
+    @field_validator("api_token_file")
+    @classmethod
+    def _one_token_source(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if token is not None and info.data.get("api_token") is not None:
+            raise ValueError(f"set {env_name('api_token')} or this, not both")
+        return token
+
+    @property
+    def write_token(self) -> str | None:
+        """The token state-changing requests must carry; None: writes are open."""
+        token = self.api_token or self.api_token_file
+        return None if token is None else token.get_secret_value()
 
     @property
     def log_level_number(self) -> int:
@@ -101,6 +210,28 @@ class Settings(BaseSettings):
 def env_name(field: str) -> str:
     """The environment variable behind a settings field (`log_level` -> SDLC_LENS_LOG_LEVEL)."""
     return ENV_PREFIX + field.upper()
+
+
+def unknown_settings(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each `SDLC_LENS_` variable that is no setting (a typo is otherwise
+    ignored silently), naming the nearest setting when one is close."""
+    known = {field.upper() for field in Settings.model_fields}
+    warnings = []
+    for name in sorted(os.environ if environ is None else environ):
+        upper = name.upper()  # the settings' names are matched in any case
+        if not upper.startswith(ENV_PREFIX) or upper in TOOL_VARIABLES | RESERVED_VARIABLES:
+            continue
+        field = upper.removeprefix(ENV_PREFIX)
+        if field in known:
+            continue
+        nearest = difflib.get_close_matches(field, known, n=1)
+        hint = (
+            f"did you mean {ENV_PREFIX}{nearest[0]}?"
+            if nearest
+            else "the settings are listed in the README's Configuration table"
+        )
+        warnings.append(f"{name} is not a setting and is ignored; {hint}")
+    return warnings
 
 
 @lru_cache

@@ -1,5 +1,16 @@
-"""Domain exceptions the services raise. They know nothing about HTTP: `api/errors.py` maps
-each class to a status, an error code and the envelope the client sees."""
+"""Every domain error: the failures the services raise, in one place.
+
+AppError and its subclasses reach clients: they know nothing about HTTP, `api/errors.py` maps
+each class to a status, an error code and the envelope the client sees. The sync's errors
+below them end a file (RefusedFileError), a sync (SourceError) or stop one (SyncCancelledError);
+their messages go to the log and `sync_error`.
+
+Not here, on purpose, because no service raises them: configuration errors that stop the
+process before it serves (`db.engine.DatabaseUrlError`, `preflight.InvalidSettingsError`),
+the API's own HTTP error (`api.middleware.BodyTooLargeError`), the backup command's error
+(`backup.BackupError`, printed by that command), and private control flow that never leaves
+its module. A test keeps it so.
+"""
 
 
 class AppError(Exception):
@@ -45,3 +56,70 @@ class PathNotReadableError(AppError):
 
 class PathOutsideBaseError(AppError):
     """A project's `sdlc_path` resolves outside SDLC_LENS_ALLOWED_PROJECT_BASE."""
+
+
+class SearchBudgetExceededError(AppError):
+    """The search needed more work than one search may do."""
+
+
+class SearchCancelledError(AppError):
+    """The client closed the request; nobody will read the answer."""
+
+
+class SearchBusyError(AppError):
+    """Every search worker is busy and the queue is full."""
+
+
+# The database's faults: `db/faults.py` says which SQLite error is which.
+
+
+class DatabaseFaultError(ServiceUnavailableError):
+    """The database cannot do what was asked right now (an I/O error, a file that cannot be
+    opened); not the client's fault."""
+
+
+class DatabaseBusyError(DatabaseFaultError):
+    """Another connection held the write lock for longer than the busy timeout."""
+
+
+class DatabaseReadOnlyError(DatabaseFaultError):
+    """The database file or its folder cannot be written."""
+
+
+class DatabaseFullError(DatabaseFaultError):
+    """The disk that holds the database is full."""
+
+
+class DatabaseCorruptError(DatabaseFaultError):
+    """A page of the database file is damaged, or the file is not a database."""
+
+
+# The sync's errors: they never reach a client directly; their messages go to the log and
+# the project's `sync_error`.
+
+
+class RefusedFileError(Exception):
+    """A file the sync will not read; `reason` completes the sentence "it ..."."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SourceError(Exception):
+    """The project's source cannot be read at all (its folder is missing or unreadable, a
+    repository cannot be reached): the sync ends with `message` as its error, and the stored
+    documents stay as they are."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SyncCancelledError(Exception):
+    """The server is shutting down (or the project was deleted); the sync stops before its
+    commit, having written nothing. `phase` says where it was."""
+
+    def __init__(self, phase: str = "reading files") -> None:
+        super().__init__(phase)
+        self.phase = phase

@@ -15,15 +15,15 @@ from sdlc_lens import __version__
 from sdlc_lens.api.errors import install_error_handlers
 from sdlc_lens.api.middleware import install_middleware
 from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
-from sdlc_lens.api.routes import documents, health_check, projects, root, search, stats, system
-from sdlc_lens.config import Settings, get_settings
+from sdlc_lens.api.routes import checkup, documents, projects, root, search, stats, system
+from sdlc_lens.config import Settings, get_settings, unknown_settings
 from sdlc_lens.db.engine import close_engine, create_db_engine
 from sdlc_lens.logging_setup import configure_logging
-from sdlc_lens.services.discovery import discover_and_sync
-from sdlc_lens.services.search_index import repair_search_index
-from sdlc_lens.services.search_runner import SearchRunner
-from sdlc_lens.services.sync import mark_interrupted_syncs
-from sdlc_lens.services.sync_runner import SyncRunner
+from sdlc_lens.services.projects.discovery import discover_and_sync
+from sdlc_lens.services.search.index import repair_search_index
+from sdlc_lens.services.search.runner import SearchRunner
+from sdlc_lens.services.sync.outcome import mark_interrupted_syncs
+from sdlc_lens.services.sync.runner import SyncRunner
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,14 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app around one settings object and one database engine."""
+    """Build the app around one settings object and one database engine; settings read
+    from the environment (no `settings` given) are checked for unknown names too."""
+    from_environment = settings is None
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    if from_environment:
+        for warning in unknown_settings():
+            logger.warning("%s", warning)
     engine = create_db_engine(settings.database_url)
     runner = SyncRunner(engine, settings.allowed_project_base)
     searches = SearchRunner(engine, settings.search_budget_seconds)
@@ -61,16 +66,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         **OFFLINE_DOCS,
     )
-    install_openapi(app)
+    install_openapi(app, write_token_required=settings.write_token is not None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_runner = runner
     app.state.search_runner = searches
     install_error_handlers(app)
-    install_middleware(app, settings.cors_origins)
+    install_middleware(app, settings.cors_origins, settings.write_token)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (system, projects, documents, stats, search, health_check):
+    for module in (system, projects, documents, stats, search, checkup):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(root.router)

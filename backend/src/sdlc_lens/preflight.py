@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from sdlc_lens.config import Settings, env_name, sqlite_database_path
+from sdlc_lens.config import SECRET_SETTINGS, Settings, env_name, sqlite_database_path
 from sdlc_lens.container import running_in_container
 from sdlc_lens.logging_setup import log_formatter
 
@@ -86,7 +86,10 @@ def _fix(folder: Path) -> str:
 
 
 def _shown(field: str, value: str) -> str:
-    """The value as the operator wrote it, on one line; a URL's password hidden."""
+    """The value as the operator wrote it, on one line; a URL's password hidden, a secret
+    not shown at all."""
+    if field in SECRET_SETTINGS:
+        return "(hidden)"
     if field == "database_url":
         value = _PASSWORD.sub(r"\1:***@", value)
     return value if value.isprintable() and value.strip() == value else repr(value)

@@ -101,6 +101,7 @@ CASES = [
     Case("GET", "/", 200),
     Case("GET", "/api/v1/system/health", 200),
     Case("GET", "/api/v1/system/health", 503, setup=index_missing),
+    Case("GET", "/api/v1/version", 200),
     Case("GET", P, 200, setup=tasks),
     Case("POST", P, 201, body=folder_body("Acme", "."), setup=nothing),
     Case("POST", P, 400, body=folder_body("Acme", "missing")),

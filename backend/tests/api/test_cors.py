@@ -110,3 +110,57 @@ def test_the_setting_is_a_comma_separated_list(
     else:
         monkeypatch.setenv("SDLC_LENS_CORS_ORIGINS", value)
     assert Settings().cors_origins == origins
+
+
+def test_a_form_post_from_another_site_does_not_start_a_sync(
+    cors_client: TestClient, tmp_path: Path
+) -> None:
+    # CORS hides the answer from the page, not the request from the server: a plain form post
+    # (a "simple request", no preflight) reached the route and started a sync.
+    folder = tmp_path / "sdlc-studio"
+    (folder / "stories").mkdir(parents=True)
+    (folder / "stories" / "US0001-a.md").write_text("# US0001: A\n")
+    assert cors_client.post(
+        "/api/v1/projects", json={"name": "Acme", "sdlc_path": str(folder)}
+    ).is_success
+    form = {"Origin": OTHER, "content-type": "application/x-www-form-urlencoded"}
+    response = cors_client.post("/api/v1/projects/acme/sync", headers=form)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "CROSS_SITE_REQUEST"
+    assert "SDLC_LENS_CORS_ORIGINS" in response.json()["error"]["message"]
+    assert cors_client.get("/api/v1/projects/acme").json()["sync_status"] == "never_synced"
+    for method in ("PUT", "DELETE"):
+        refused = cors_client.request(method, "/api/v1/projects/acme", headers={"Origin": OTHER})
+        assert refused.status_code == 403, method
+    assert cors_client.get("/api/v1/projects/acme").json()["name"] == "Acme"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # curl and scripts send no Origin
+        {"Origin": SPA},  # listed in SDLC_LENS_CORS_ORIGINS
+        {"Origin": "http://testserver"},  # the service's own pages (Host: testserver)
+    ],
+    ids=["no-origin", "allowed-origin", "same-origin"],
+)
+def test_writes_from_allowed_origins_go_through(
+    cors_client: TestClient, tmp_path: Path, headers: dict[str, str]
+) -> None:
+    response = cors_client.post(
+        "/api/v1/projects", json={"name": "Acme", "sdlc_path": str(tmp_path)}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_without_cors_origins_only_same_origin_pages_may_write(client: TestClient) -> None:
+    response = client.delete("/api/v1/projects/none", headers={"Origin": SPA})
+    assert response.status_code == 403
+    response = client.delete("/api/v1/projects/none", headers={"Origin": "null"})
+    assert response.status_code == 403  # a sandboxed page or a local file
+    assert client.delete("/api/v1/projects/none").status_code == 404
+
+
+def test_any_origin_allowed_means_any_origin_may_write(database_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=database_url, cors_origins="*"))) as client:
+        assert client.delete("/api/v1/projects/x", headers={"Origin": OTHER}).status_code == 404

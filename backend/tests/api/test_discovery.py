@@ -36,7 +36,7 @@ def settle(
 
 @pytest.fixture(autouse=True)
 def discovery_log(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="sdlc_lens.services.discovery")
+    caplog.set_level(logging.INFO, logger="sdlc_lens.services.projects.discovery")
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_folders_outside_the_allowed_base_are_not_registered(
 def test_a_missing_root_is_logged_and_the_server_still_serves(
     database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="sdlc_lens.services.discovery")
+    caplog.set_level(logging.ERROR, logger="sdlc_lens.services.projects.discovery")
     with app_for(database_url, tmp_path / "not-mounted") as client:
         assert client.get(HEALTH_PATH).status_code == 200
     assert "cannot be read" in caplog.text

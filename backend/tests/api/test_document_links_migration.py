@@ -10,8 +10,15 @@ from fastapi.testclient import TestClient
 from sdlc_lens.config import Settings
 from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.main import create_app
-from sdlc_lens.services.sync import PARSER_EPOCH
-from tests.helpers import downgrade, migrate, register, sync, write_tree
+from sdlc_lens.services.sync.engine import PARSER_EPOCH
+from tests.helpers import (
+    downgrade,
+    migrate,
+    register,
+    sync,
+    wait_until_runner_idle,
+    write_tree,
+)
 
 FILES = {
     "epics/EP0001-core.md": (
@@ -137,6 +144,8 @@ def test_rows_of_an_older_parser_epoch_are_rederived_by_a_no_change_sync(
     root = write_tree(tmp_path / "tree", FILES)
     register(client, "Tree", root)
     sync(client, "tree")
+    # The runner's tidy-up after the sync (a WAL checkpoint) may still hold the write lock.
+    wait_until_runner_idle(client)
     engine = client.app.state.engine  # type: ignore[attr-defined]
     with engine.begin() as conn:
         # As the previous parser left them: whole text as content, no links.

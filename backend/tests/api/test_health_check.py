@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sdlc_lens.api.schemas.health_check import HealthCheck
-from sdlc_lens.services import sync as sync_module
-from sdlc_lens.services.project_health import check_project
+from sdlc_lens.api.schemas.checkup import HealthCheck
+from sdlc_lens.services.reports.checkup import check_project
+from sdlc_lens.services.sources import folder as folder_source
 from tests.fixtures import E2E_FILES
 from tests.helpers import (
     BODY,
@@ -439,7 +439,7 @@ def test_files_the_walk_could_not_see_keep_when_they_were_last_seen(
     files = {"prd.md": doc("PRD"), "trd.md": doc("TRD"), "notes/a.md": doc("A", Status="Draft")}
     slug = project(client, tmp_path, "folders", files)
     first = client.get(f"/api/v1/projects/{slug}").json()["last_synced_at"]
-    real_walk = sync_module.walk_project
+    real_walk = folder_source.walk_project
 
     def notes_unreadable(root: str, *args: Any) -> Any:
         walk = real_walk(root, *args)
@@ -449,7 +449,7 @@ def test_files_the_walk_could_not_see_keep_when_they_were_last_seen(
         walk.problems["trd.md"] = "cannot be examined"  # a file the walk could not stat
         return walk
 
-    monkeypatch.setattr(sync_module, "walk_project", notes_unreadable)
+    monkeypatch.setattr(folder_source, "walk_project", notes_unreadable)
     assert sync(client, slug)["sync_status"] == "error"
     with client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
         seen = dict(conn.exec_driver_sql("SELECT file_path, last_seen_at FROM documents").all())

@@ -10,8 +10,8 @@ from sqlalchemy import event
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from sdlc_lens.services import projects as projects_service
-from sdlc_lens.services.projects import slugify
+from sdlc_lens.services.projects import registry as projects_service
+from sdlc_lens.services.projects.registry import slugify
 from tests.fixtures import write_fixture_tree
 from tests.helpers import assert_error, migrate, register, sync, wait_until_runner_idle
 

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from sdlc_lens.db import staging
 from sdlc_lens.db.fts import INDEXED_CHARS
 from sdlc_lens.parsing import parse_front_matter
-from sdlc_lens.services import sync as sync_module
+from sdlc_lens.services.sync import engine as sync_module
 from tests.fixtures import CorpusTree
 from tests.helpers import (
     assert_body_loses_only_title_and_front_matter,
@@ -297,7 +298,7 @@ def test_failure_mid_write_keeps_previous_documents_and_index(
     (tree / "stories/US0003-story.md").unlink()
     write(tree, "stories/US0001-story.md", story(1, status="Done", extra="Quokka."))
     write(tree, "stories/US0009-new.md", story(9))
-    monkeypatch.setattr(sync_module, "_INSERT_SQL", "INSERT INTO no_such_table VALUES (?)")
+    monkeypatch.setattr(staging, "_INSERT_SQL", "INSERT INTO no_such_table VALUES (?)")
     result = sync(client, "demo")
     assert result["sync_status"] == "error"
     assert result["sync_error"] == sync_module.UNEXPECTED_ERROR
@@ -318,7 +319,7 @@ def test_sync_error_detail_is_in_the_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     register(client, "Demo", tree)
-    monkeypatch.setattr(sync_module, "_INSERT_SQL", "INSERT INTO no_such_table VALUES (?)")
+    monkeypatch.setattr(staging, "_INSERT_SQL", "INSERT INTO no_such_table VALUES (?)")
     sync(client, "demo")
     assert any("no_such_table" in (r.exc_text or "") for r in caplog.records)
 

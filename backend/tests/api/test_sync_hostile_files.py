@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sdlc_lens.services import sync as sync_module
-from sdlc_lens.services.walk import Walk
+from sdlc_lens.services.sources import folder as folder_source
+from sdlc_lens.services.sources.source import Listing
+from sdlc_lens.services.sync import changes as sync_changes
+from sdlc_lens.services.sync import engine as sync_module
 from tests.helpers import register, wait_for_sync, write_tree
 
 # A tiny tree syncs in milliseconds; a sync still running after this is hung.
@@ -106,14 +108,14 @@ def warnings(caplog: pytest.LogCaptureFixture) -> str:
 
 def swap_after_walk(monkeypatch: pytest.MonkeyPatch, swap: Callable[[], None]) -> None:
     """Change the folder between the walk and the reads, as a concurrent writer could."""
-    real_walk = sync_module.walk_project
+    real_walk = folder_source.walk_project
 
-    def walk_then_swap(*args: Any, **kwargs: Any) -> Walk:
+    def walk_then_swap(*args: Any, **kwargs: Any) -> Listing:
         walk = real_walk(*args, **kwargs)
         swap()
         return walk
 
-    monkeypatch.setattr(sync_module, "walk_project", walk_then_swap)
+    monkeypatch.setattr(folder_source, "walk_project", walk_then_swap)
 
 
 # --- Settings files: .config.yaml and .version -------------------------------------------
@@ -341,7 +343,7 @@ def test_document_over_the_size_limit_keeps_its_stored_text(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(sync_module, "MARKDOWN_SIZE_LIMIT", 1000)
+    monkeypatch.setattr(sync_changes, "MARKDOWN_SIZE_LIMIT", 1000)
     at_limit = "# US0003: At the limit\n\n" + "x" * (1000 - 25) + "\n"
     assert len(at_limit.encode()) == 1000
     write_tree(tree, {"stories/US0003-limit.md": at_limit})

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sdlc_lens.services import sync as sync_module
-from sdlc_lens.services.sync_progress import SyncProgressBoard
+from sdlc_lens.services.sources import folder as folder_source
+from sdlc_lens.services.sync import changes as sync_changes
+from sdlc_lens.services.sync import engine as sync_module
+from sdlc_lens.services.sync.progress import SyncProgressBoard
 from tests.helpers import register, sync, wait_for_sync, write_tree
 
 WAIT = 15.0  # seconds a blocked sync is given to reach its gate
@@ -95,14 +97,14 @@ def test_progress_shows_each_phase_then_null(
 ) -> None:
     scanned, parsing, writing = Gate(), Gate(), Gate()
     gates.extend((scanned, parsing, writing))
-    real_walk = sync_module.walk_project
+    real_walk = folder_source.walk_project
 
     def walk_then_block(*args: Any, **kwargs: Any) -> Any:
         walk = real_walk(*args, **kwargs)
         scanned.block()  # every file has been seen; the walk has not returned yet
         return walk
 
-    real_build = sync_module.build_document
+    real_build = sync_changes.build_document
     calls = 0
 
     def block_on_second_file(*args: Any, **kwargs: Any) -> Any:
@@ -112,8 +114,8 @@ def test_progress_shows_each_phase_then_null(
             parsing.block()
         return real_build(*args, **kwargs)
 
-    monkeypatch.setattr(sync_module, "walk_project", walk_then_block)
-    monkeypatch.setattr(sync_module, "build_document", block_on_second_file)
+    monkeypatch.setattr(folder_source, "walk_project", walk_then_block)
+    monkeypatch.setattr(sync_changes, "build_document", block_on_second_file)
     monkeypatch.setattr(sync_module, "_apply", writing.hold(sync_module._apply))
     register(client, "Demo", tree)
     assert progress_of(client, "demo") is None  # never synced

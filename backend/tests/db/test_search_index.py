@@ -15,7 +15,7 @@ from sdlc_lens.db.engine import create_db_engine, write_transaction
 from sdlc_lens.db.fts import INDEXED_CHARS, recreate_fts
 from sdlc_lens.healthcheck import HEALTH_PATH
 from sdlc_lens.main import create_app
-from sdlc_lens.services.search_index import repair_search_index
+from sdlc_lens.services.search.index import repair_search_index
 from tests.helpers import downgrade, migrate
 
 FTS_OBJECTS = (

@@ -7,6 +7,7 @@ and a free port.
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ import httpx
 import pytest
 
 from harness.processes import HEALTH_PATH, free_port
+from sdlc_lens.db.schema import EXIT_SCHEMA_TOO_NEW
+from tests.helpers import migrate
 from tests.image import docker_helpers as dh
 
 ENTRYPOINT = dh.BACKEND_DIR / "docker-entrypoint.sh"
@@ -146,3 +149,27 @@ def test_a_command_argument_runs_instead_of_the_server(tmp_path: Path) -> None:
     assert proc.stdout.strip() == "ran child with 127.0.0.1"
     assert "migrations" not in proc.stderr
     assert not (tmp_path / "db").exists()
+
+
+def test_an_older_version_refuses_a_newer_schema_in_one_line(tmp_path: Path) -> None:
+    """A downgrade: the database was migrated by a newer version (a revision these scripts do
+    not have). One ERROR line says so and what to do; exit 3; nothing changed, no server."""
+    database = tmp_path / "db" / "lens.db"
+    migrate(f"sqlite:///{database}")
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    before = database.read_bytes()
+    proc = subprocess.run(
+        [str(ENTRYPOINT)], env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == EXIT_SCHEMA_TOO_NEW == 3, proc.stdout
+    lines = proc.stdout.splitlines()
+    assert [dh.logger_names(line) for line in lines] == [
+        {"docker-entrypoint"},  # applying database migrations ...
+        {"sdlc_lens.migrations"},
+    ], proc.stdout
+    assert " ERROR [sdlc_lens.migrations] the database " in lines[1]
+    assert "schema revision 0099_from_the_future, which SDLC Lens" in lines[1]
+    assert "Downgrading is not supported: run that newer version again" in lines[1]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert database.read_bytes() == before

@@ -63,9 +63,13 @@ def test_image_metadata_for_operators(image: str) -> None:
     assert "/data/db" in config["Volumes"]
     assert config["User"] not in ("", "0", "root")
     assert config["Healthcheck"]["Test"] == ["CMD", "python", "-m", "sdlc_lens.healthcheck"]
-    # The settings `docker inspect` shows are those the image changes: the database location.
+    # The settings `docker inspect` shows are those the image changes: the database location
+    # and the folder projects must lie in.
     settings = {k: v for k, v in (item.split("=", 1) for item in config["Env"]) if "SDLC" in k}
-    assert settings == {"SDLC_LENS_DATABASE_URL": "sqlite:////data/db/sdlc_lens.db"}
+    assert settings == {
+        "SDLC_LENS_DATABASE_URL": "sqlite:////data/db/sdlc_lens.db",
+        "SDLC_LENS_ALLOWED_PROJECT_BASE": "/data/projects",
+    }
 
 
 def test_stale_lockfile_fails_the_build(image: str, tmp_path: Path) -> None:

@@ -266,3 +266,24 @@ def test_image_healthcheck_turns_healthy(image: str, lab: dh.Lab) -> None:
         moved, ["python", "-m", "sdlc_lens.healthcheck"], env={"SDLC_LENS_PORT": "8000"}
     )
     assert code == 1 and "unhealthy" in output, output
+
+
+def test_projects_must_lie_under_data_projects_unless_widened(image: str, lab: dh.Lab) -> None:
+    # Without a base, `{"sdlc_path": "/"}` indexed every readable .md of the container
+    # (101k documents in 124 s). The image allows /data/projects, where folders are mounted.
+    default, widened = start_all(
+        lab, image, [{}, {"env": {"SDLC_LENS_ALLOWED_PROJECT_BASE": "/usr"}}]
+    )
+    url = dh.wait_healthy(default)
+    refused = dh.api("POST", url + "/api/v1/projects", json={"name": "All", "sdlc_path": "/"})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["code"] == "PATH_OUTSIDE_BASE"
+    assert "/data/projects" in refused.json()["error"]["message"]
+    inside = dh.api(
+        "POST", url + "/api/v1/projects", json={"name": "P", "sdlc_path": "/data/projects"}
+    )
+    assert inside.status_code == 201, inside.text
+
+    url = dh.wait_healthy(widened)
+    body = {"name": "Lib", "sdlc_path": "/usr/local/lib"}
+    assert dh.api("POST", url + "/api/v1/projects", json=body).status_code == 201

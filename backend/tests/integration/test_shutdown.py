@@ -20,7 +20,7 @@ from harness.processes import Server, wait_for_sync
 from tests.fixtures import scaled_corpus, write_fixture_tree
 
 # The line the sync logs when it ends, one way or the other.
-SYNC_ENDED = re.compile(r"sync of (small finished|project 1 interrupted)")
+SYNC_ENDED = re.compile(r"sync of small (finished|interrupted)")
 PREVIOUS = 38  # the recipe-box tree, synced before each test
 LARGE = 6000  # documents: reading and parsing them takes long enough to stop in the middle
 WRITE = 300  # documents: few, because each insert is slowed down on purpose (late stop)

@@ -1,4 +1,5 @@
-"""Everything lints clean: ruff (Python), hadolint (Dockerfile), shellcheck (shell scripts)."""
+"""Everything lints clean: ruff (Python), mypy (types of src/), hadolint (Dockerfile),
+shellcheck (shell scripts)."""
 
 import os
 import shutil
@@ -47,3 +48,10 @@ def test_python_passes_ruff_lint_and_format() -> None:
     assert lint.returncode == 0, lint.stdout + lint.stderr
     fmt = _run([ruff, "format", "--check", "--no-cache", *PYTHON_DIRS])
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_src_passes_mypy_strict() -> None:
+    # The settings ([tool.mypy] in pyproject.toml: strict, files = src) are the only ones.
+    result = _run([_tool("mypy")])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout, result.stdout

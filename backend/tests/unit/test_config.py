@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sdlc_lens.config import Settings, sqlite_database_path
+from sdlc_lens.config import Settings, sqlite_database_path, unknown_settings
 from sdlc_lens.db.engine import (
     DatabaseUrlError,
     create_db_engine,
@@ -152,3 +152,48 @@ def test_settings_and_engine_refuse_the_same_urls(url: str) -> None:
         sqlite_url(url)
     with pytest.raises(ValueError, match="expected sqlite:///"):
         sqlite_database_path(url)
+
+
+def test_cors_origins_are_kept_as_browsers_send_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "SDLC_LENS_CORS_ORIGINS",
+        "HTTP://Lens.LAN:8080/, https://[::1]:5173, app://desktop, http://10.0.0.2, *",
+    )
+    assert Settings().cors_origins == [
+        "http://lens.lan:8080",
+        "https://[::1]:5173",
+        "app://desktop",
+        "http://10.0.0.2",
+        "*",
+    ]
+
+
+def test_unknown_variables_are_named_with_the_nearest_setting() -> None:
+    environ = {
+        "SDLC_LENS_LOG_LVL": "DEBUG",
+        "sdlc_lens_cors_origin": "http://a",  # names are matched in any case, like settings
+        "SDLC_LENS_WHATEVER": "1",
+        "SDLC_LENS_PORT": "9000",  # a setting, in any case
+        "sdlc_lens_host": "::",
+        "SDLC_LENS_TEST_CORPUS": "/corpus",  # the test suite's own variable
+        "SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS": "30",  # a later release's, ignored
+        "LENS_PORT": "8080",  # compose's, no prefix
+    }
+    assert unknown_settings(environ) == [
+        "SDLC_LENS_LOG_LVL is not a setting and is ignored; did you mean SDLC_LENS_LOG_LEVEL?",
+        "SDLC_LENS_WHATEVER is not a setting and is ignored; the settings are listed in the "
+        "README's Configuration table",
+        "sdlc_lens_cors_origin is not a setting and is ignored; did you mean "
+        "SDLC_LENS_CORS_ORIGINS?",
+    ]
+
+
+def test_the_token_is_never_shown_by_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDLC_LENS_API_TOKEN", "hunter2-hunter2-hunter2")
+    settings = Settings()
+    assert settings.write_token == "hunter2-hunter2-hunter2"
+    assert "hunter2" not in repr(settings) + str(settings.model_dump())
+    monkeypatch.setenv("SDLC_LENS_API_TOKEN", "hunter2 is too short")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert "hunter2" not in str(caught.value)

@@ -4,7 +4,13 @@ import time
 
 import pytest
 
-from sdlc_lens.parsing import DocumentRecord, LinkKind, build_document, epic_named_in
+from sdlc_lens.parsing import (
+    DocumentRecord,
+    LinkKind,
+    StatusVocabulary,
+    build_document,
+    epic_named_in,
+)
 from sdlc_lens.parsing.document import parse_story_points
 
 STORY = """\ufeff# US0042: Export tasks\r
@@ -98,7 +104,7 @@ def test_empty_file_is_a_valid_document() -> None:
 
 def test_status_uses_project_vocabulary_for_the_type() -> None:
     text = "> **Status:** gated - waiting on legal\n"
-    vocab = {"story": ["Gated"], "epic": ["Parked"]}
+    vocab = StatusVocabulary({"story": ["Gated"], "epic": ["Parked"]})
     story = build_document("stories/US0001-x.md", text, vocab)
     epic = build_document("epics/EP0001-x.md", "> **Status:** parked\n", vocab)
     assert story is not None and story.status == "Gated"
@@ -276,3 +282,12 @@ def test_epic_label_scan_is_linear() -> None:
     start = time.perf_counter()
     assert epic_named_in(content) is None
     assert time.perf_counter() - start < 3.0
+
+
+def test_the_body_epic_is_looked_for_on_the_first_thousand_labelled_lines() -> None:
+    no_id = "**Epic:** to be decided\n"
+    assert epic_named_in(no_id * 999 + "**Epic:** EP0007\n") == "EP0007"
+    assert epic_named_in(no_id * 1_000 + "**Epic:** EP0007\n") is None
+    start = time.perf_counter()
+    assert epic_named_in(no_id * 2_000_000) is None  # 48 MB of labels
+    assert time.perf_counter() - start < 2.0

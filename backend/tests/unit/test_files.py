@@ -1,4 +1,4 @@
-"""ProjectFolder.read: the one way a sync opens a file (services/files.py)."""
+"""ProjectFolder.read: the one way a sync opens a file (services/sources/files.py)."""
 
 import contextlib
 import os
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sdlc_lens.services.files import ProjectFolder, RefusedFileError, read_at_most
+from sdlc_lens.services.sources.files import ProjectFolder, RefusedFileError, read_at_most
 from tests.helpers import write_tree
 
 

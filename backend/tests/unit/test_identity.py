@@ -11,6 +11,7 @@ from sdlc_lens.parsing import (
     id_head,
     infer_type_and_id,
 )
+from sdlc_lens.parsing.identity import MAX_REFS
 
 
 def test_prefix_table() -> None:
@@ -209,3 +210,18 @@ def test_reference_scan_is_linear() -> None:
     start = time.perf_counter()
     assert extract_refs(value) is None
     assert time.perf_counter() - start < 3.0
+
+
+def test_a_field_yields_at_most_max_refs_references() -> None:
+    # Each reference becomes a stored link: one line naming five million ids was five million
+    # rows. The first MAX_REFS distinct ones are kept, in order.
+    line = ", ".join(f"US{n:07d}" for n in range(1_000_000))
+    refs = extract_refs(line)
+    assert refs is not None
+    assert refs.split(",") == [f"US{n:07d}" for n in range(MAX_REFS)]
+
+
+def test_a_field_repeating_one_id_is_read_only_so_far() -> None:
+    line = "US0001, " * 1_000_000 + "US0002"
+    assert extract_refs(line) == "US0001"  # US0002 lies past MAX_REF_MENTIONS mentions
+    assert extract_refs("US0001, " * 10 + "US0002") == "US0001,US0002"

@@ -8,6 +8,7 @@ import pytest
 from harness.front_matter_forms import CONFIG_YAML, FORMS, Form
 from sdlc_lens.parsing import (
     DocumentRecord,
+    StatusVocabulary,
     build_document,
     id_head,
     parse_front_matter,
@@ -49,8 +50,8 @@ def test_every_file_of_the_tree(corpus_tree: CorpusTree) -> None:
 
 @pytest.mark.parametrize("form", FORMS, ids=lambda form: form.name)
 def test_every_front_matter_form_reads_as_intended(form: Form) -> None:
-    vocab = parse_project_config(CONFIG_YAML, None).status_vocab
-    record = build_document(form.path, form.text, vocab)
+    vocabulary = StatusVocabulary(parse_project_config(CONFIG_YAML, None).status_vocab)
+    record = build_document(form.path, form.text, vocabulary)
     assert record is not None
     got: dict[str, Any] = {name: getattr(record, name) for name in form.expected}
     assert got == form.expected

@@ -63,6 +63,20 @@ def test_defaults_come_from_the_settings_class(tmp_path: Path) -> None:
             "sqlite://lens:***@/data/lens.db",
             "no user, password or host",
         ),
+        # An origin a browser never sends would silently match nothing.
+        ("SDLC_LENS_CORS_ORIGINS", "localhost:5173", "localhost:5173", "scheme://host[:port]"),
+        (
+            "SDLC_LENS_CORS_ORIGINS",
+            "http://ok.example, lens.lan",
+            "http://ok.example, lens.lan",
+            "got 'lens.lan'",
+        ),
+        ("SDLC_LENS_CORS_ORIGINS", "http://a.example/app", "http://a.example/app", "got"),
+        ("SDLC_LENS_CORS_ORIGINS", "http://a.example:99999", "http://a.example:99999", "got"),
+        ("SDLC_LENS_CORS_ORIGINS", "https://", "https://", "scheme://host[:port]"),
+        # A token is never shown, not even a wrong one.
+        ("SDLC_LENS_API_TOKEN", "hunter2 hunter2 hunter2", "(hidden)", "at least 16 visible"),
+        ("SDLC_LENS_API_TOKEN", "hunter2", "(hidden)", "at least 16 visible"),
     ],
 )
 def test_an_invalid_setting_is_one_line_and_exit_2(
@@ -97,3 +111,23 @@ def test_a_database_folder_that_cannot_be_created_is_an_invalid_setting(tmp_path
     assert f"invalid setting SDLC_LENS_DATABASE_URL={url}: " in lines[0]
     assert f"cannot create the database folder {blocker}/db" in lines[0]
     assert "fix: chown -R" in lines[0]
+
+
+def test_a_token_file_that_cannot_be_read_or_is_given_twice(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-secret"
+    done = run_preflight(tmp_path, SDLC_LENS_API_TOKEN_FILE=str(missing))
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0].endswith(
+        f"invalid setting SDLC_LENS_API_TOKEN_FILE={missing}: cannot read the token file "
+        f"{missing} (No such file or directory)"
+    )
+    secret = tmp_path / "secret"
+    secret.write_text("hunter2-hunter2-hunter2\n")
+    done = run_preflight(
+        tmp_path,
+        SDLC_LENS_API_TOKEN_FILE=str(secret),
+        SDLC_LENS_API_TOKEN="hunter3-hunter3-hunter3",
+    )
+    assert done.returncode == 2
+    assert "set SDLC_LENS_API_TOKEN or this, not both" in done.stderr
+    assert "hunter" not in done.stderr.replace(str(tmp_path), "")

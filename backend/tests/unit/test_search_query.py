@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdlc_lens.services.search_query import fold, words_of
+from sdlc_lens.services.search.query import fold, words_of
 
 Tokenize = Callable[[str], list[str]]
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdlc_lens.db.fts import INDEXED_CHARS
-from sdlc_lens.services.search_query import Term, parse_query
-from sdlc_lens.services.snippets import (
+from sdlc_lens.services.search.query import Term, parse_query
+from sdlc_lens.services.search.snippets import (
     ELLIPSIS,
     MAX_SNIPPET_CHARS,
     SNIPPET_TOKENS,

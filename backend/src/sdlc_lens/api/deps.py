@@ -9,7 +9,9 @@ a millisecond, WAL readers never wait for the sync's writer, and a hop to a work
 cost more than the query (under 20 concurrent clients the hop and the GIL hand-over between
 threads halved throughput). Anything that scans (document lists, stats) or writes is a plain
 `def` and runs in the thread pool, so it never holds up other requests. Search is `async` and
-runs on search workers of its own (services/search_runner.py), so it never takes that pool.
+runs on search workers of its own (services/search/runner.py), so it never takes that pool.
+
+`app.state` is untyped: each dependency states the type of what it hands out.
 """
 
 from collections.abc import AsyncIterator
@@ -19,30 +21,35 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
-from sdlc_lens.services.search_runner import SearchRunner
-from sdlc_lens.services.sync_progress import SyncProgressBoard
-from sdlc_lens.services.sync_runner import SyncRunner
+from sdlc_lens.services.search.runner import SearchRunner
+from sdlc_lens.services.sync.progress import SyncProgressBoard
+from sdlc_lens.services.sync.runner import SyncRunner
 
 
 async def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+    found: Engine = request.app.state.engine
+    return found
 
 
 async def get_app_settings(request: Request) -> Settings:
     """The settings this app was built with (not re-read from the environment)."""
-    return request.app.state.settings
+    found: Settings = request.app.state.settings
+    return found
 
 
 async def get_sync_runner(request: Request) -> SyncRunner:
-    return request.app.state.sync_runner
+    found: SyncRunner = request.app.state.sync_runner
+    return found
 
 
 async def get_sync_progress(request: Request) -> SyncProgressBoard:
-    return request.app.state.sync_runner.progress
+    found: SyncProgressBoard = request.app.state.sync_runner.progress
+    return found
 
 
 async def get_search_runner(request: Request) -> SearchRunner:
-    return request.app.state.search_runner
+    found: SearchRunner = request.app.state.search_runner
+    return found
 
 
 async def get_connection(request: Request) -> AsyncIterator[Connection]:

@@ -16,28 +16,27 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
-from sdlc_lens.db.faults import (
+from sdlc_lens.db.faults import database_fault
+from sdlc_lens.errors import (
+    AppError,
+    ConflictError,
     DatabaseBusyError,
     DatabaseCorruptError,
     DatabaseFaultError,
     DatabaseFullError,
     DatabaseReadOnlyError,
-    database_fault,
-)
-from sdlc_lens.errors import (
-    AppError,
-    ConflictError,
     NotFoundError,
     PathNotADirectoryError,
     PathNotFoundError,
     PathNotReadableError,
     PathOutsideBaseError,
+    SearchBudgetExceededError,
+    SearchBusyError,
+    SearchCancelledError,
     ServiceUnavailableError,
     SyncInProgressError,
     ValidationFailedError,
 )
-from sdlc_lens.services.search import SearchBudgetExceededError, SearchCancelledError
-from sdlc_lens.services.search_runner import SearchBusyError
 
 logger = logging.getLogger(__name__)
 

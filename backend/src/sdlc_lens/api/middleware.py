@@ -1,5 +1,7 @@
 """ASGI middleware for what holds for every request, whatever the route."""
 
+import hmac
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers
@@ -121,16 +123,110 @@ class UnexpectedErrorAsEnvelope:
             await response(scope, receive, send)
 
 
+# The methods that change state; with SDLC_LENS_API_TOKEN set, only these need the token.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNAUTHORIZED_MESSAGE = (
+    "Changes need the server's token (SDLC_LENS_API_TOKEN): send Authorization: Bearer <token>"
+)
+
+
+class WriteTokenRequired:
+    """401 for a state-changing request without `Authorization: Bearer <the token>`.
+
+    Reads (GET, HEAD, OPTIONS, CORS preflights included) stay open: the dashboard sends no
+    credential. The token is compared in constant time and never logged or echoed; the body
+    of a refused request is not read.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode("ascii")
+
+    def _authorised(self, header: str | None) -> bool:
+        scheme, _, credentials = (header or "").strip().partition(" ")
+        given = credentials.strip().encode("latin-1")  # headers arrive decoded as latin-1
+        # compare_digest on two byte strings always, so a missing token costs the same time.
+        matches = hmac.compare_digest(given, self._token)
+        return scheme.lower() == "bearer" and matches
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        if self._authorised(Headers(scope=scope).get("authorization")):
+            await self.app(scope, receive, send)
+            return
+        response = error_response(
+            401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, headers={"WWW-Authenticate": "Bearer"}
+        )
+        await response(scope, receive, send)
+
+
+class CrossSiteWrites:
+    """403 for a state-changing request that a browser sends from a page of another origin
+    which `SDLC_LENS_CORS_ORIGINS` does not list.
+
+    CORS alone does not stop these: a plain HTML form post, or a `no-cors` fetch, is a
+    "simple request" that reaches the server, which acts on it; only the answer is hidden
+    from the page. So any web page a LAN user opened could start syncs or delete projects.
+    Browsers name the page's origin in `Origin` on every cross-origin POST, PUT and DELETE;
+    requests without one (curl, scripts) and from the service's own origin pass.
+    """
+
+    def __init__(self, app: ASGIApp, cors_origins: list[str]) -> None:
+        self.app = app
+        self.any_origin = "*" in cors_origins
+        self.allowed = frozenset(cors_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS or self.any_origin:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None or origin in self.allowed or _same_origin(origin, headers):
+            await self.app(scope, receive, send)
+            return
+        response = error_response(403, "CROSS_SITE_REQUEST", CROSS_SITE_REFUSED)
+        await response(scope, receive, send)
+
+
+def _same_origin(origin: str, headers: Headers) -> bool:
+    # The page came from this service when its origin's host[:port] is the Host the request
+    # was sent to (the scheme is left out: a TLS proxy in front changes it).
+    host = headers.get("host")
+    _scheme, separator, authority = origin.partition("://")
+    return bool(separator) and host is not None and authority.lower() == host.lower()
+
+
+CROSS_SITE_REFUSED = (
+    "A page of another origin may not change anything here; list its origin in "
+    "SDLC_LENS_CORS_ORIGINS to allow it"
+)
+
+
 # What a browser may do cross-origin: every method of the API. Content-Type (for JSON bodies)
 # is one of the headers CORS always allows.
 CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE"]
 
 
-def install_middleware(app: FastAPI, cors_origins: list[str]) -> None:
-    """Wrap the app in the middleware above (the last added runs first), and in CORS for
-    `cors_origins` when there are any (outermost, so that every answer carries its headers)."""
+def install_middleware(app: FastAPI, cors_origins: list[str], write_token: str | None) -> None:
+    """Wrap the app in the middleware above (the last added runs first): the cross-site check
+    and the token check (when `write_token` is set) before anything reads a body, and CORS for
+    `cors_origins` when there are any (outermost, so that every answer, a 401 or 403 too,
+    carries its headers)."""
     app.add_middleware(UnexpectedErrorAsEnvelope)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(HeadAsGet)
+    if write_token is not None:
+        app.add_middleware(WriteTokenRequired, token=write_token)
+    app.add_middleware(CrossSiteWrites, cors_origins=cors_origins)
     if cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=CORS_METHODS)
+        # Authorization is not one of the headers CORS always allows: a browser app that
+        # sends the token needs it allowed.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors_origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=["Authorization"],
+        )

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from sdlc_lens.api.middleware import MAX_BODY_BYTES
+from sdlc_lens.api.middleware import MAX_BODY_BYTES, UNAUTHORIZED_MESSAGE, WRITE_METHODS
 from sdlc_lens.api.schemas.common import ErrorEnvelope
 from sdlc_lens.db.engine import BUSY_TIMEOUT_MS
 
@@ -32,6 +32,8 @@ request can get:
 
 - `404 NOT_FOUND` for a path that is not a route;
 - `405 METHOD_NOT_ALLOWED` for a method the path does not answer (`Allow` lists those it does);
+- `403 CROSS_SITE_REQUEST` for a POST, PUT or DELETE that a browser sends from a page of
+  another origin that `SDLC_LENS_CORS_ORIGINS` does not list;
 - `413 PAYLOAD_TOO_LARGE` for a request body over {MAX_BODY_BYTES} bytes (1 MiB);
 - `503` when the database cannot do what was asked, the message saying what to do:
   `DATABASE_BUSY` (with `Retry-After`) for a write that waited {BUSY_TIMEOUT_MS / 1000:g} s for a
@@ -39,7 +41,9 @@ request can get:
   `DATABASE_UNAVAILABLE`.
 
 Every `GET` also answers `HEAD`. Cross-origin browser access is allowed for the origins in
-`SDLC_LENS_CORS_ORIGINS`.
+`SDLC_LENS_CORS_ORIGINS`. When the server sets `SDLC_LENS_API_TOKEN`, requests that change
+something (POST, PUT, DELETE) need `Authorization: Bearer <token>` and get
+`401 UNAUTHORIZED` without it; reads never need it.
 """.strip()
 
 # For FastAPIOffline (package fastapi-offline): /docs (Swagger UI) and /redoc (ReDoc) load
@@ -148,9 +152,42 @@ def model_examples() -> dict[str, list[Any]]:
     return found
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Make `app.openapi()` drop FastAPI's automatic 422s, put the models' examples back and
-    write integer bounds exactly (see the module docstring and the helpers above)."""
+SECURITY_SCHEME = "writeToken"
+_WRITE_TOKEN_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "The server's SDLC_LENS_API_TOKEN. Only requests that change something "
+    "(POST, PUT, DELETE) need it; reads never do.",
+}
+_UNAUTHORIZED = {
+    "description": "The request changes something and carries no valid token "
+    "(`WWW-Authenticate: Bearer`).",
+    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "example": "Bearer"}},
+    "content": {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+            "example": {"error": {"code": "UNAUTHORIZED", "message": UNAUTHORIZED_MESSAGE}},
+        }
+    },
+}
+
+
+def require_write_token(schema: dict[str, Any]) -> None:
+    """Document the bearer token and its 401 on every state-changing operation. Only done
+    when the server requires it, so that the description states what this server does."""
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = _WRITE_TOKEN_SCHEME
+    for operations in schema["paths"].values():
+        for method, operation in operations.items():
+            if method.upper() in WRITE_METHODS:
+                operation["security"] = [{SECURITY_SCHEME: []}]
+                operation.setdefault("responses", {})["401"] = _UNAUTHORIZED
+
+
+def install_openapi(app: FastAPI, *, write_token_required: bool = False) -> None:
+    """Make `app.openapi()` drop FastAPI's automatic 422s, put the models' examples back,
+    write integer bounds exactly (see the module docstring and the helpers above), and
+    document the write token when the server requires one."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -171,6 +208,8 @@ def install_openapi(app: FastAPI) -> None:
             if name in components:
                 components[name]["examples"] = examples
         exact_bounds(schema)
+        if write_token_required:
+            require_write_token(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

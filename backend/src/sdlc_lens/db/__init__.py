@@ -1,1 +1,1 @@
-"""Database access: engine and connection set-up, table definitions."""
+"""Database access: engine and transactions, tables, the FTS index, the sync's staging SQL."""

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 # patience: a sync of up to ~15,000 changed documents holds the lock for less than this.
 BUSY_TIMEOUT_MS = 1500
 # Whenever the WAL is reset it is truncated to this size, and a checkpoint follows every sync
-# and project delete (services/sync_runner.py), so it never stays large between syncs.
+# and project delete (services/sync/runner.py), so it never stays large between syncs.
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 # How long the truncation at the end of a checkpoint may hold off writers (see `checkpoint`).
 TRUNCATE_WAIT_MS = 250
@@ -110,6 +110,13 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
 
 
+def driver_connection(conn: Connection) -> sqlite3.Connection:
+    """The `sqlite3` connection under a SQLAlchemy one (for pragmas, progress handlers, blobs)."""
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
+
 def _on_begin(connection: Any) -> None:
     # Writers ask for IMMEDIATE so they queue for the write lock up front instead of
     # failing with SQLITE_BUSY when a read transaction tries to upgrade.
@@ -132,7 +139,7 @@ def write_transaction(engine: Engine, *, foreign_keys: bool = True) -> Iterator[
                 yield conn
             return
         # The pragma is ignored inside a transaction: set it before BEGIN, restore it after.
-        dbapi_connection = conn.connection.driver_connection
+        dbapi_connection = driver_connection(conn)
         dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         try:
             with begin_immediate(conn):
@@ -153,11 +160,14 @@ def begin_immediate(conn: Connection) -> Iterator[Connection]:
 
 
 @contextmanager
-def stop_when(conn: Connection, should_stop: Callable[[], bool]) -> Iterator[None]:
+def stop_when(
+    conn: Connection, should_stop: Callable[[], bool], *, steps: int = PROGRESS_STEPS
+) -> Iterator[None]:
     """Statements run in this block fail with SQLITE_INTERRUPT soon after `should_stop()`
-    turns true, instead of running to their end; the transaction can then be rolled back."""
-    dbapi_connection = conn.connection.driver_connection
-    dbapi_connection.set_progress_handler(should_stop, PROGRESS_STEPS)
+    turns true (it is asked every `steps` VM instructions), instead of running to their end;
+    the transaction can then be rolled back."""
+    dbapi_connection = driver_connection(conn)
+    dbapi_connection.set_progress_handler(should_stop, steps)
     try:
         yield
     finally:
@@ -180,7 +190,7 @@ def checkpoint(dbapi_connection: sqlite3.Connection) -> bool:
         ).fetchone()
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return busy == 0
+    return int(busy) == 0
 
 
 def wal_size(engine: Engine) -> int | None:
@@ -206,7 +216,7 @@ def close_engine(engine: Engine) -> None:
     if size is None or 0 < size <= WAL_SIZE_LIMIT:
         try:
             with engine.connect() as conn:
-                checkpoint(conn.connection.driver_connection)
+                checkpoint(driver_connection(conn))
         except (sqlite3.Error, SQLAlchemyError) as exc:
             logger.warning("could not checkpoint the database at shutdown: %s", exc)
     engine.dispose()

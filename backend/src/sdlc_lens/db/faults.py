@@ -5,32 +5,17 @@ with 503, never a 500.
 
 import sqlite3
 
-from sdlc_lens.errors import ServiceUnavailableError
+from sdlc_lens.errors import (
+    DatabaseBusyError,
+    DatabaseCorruptError,
+    DatabaseFaultError,
+    DatabaseFullError,
+    DatabaseReadOnlyError,
+)
 
 # Seconds a client is told to wait before retrying a write that found the database busy:
 # longer than the busy timeout, so a retry does not simply queue behind the same writer.
 BUSY_RETRY_AFTER_SECONDS = 5
-
-
-class DatabaseFaultError(ServiceUnavailableError):
-    """The database cannot do what was asked right now (an I/O error, a file that cannot be
-    opened); not the client's fault."""
-
-
-class DatabaseBusyError(DatabaseFaultError):
-    """Another connection held the write lock for longer than the busy timeout."""
-
-
-class DatabaseReadOnlyError(DatabaseFaultError):
-    """The database file or its folder cannot be written."""
-
-
-class DatabaseFullError(DatabaseFaultError):
-    """The disk that holds the database is full."""
-
-
-class DatabaseCorruptError(DatabaseFaultError):
-    """A page of the database file is damaged, or the file is not a database."""
 
 
 _BUSY = "The database is busy with another write (usually a sync); try again in a few seconds."

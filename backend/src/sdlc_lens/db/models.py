@@ -1,9 +1,10 @@
 """Table definitions. The schema itself is created by the Alembic migrations."""
 
+import json
 from dataclasses import dataclass, fields
 from functools import cache
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple, get_type_hints
 
 from sqlalchemy import (
     Boolean,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+
+from sdlc_lens.parsing import DocumentRecord
 
 metadata = MetaData()
 
@@ -77,7 +80,7 @@ documents = Table(
     Column("file_ctime_ns", Integer),
     Column("blob_sha", String(64)),
     Column("synced_at", String(40), nullable=False),
-    # What relationships and the health check need, derived at sync so that no request
+    # What relationships and the checkup need, derived at sync so that no request
     # reads a document's text (0002).
     Column("archived", Boolean, nullable=False, server_default=text("0")),
     Column("content_chars", Integer, nullable=False, server_default=text("0")),  # stripped
@@ -123,67 +126,105 @@ documents = Table(
 document_links = Table(
     "document_links",
     metadata,
+    # The key's columns first: SQLite 3.40's integrity_check misreads a WITHOUT ROWID
+    # table's columns that follow a non-key column (0005).
     Column(
         "document_id",
         Integer,
         ForeignKey("documents.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("project_id", Integer, nullable=False),
     Column("kind", String(20), primary_key=True),
-    Column("ref_key", String(64), nullable=False),  # a normalised id (`EP0001`)
     Column("position", Integer, primary_key=True),  # order within the field (depends on)
+    Column("project_id", Integer, nullable=False),
+    Column("ref_key", String(64), nullable=False),  # a normalised id (`EP0001`)
     Index("ix_document_links_key", "project_id", "kind", "ref_key"),
     sqlite_with_rowid=False,
 )
 
 
+class FileStamp(NamedTuple):
+    """What tells, without reading a file, that it has not changed since it was stored.
+
+    A folder's stat fingerprint (size, mtime, ctime), or a repository's blob id: each source
+    fills the fields it has and leaves the others None. Stored in the columns of these names.
+    """
+
+    file_size: int | None = None
+    file_mtime_ns: int | None = None
+    file_ctime_ns: int | None = None
+    blob_sha: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentRow:
-    """One `documents` row as a sync writes it; each field is named after its column.
+    """One `documents` row as a sync writes it: the parsed document, and the file it was read from.
 
-    The sync's SQL lists its columns from these fields and its values from an instance, so a
-    new column is one field here, and no two values can be matched up by position alone.
+    Its columns are DocumentRecord's fields (parsing/document.py: the one definition of what
+    a document says; `metadata` is stored as JSON in `metadata_json`), then the file's path,
+    hash and stamp and the sync's bookkeeping. The sync's SQL lists its columns from
+    `column_names()` and its values from `values()`, so a new field of the record is a new
+    column here with no other change, and no two values are matched up by position alone.
+    A test checks these columns against the table and the projections that read them.
     """
 
     project_id: int
     file_path: str
-    doc_type: str
-    doc_id: str
-    title: str
-    status: str | None
-    owner: str | None
-    priority: str | None
-    story_points: int | None
-    epic: str | None
-    story: str | None
-    ref_id: str | None
-    depends_on: str | None
-    aliases: str | None
-    metadata_json: str | None
-    content: str
-    file_hash: str
-    file_size: int
-    file_mtime_ns: int | None
-    file_ctime_ns: int
+    record: DocumentRecord
+    file_hash: str  # SHA-256 of the file's bytes
+    stamp: FileStamp
     parser_epoch: int
     synced_at: str
-    archived: bool
-    content_chars: int
-    content_epic: str | None
-    last_seen_at: None  # a row the sync writes was seen by that sync
+    last_seen_at: str | None = None  # NULL: seen by the latest sync (which wrote it)
 
     @classmethod
     def column_names(cls) -> tuple[str, ...]:
         """The columns, in the order `values()` returns them."""
-        return tuple(f.name for f in fields(cls))
+        return tuple(document_columns())
 
     def values(self) -> tuple[Any, ...]:
         """The column values, in the order of `column_names()`."""
-        return _row_getter()(self)
+        record = self.record
+        metadata = json.dumps(record.metadata, ensure_ascii=False) if record.metadata else None
+        return (
+            self.project_id,
+            self.file_path,
+            *_record_values()(record),
+            self.file_hash,
+            *self.stamp,
+            self.parser_epoch,
+            self.synced_at,
+            self.last_seen_at,
+            metadata,
+            record.content,
+        )
+
+
+# The record's fields stored as they are; its metadata (as JSON) and content come last, like
+# in the table: a large value before a column would cost a walk of its pages to read that.
+_RECORD_COLUMNS = tuple(
+    f.name for f in fields(DocumentRecord) if f.name not in ("metadata", "content")
+)
 
 
 @cache
-def _row_getter() -> "attrgetter[tuple[Any, ...]]":
-    # One C-level getter for all fields: a sync builds thousands of rows.
-    return attrgetter(*DocumentRow.column_names())
+def document_columns() -> dict[str, object]:
+    """Every column a sync writes, in the order of `DocumentRow.values()`, with its type."""
+    record = get_type_hints(DocumentRecord)
+    row = get_type_hints(DocumentRow)
+    return {
+        "project_id": row["project_id"],
+        "file_path": row["file_path"],
+        **{name: record[name] for name in _RECORD_COLUMNS},
+        "file_hash": row["file_hash"],
+        **get_type_hints(FileStamp),
+        **{name: row[name] for name in ("parser_epoch", "synced_at", "last_seen_at")},
+        "metadata_json": str | None,
+        "content": record["content"],
+    }
+
+
+@cache
+def _record_values() -> "attrgetter[tuple[Any, ...]]":
+    # One C-level getter for the record's fields: a sync builds thousands of rows.
+    return attrgetter(*_RECORD_COLUMNS)

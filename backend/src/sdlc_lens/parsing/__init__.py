@@ -20,6 +20,7 @@ from sdlc_lens.parsing.project_config import ProjectConfig, parse_project_config
 from sdlc_lens.parsing.status import (
     TERMINAL,
     VOCABULARY,
+    StatusVocabulary,
     canonicalise_status,
     is_terminal,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "LinkKind",
     "ParsedDocument",
     "ProjectConfig",
+    "StatusVocabulary",
     "build_document",
     "canonicalise_status",
     "epic_named_in",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -15,7 +14,7 @@ from sdlc_lens.parsing.identity import (
     infer_type_and_id,
     is_archived,
 )
-from sdlc_lens.parsing.status import canonicalise_status
+from sdlc_lens.parsing.status import StatusVocabulary
 
 __all__ = [
     "COLUMN_FIELDS",
@@ -33,6 +32,9 @@ COLUMN_FIELDS = frozenset(
 
 # `**Epic:**`, `**Epic**:` or `**Epic**` (case-sensitive): a body line that names an epic.
 _EPIC_LABEL = re.compile(r"\*\*Epic:?\*\*")
+EPIC_LABEL_LINES = 1_000
+
+_BUILT_IN = StatusVocabulary()
 
 # The column is a SQLite INTEGER (signed 64-bit); larger values cannot be stored.
 _INT64_MIN = -(2**63)
@@ -51,7 +53,11 @@ class LinkKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DocumentRecord:
-    """Parsed, storable view of one document."""
+    """What one document says, parsed: the one definition of a document's fields.
+
+    The stored row (`db.models.DocumentRow`) is these fields plus the file's path, hash and
+    stamp; the checkup, `/related` and the API read those columns. A test keeps them in step.
+    """
 
     doc_type: str
     doc_id: str
@@ -87,13 +93,18 @@ class DocumentRecord:
 
 
 def epic_named_in(content: str) -> str | None:
-    """The first id after an `**Epic**` label on the same line of `content`, normalised."""
+    """The first id after an `**Epic**` label on the same line of `content`, normalised.
+
+    Only the first EPIC_LABEL_LINES labelled lines are looked at: real documents name their
+    epic near the top, and a file of millions of labels must not cost seconds.
+    """
     searched_to = 0
-    for match in _EPIC_LABEL.finditer(content):
-        # The first label of a line sees the most of it; later ones on that line add nothing,
+    for _ in range(EPIC_LABEL_LINES):
+        # The first label of a line sees the most of it; the search resumes at the next line,
         # which keeps a line full of labels linear.
-        if match.start() < searched_to:
-            continue
+        match = _EPIC_LABEL.search(content, searched_to)
+        if match is None:
+            return None
         line_end = content.find("\n", match.end())
         if line_end == -1:
             line_end = len(content)
@@ -116,9 +127,12 @@ def parse_story_points(raw: str | None) -> int | None:
 
 
 def build_document(
-    rel_path: str, text: str, status_vocab: Mapping[str, Sequence[str]] | None = None
+    rel_path: str, text: str, vocabulary: StatusVocabulary | None = None
 ) -> DocumentRecord | None:
-    """Parse a document into a DocumentRecord; None when the path is to be skipped."""
+    """Parse a document into a DocumentRecord; None when the path is to be skipped.
+
+    `vocabulary` holds the project's own status tokens (none: the built-in ones only).
+    """
     identity = infer_type_and_id(rel_path)
     if identity is None:
         return None
@@ -126,9 +140,6 @@ def build_document(
     parsed = parse_front_matter(text)
     fields = parsed.fields
 
-    custom: Sequence[str] = status_vocab.get(doc_type, ()) if status_vocab else ()
-    if isinstance(custom, str):  # a lone token rather than a list of them
-        custom = (custom,)
     raw_points = fields.get("story_points")
     story_points = parse_story_points(raw_points)
 
@@ -141,7 +152,7 @@ def build_document(
         doc_type=doc_type,
         doc_id=doc_id,
         title=parsed.title or doc_id,
-        status=canonicalise_status(fields.get("status"), doc_type, custom),
+        status=(vocabulary or _BUILT_IN).canonicalise(fields.get("status"), doc_type),
         owner=fields.get("owner"),
         priority=fields.get("priority"),
         story_points=story_points,

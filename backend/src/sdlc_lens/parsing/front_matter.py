@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 __all__ = ["ParsedDocument", "normalise_key", "normalise_text", "parse_front_matter"]
 
@@ -42,6 +43,16 @@ _BOLD_KEY = re.compile(r"\*\*([^*]+)\*\*")
 _INLINE_SEPARATOR = re.compile(r"[·|][ \t]*(?=\*\*[ \t]*[^*\s:][^*\n]{0,99}?(?::\*\*|\*\*[ \t]*:))")
 
 _WHITESPACE_RUN = re.compile(r"\s+")
+
+# Bounds for hostile input. Real documents settle their front matter within a few dozen lines
+# and have their title near the top, but every line these scans visit costs Python-level
+# work: a 64 MiB file of wrapped values, blank lines or fences took up to 80 s. So the front
+# matter is read from the first FRONT_MATTER_LINES lines only (later lines stay in the body),
+# and the title is looked for among the first TITLE_SCAN_LINES fence or `# ` lines.
+FRONT_MATTER_LINES = 1_000
+TITLE_SCAN_LINES = 10_000
+
+_NOT_WHITESPACE = re.compile(r"\S")
 
 # A fence line (up to 3 spaces, then >= 3 backticks or tildes) or a `# ` heading line. Content
 # is LF-normalised, and `.` stops only at LF, so every match lies within one line.
@@ -70,7 +81,7 @@ def _find_title(content: str) -> str | None:
     fence_len = 0
     # The regex visits only fence and `# ` lines, so a long document without a title is
     # skimmed at C speed; the scan stops at the first real title.
-    for match in _TITLE_OR_FENCE.finditer(content):
+    for match in islice(_TITLE_OR_FENCE.finditer(content), TITLE_SCAN_LINES):
         fence, tail, heading = match.groups()
         if fence is None:
             if not fence_char and heading.strip():
@@ -142,7 +153,9 @@ def _fields_from_block(block: list[str]) -> dict[str, str]:
     value); non-KV lines between KV lines, or in paragraphs without any KV line, are stray and
     ignored, so they never get glued into a value (the old `Done stray1 stray2` quirk).
     """
-    fields: dict[str, str] = {}
+    # Each key's value as its pieces: a wrapped value is joined once at the end, so a value
+    # wrapped over many lines is built in linear time, not by repeated concatenation.
+    pieces: dict[str, list[str]] = {}
     # Each paragraph is a list of (pairs or None, text after `>`).
     paragraphs: list[list[tuple[list[tuple[str, str]] | None, str]]] = [[]]
     for line in block:
@@ -162,19 +175,19 @@ def _fields_from_block(block: list[str]) -> dict[str, str]:
         for index, (pairs, after) in enumerate(paragraph):
             if pairs is not None:
                 for key, value in pairs:
-                    fields[key] = value
+                    pieces[key] = [value]
                 current_key = pairs[-1][0]
             elif index > last_kv >= 0 and current_key is not None:
-                previous = fields[current_key]
-                fields[current_key] = f"{previous} {after}" if previous else after
-    return fields
+                pieces[current_key].append(after)
+    # Only a value's first piece can be empty (continuation lines never are): it gets no space.
+    return {key: " ".join(piece for piece in parts if piece) for key, parts in pieces.items()}
 
 
 def _title_line_index(content: str, title: str | None, block: range) -> int | None:
     """Index of the line that supplied `title` if it is the first line outside blanks and B."""
     if title is None:
         return None
-    for index, line in enumerate(_iter_lines(content)):
+    for index, line in enumerate(islice(_iter_lines(content), FRONT_MATTER_LINES)):
         if index in block or not line.strip():
             continue
         # Only blank and block lines (no fence, no heading) come before this line, so a
@@ -185,15 +198,11 @@ def _title_line_index(content: str, title: str | None, block: range) -> int | No
 
 def _drop_leading_blank_lines(text: str) -> str:
     """`text` from its first line that is not whitespace-only ("" if there is none)."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        if end == -1:
-            return text[start:] if text[start:].strip() else ""
-        if text[start:end].strip():
-            break
-        start = end + 1
-    return text[start:]
+    # Found at C speed, however many blank lines lead: the first visible character's line.
+    visible = _NOT_WHITESPACE.search(text)
+    if visible is None:
+        return ""
+    return text[text.rfind("\n", 0, visible.start()) + 1 :]
 
 
 def _body(content: str, title: str | None, block: range) -> str:
@@ -226,7 +235,7 @@ def parse_front_matter(text: str) -> ParsedDocument:
     block: list[str] = []
     block_start = 0
     fields: dict[str, str] = {}
-    for index, line in enumerate(_iter_lines(content)):
+    for index, line in enumerate(islice(_iter_lines(content), FRONT_MATTER_LINES)):
         stripped = line.strip()
         if state == "block":
             if _is_quote_line(stripped):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from itertools import islice
 from types import MappingProxyType
 
 __all__ = [
@@ -70,6 +71,11 @@ _ID_HEAD = re.compile(rf"({_PREFIXES}){_TAIL}", re.IGNORECASE | re.ASCII)
 # References need an upper-case prefix at a word boundary; the tail may be any case.
 _REF = re.compile(rf"(?<![0-9A-Za-z_])({_PREFIXES}){_TAIL}", re.ASCII)
 
+# The most references one field (`Depends on:`, `Aliases:`) yields, and the most mentions
+# read to find them (a line repeating one id millions of times is cut short too).
+MAX_REFS = 200
+MAX_REF_MENTIONS = 10_000
+
 # Placeholders that mean "no reference".
 _EMPTY_REFS = frozenset({"", "-", "--", "\N{EM DASH}", "\N{EN DASH}"})
 
@@ -126,12 +132,6 @@ def is_archived(rel_path: str, doc_id: str) -> bool:
     return any(folder.lower().lstrip("_") in _ARCHIVE_FOLDERS for folder in folders)
 
 
-def _iter_refs(value: str | None) -> list[str]:
-    if value is None or value.strip() in _EMPTY_REFS:
-        return []
-    return [_normalise(match) for match in _REF.finditer(value)]
-
-
 def extract_ref(value: str | None) -> str | None:
     """Return the first reference in value, normalised (`[[CR-0496]]` -> `CR0496`), else None."""
     if value is None or value.strip() in _EMPTY_REFS:
@@ -141,6 +141,16 @@ def extract_ref(value: str | None) -> str | None:
 
 
 def extract_refs(value: str | None) -> str | None:
-    """Return every reference in value, in order and deduplicated, joined by `,`; else None."""
-    refs = list(dict.fromkeys(_iter_refs(value)))
+    """Return the references in value, in order and deduplicated, joined by `,`; else None.
+
+    At most MAX_REFS of them, from the first MAX_REF_MENTIONS mentions: each becomes a
+    stored link, and one line of a hostile file could otherwise name millions.
+    """
+    if value is None or value.strip() in _EMPTY_REFS:
+        return None
+    refs: dict[str, None] = {}
+    for match in islice(_REF.finditer(value), MAX_REF_MENTIONS):
+        refs[_normalise(match)] = None
+        if len(refs) == MAX_REFS:
+            break
     return ",".join(refs) if refs else None

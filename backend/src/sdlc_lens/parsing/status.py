@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from types import MappingProxyType
 
 __all__ = [
     "PLACEHOLDER_STATUSES",
     "TERMINAL",
     "VOCABULARY",
+    "StatusVocabulary",
     "canonicalise_status",
     "is_terminal",
 ]
@@ -89,34 +89,83 @@ def _fold(text: str) -> str:
     return text.replace("\N{RIGHT SINGLE QUOTATION MARK}", "'").casefold()
 
 
-@lru_cache(maxsize=256)
-def _candidates(doc_type: str, custom: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """(folded, canonical) pairs to try, longest first; built-in casing wins over custom."""
-    if doc_type in VOCABULARY:
-        tokens = list(VOCABULARY[doc_type])
-        if doc_type in _INBOX_TYPES:
-            tokens.append(_INBOX)
-    else:
-        tokens = [*_ALL_TOKENS, _INBOX]
-    tokens.extend(token.strip() for token in custom)
-    by_fold: dict[str, str] = {}
-    for token in tokens:
-        if token:
-            by_fold.setdefault(_fold(token), token)
-    # sorted() is stable, so equal-length tokens keep vocabulary order.
-    return tuple(sorted(by_fold.items(), key=lambda item: len(item[0]), reverse=True))
+class StatusVocabulary:
+    """The status tokens a project may use, by document type: the built-in vocabulary plus
+    the project's own (`.config.yaml`), compiled once per sync so that each status costs a few
+    dictionary lookups however many tokens the project declares."""
+
+    __slots__ = ("_custom", "_lookups")
+
+    def __init__(self, custom: Mapping[str, Iterable[str]] | None = None) -> None:
+        self._custom = {doc_type: tuple(tokens) for doc_type, tokens in (custom or {}).items()}
+        self._lookups: dict[str, _Lookup] = {}
+
+    def canonicalise(self, raw: str | None, doc_type: str) -> str | None:
+        """Map a raw status to its canonical token (`in progress` -> `In Progress`)."""
+        if raw is None:
+            return None
+        text = _clean(raw)
+        if not text or text.lower() in PLACEHOLDER_STATUSES:
+            return None
+        lookup = self._lookup(doc_type)
+        found = lookup.match(text)
+        if found is not None:
+            return found
+        positions = [pos for pos in (text.find(marker) for marker in _CUT_MARKERS) if pos >= 0]
+        if positions:
+            cut = _clean(text[: min(positions)])
+            if cut:
+                found = lookup.match(cut)
+                return found if found is not None else cut
+        # Nothing to cut, or the text starts with the separator: keep the cleaned text.
+        return text
+
+    def _lookup(self, doc_type: str) -> _Lookup:
+        lookup = self._lookups.get(doc_type)
+        if lookup is None:
+            custom = self._custom.get(doc_type, ())
+            if isinstance(custom, str):  # a lone token rather than a list of them
+                custom = (custom,)
+            lookup = self._lookups[doc_type] = _Lookup(doc_type, custom)
+        return lookup
+
+
+class _Lookup:
+    """Folded token -> canonical token for one document type; built-in casing wins."""
+
+    __slots__ = ("_by_fold", "_longest")
+
+    def __init__(self, doc_type: str, custom: Iterable[str]) -> None:
+        if doc_type in VOCABULARY:
+            tokens = list(VOCABULARY[doc_type])
+            if doc_type in _INBOX_TYPES:
+                tokens.append(_INBOX)
+        else:
+            tokens = [*_ALL_TOKENS, _INBOX]
+        tokens.extend(token.strip() for token in custom)
+        self._by_fold: dict[str, str] = {}
+        for token in tokens:
+            if token:
+                self._by_fold.setdefault(_fold(token), token)
+        self._longest = max(map(len, self._by_fold), default=0)
+
+    def match(self, text: str) -> str | None:
+        """The longest token that is the whole text, or its start followed by a space."""
+        folded = _fold(text)
+        if len(folded) <= self._longest and folded in self._by_fold:
+            return self._by_fold[folded]
+        # Only starts up to the longest token's length can match, whatever the text's length.
+        end = folded.rfind(" ", 0, self._longest + 1)
+        while end > 0:
+            found = self._by_fold.get(folded[:end])
+            if found is not None:
+                return found
+            end = folded.rfind(" ", 0, end)
+        return None
 
 
 def _clean(text: str) -> str:
     return text.lstrip(_LEADING_NOISE).rstrip(_WRAPPING_NOISE).strip()
-
-
-def _match(text: str, candidates: tuple[tuple[str, str], ...]) -> str | None:
-    folded = _fold(text)
-    for token, canonical in candidates:
-        if folded == token or folded.startswith(token + " "):
-            return canonical
-    return None
 
 
 # Placeholders that mean "no status yet". Stored as null, so the list filter `status=none`
@@ -126,31 +175,23 @@ PLACEHOLDER_STATUSES = frozenset({"none", "null", "n/a", "-", "--", "\u2014", "\
 
 
 def canonicalise_status(raw: str | None, doc_type: str, custom: Iterable[str] = ()) -> str | None:
-    """Map a raw status to its canonical vocabulary token (`in progress` -> `In Progress`)."""
-    if raw is None:
-        return None
-    text = _clean(raw)
-    if not text or text.lower() in PLACEHOLDER_STATUSES:
-        return None
-    candidates = _candidates(doc_type, tuple(custom))
-    found = _match(text, candidates)
-    if found is not None:
-        return found
-    positions = [pos for pos in (text.find(marker) for marker in _CUT_MARKERS) if pos >= 0]
-    if positions:
-        cut = _clean(text[: min(positions)])
-        if cut:
-            found = _match(cut, candidates)
-            return found if found is not None else cut
-    # Nothing to cut, or the text starts with the separator: keep the cleaned text.
-    return text
+    """Map a raw status to its canonical vocabulary token (`in progress` -> `In Progress`).
+
+    For one document; a sync compiles the project's vocabulary once (`StatusVocabulary`).
+    """
+    custom = tuple(custom)
+    vocabulary = StatusVocabulary({doc_type: custom}) if custom else _BUILT_IN
+    return vocabulary.canonicalise(raw, doc_type)
 
 
 def is_terminal(status: str | None, doc_type: str) -> bool:
     """True when the status ends the document's lifecycle (Done/Complete for every type)."""
-    canonical = canonicalise_status(status, doc_type)
+    canonical = _BUILT_IN.canonicalise(status, doc_type)
     if canonical is None:
         return False
     if canonical in _ALWAYS_TERMINAL:
         return True
     return canonical in TERMINAL.get(doc_type, _ALL_TERMINAL)
+
+
+_BUILT_IN = StatusVocabulary()

@@ -1,1 +1,1 @@
-"""Application logic: plain functions over plain data, called by the thin API layer."""
+"""The application's capabilities, one package each, called by the thin API layer."""

@@ -10,8 +10,8 @@ from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.documents import DocumentDetail, DocumentList
 from sdlc_lens.api.schemas.relations import DocumentRelationships
-from sdlc_lens.services import documents as service
-from sdlc_lens.services import relations
+from sdlc_lens.services.documents import browse as service
+from sdlc_lens.services.documents import relations
 
 router = APIRouter(prefix="/projects/{slug}/documents", tags=["documents"])
 

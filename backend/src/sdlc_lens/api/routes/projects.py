@@ -14,7 +14,7 @@ from sdlc_lens.api.deps import (
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.projects import ProjectCreate, ProjectOut, ProjectUpdate, SyncAccepted
-from sdlc_lens.services import projects as service
+from sdlc_lens.services.projects import registry as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
@@ -80,7 +80,7 @@ def update_project(
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
 def delete_project(slug: str, engine: EngineDep, runner: SyncRunnerDep) -> Response:
     """Delete a project and everything synced from it (allowed while it syncs)."""
-    runner.project_deleted(service.delete_project(engine, slug))
+    runner.project_deleted(service.delete_project(engine, slug), slug)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -11,7 +11,7 @@ router = APIRouter(tags=["system"])
 
 @router.get("/", response_model=ServiceInfo)
 async def service_info(request: Request) -> ServiceInfo:
-    """The product name and version, with links to the API docs and the health check."""
+    """The product name and version, with links to the API docs and the system health."""
     app = request.app
     return ServiceInfo(
         name=app.title,

@@ -9,9 +9,9 @@ from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.search import SearchResults
-from sdlc_lens.services import search as service
-from sdlc_lens.services.search_query import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, MIN_PREFIX_CHARS
-from sdlc_lens.services.search_runner import SEARCH_BUSY_MESSAGE
+from sdlc_lens.services.search import service
+from sdlc_lens.services.search.query import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, MIN_PREFIX_CHARS
+from sdlc_lens.services.search.runner import SEARCH_BUSY_MESSAGE
 
 router = APIRouter(tags=["search"])
 

@@ -8,7 +8,7 @@ from sdlc_lens.api.deps import ConnectionDep
 from sdlc_lens.api.openapi import error_responses
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.stats import GlobalStats, ProjectStats
-from sdlc_lens.services import stats as service
+from sdlc_lens.services.reports import stats as service
 
 router = APIRouter(tags=["stats"])
 

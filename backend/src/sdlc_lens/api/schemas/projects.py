@@ -6,8 +6,8 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sdlc_lens.api.schemas.common import ResponseModel, SqliteInt, Text, with_examples
-from sdlc_lens.services.projects import SyncState
-from sdlc_lens.services.sync_progress import SyncPhase
+from sdlc_lens.services.projects.registry import SyncState
+from sdlc_lens.services.sync.progress import SyncPhase
 
 GITHUB_NOT_SUPPORTED = (
     "GitHub sources are not supported yet; only local folders can be registered "

@@ -14,7 +14,7 @@ class Health(ResponseModel):
         {
             "status": "healthy",
             "database": "connected",
-            "version": "0.1.0",
+            "version": "0.2.0",
             "migration_ok": True,
             "fts_ok": True,
             "ready": True,
@@ -35,7 +35,7 @@ class ServiceInfo(ResponseModel):
     model_config = with_examples(
         {
             "name": "SDLC Lens",
-            "version": "0.1.0",
+            "version": "0.2.0",
             "docs": "/docs",
             "redoc": "/redoc",
             "openapi": "/openapi.json",
@@ -49,3 +49,15 @@ class ServiceInfo(ResponseModel):
     redoc: str = Field(description="The same documentation as one page (ReDoc).")
     openapi: str = Field(description="The OpenAPI description of the API.")
     health: str = Field(description="Readiness check: 200 when ready, 503 otherwise.")
+
+
+class VersionInfo(ResponseModel):
+    """GET /version: what is running, and the schema its database is at."""
+
+    model_config = with_examples({"version": "0.2.0", "schema_revision": "0004_project_ids"})
+
+    version: str = Field(description="The package version (see CHANGELOG.md).")
+    schema_revision: str | None = Field(
+        description="The Alembic revision the database is at (migrations run at every start, "
+        "so this is the newest one this version knows); null for a database never migrated."
+    )

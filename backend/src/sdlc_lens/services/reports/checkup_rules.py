@@ -1,143 +1,18 @@
-"""Project health check (SPEC-2 §15): 19 rules over a project's documents, a score out of 100.
+"""The checkup's rules (SPEC-2 §15.3), in table order: each a pass over the project's
+documents that yields its findings."""
 
-One statement reads the columns the rules need (never `content`: its stripped length and the
-epic a body line names are stored at sync), in file_path order; the rules are plain passes
-over those rows, with references grouped by key so no rule compares every pair.
-
-The SPEC-2 §15.5 improvements, all deliberate:
-- References compare the stored normalised values directly (never re-extracted), and a
-  document answers to its key and to its aliases, as `/related` resolves them.
-- Archived copies (an `archive`/`archived` folder or a `_` doc_id) are never flagged by a
-  completeness, consistency or quality rule and never count as unfinished work; they still
-  exist as reference targets. Record types (incl. `decisions`, `constitution`) are exempt
-  from MISSING_STATUS, ORPHAN_REFERENCE and STALE_ARTEFACT_STATUS.
-- The epic a document belongs to is its `Epic:` field, else the epic a `**Epic:**` body line
-  names; every rule uses that same notion.
-- DUPLICATE_DOC_ID also reports documents that share one id (EP0001-alpha / EP0001-beta).
-- STALE_DOCUMENT measures from the last sync that saw the file, not the last rewrite.
-- Messages name statuses and types as they are (`Test-spec`, `CR`, "marked Complete",
-  "1 incomplete child story", "to Complete").
-"""
-
-import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from operator import attrgetter
 from string import Formatter
-from typing import Any, NamedTuple
 
-from sqlalchemy import Connection
+from sdlc_lens.services.reports.checkup_documents import Doc, Project, completed_status
 
-from sdlc_lens.errors import NotFoundError
-from sdlc_lens.parsing import TERMINAL, VOCABULARY, is_terminal
-from sdlc_lens.services.projects import PROJECT_NOT_FOUND
-
-SEVERITY_WEIGHTS = {"critical": 15, "high": 5, "medium": 2, "low": 1}
 EMPTY_CONTENT_CHARS = 50
 STALE_AFTER = timedelta(days=30)
-
-RECORD_TYPES = frozenset(
-    {"retro", "review", "decision", "decisions", "persona", "personas", "pvd", "constitution"}
-)
-PROJECT_LEVEL_TYPES = frozenset({"prd", "trd", "tsd", "personas"})
-PROJECT_LEVEL_IDS = frozenset({"brand-guide", "personas"})
 INBOX_TYPES = frozenset({"bug", "cr", "rfc"})
-TYPE_LABELS = {
-    "bug": "Bug",
-    "cr": "CR",
-    "epic": "Epic",
-    "plan": "Plan",
-    "prd": "PRD",
-    "rfc": "RFC",
-    "story": "Story",
-    "test-spec": "Test-spec",
-    "trd": "TRD",
-    "tsd": "TSD",
-    "workflow": "Workflow",
-}
-
-_NON_ALPHANUMERIC = re.compile(r"[^0-9A-Za-z]")
-
-_PROJECT_SQL = "SELECT id, last_synced_at FROM projects WHERE slug = ?"
-_DOCUMENTS_SQL = (
-    "SELECT doc_type, doc_id, title, status, owner, priority, story_points, epic, story, "
-    "ref_id, aliases, file_path, synced_at, archived, content_chars, content_epic, last_seen_at "
-    "FROM documents WHERE project_id = ? ORDER BY file_path"
-)
-
-
-class Doc(NamedTuple):
-    """One document's columns, as the rules read them, and its key.
-
-    A named tuple: a health check builds one per document of the project, and a tuple is
-    the cheapest object to build from a row.
-    """
-
-    doc_type: str
-    doc_id: str
-    title: str
-    status: str | None
-    owner: str | None
-    priority: str | None
-    story_points: int | None
-    epic: str | None
-    story: str | None
-    ref_id: str | None
-    aliases: str | None
-    file_path: str
-    synced_at: str
-    archived: bool
-    content_chars: int
-    content_epic: str | None
-    last_seen_at: str | None
-    key: str  # the id head (`EP0001`), else the doc_id normalised like a reference
-    terminal: bool  # its status ends its type's lifecycle
-
-    @classmethod
-    def from_row(cls, row: Sequence[Any]) -> "Doc":
-        # The column order of _DOCUMENTS_SQL: 0 doc_type, 1 doc_id, 3 status, 9 ref_id.
-        key = row[9] or _NON_ALPHANUMERIC.sub("", row[1]).upper()
-        return cls._make((*row, key, _is_terminal(row[3], row[0])))
-
-    @property
-    def keys(self) -> list[str]:
-        """Its key and its aliases: every value a reference may name it by."""
-        return [self.key, *(self.aliases.split(",") if self.aliases else ())]
-
-    @property
-    def in_epic(self) -> str | None:
-        """The epic it belongs to: its `Epic:` field, else one a body line names."""
-        return self.epic or self.content_epic
-
-    @property
-    def label(self) -> str:
-        return type_label(self.doc_type)
-
-    @property
-    def type_caps(self) -> str:
-        return self.doc_type.upper()
-
-    @property
-    def is_active_story(self) -> bool:
-        return self.doc_type == "story" and not self.archived and not self.terminal
-
-    @property
-    def is_project_level(self) -> bool:
-        return self.doc_type in PROJECT_LEVEL_TYPES or self.doc_id in PROJECT_LEVEL_IDS
-
-    @property
-    def is_record(self) -> bool:
-        return self.doc_type in RECORD_TYPES
-
-    @property
-    def is_review(self) -> bool:
-        return self.file_path.startswith("reviews/") or "/reviews/" in self.file_path
-
-    def affected(self) -> dict[str, str]:
-        return {"doc_id": self.doc_id, "doc_type": self.doc_type, "title": self.title}
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,90 +33,12 @@ class Finding:
     affected: tuple[Doc, ...]
 
 
-@lru_cache(maxsize=256)
-def _is_terminal(status: str | None, doc_type: str) -> bool:
-    return is_terminal(status, doc_type)
-
-
-def type_label(doc_type: str) -> str:
-    """How messages name a type: `Story`, `Test-spec`, `CR`."""
-    return TYPE_LABELS.get(doc_type, doc_type[:1].upper() + doc_type[1:])
-
-
-def completed_status(doc_type: str) -> str:
-    """The status that completes a type's work: Complete for plans, Fixed for bugs, ..."""
-    terminal = TERMINAL.get(doc_type, frozenset())
-    return next((s for s in VOCABULARY.get(doc_type, ()) if s in terminal), "Done")
-
-
 def _plural(count: int, singular: str, plural: str) -> str:
     return singular if count == 1 else plural
 
 
 def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
-
-
-class Project:
-    """The documents of one project, indexed the ways the rules look them up."""
-
-    def __init__(self, docs: list[Doc]) -> None:
-        self.docs = docs
-        self.live = [doc for doc in docs if not doc.archived]
-        self.live_by_type: dict[str, list[Doc]] = defaultdict(list)
-        for doc in self.live:
-            self.live_by_type[doc.doc_type].append(doc)
-        self.types = {doc.doc_type for doc in docs}
-        aliased = [doc for doc in docs if doc.aliases]  # few: aliases are rare
-        # A value that is some document's own key means that document; one that is only an
-        # alias means the document carrying it (own key first, so ids never get hijacked).
-        self._canonical: dict[str, str] = {}
-        for doc in sorted(aliased, key=lambda d: (d.archived, d.file_path)):
-            for alias in doc.keys[1:]:
-                self._canonical.setdefault(alias, doc.key)
-        self._canonical.update((doc.key, doc.key) for doc in docs)
-        self.all_keys = set(self._canonical)  # every key and alias of any document
-        self._stories_by_epic: dict[str, list[Doc]] = defaultdict(list)
-        self._stories_by_key: dict[str, list[Doc]] = defaultdict(list)
-        for doc in docs:
-            if doc.doc_type == "story":
-                for key in doc.keys:
-                    self._stories_by_key[key].append(doc)
-                if doc.in_epic:
-                    self._stories_by_epic[self.canonical(doc.in_epic)].append(doc)
-
-        plans = (doc for doc in docs if doc.doc_type == "plan")
-        self.planned = self.named(doc.story for doc in plans)  # keys of stories with a plan
-        specs = [doc for doc in docs if doc.doc_type == "test-spec"]
-        self._specified = self.named(doc.story for doc in specs)
-        # A test-spec naming only an epic covers every story of that epic.
-        self._specified_epics = self.named(doc.in_epic for doc in specs if not doc.story)
-
-    def has_test_spec(self, story: Doc) -> bool:
-        """Whether a test-spec names the story, or covers the whole of its epic."""
-        if story.key in self._specified:
-            return True
-        return story.in_epic is not None and self.canonical(story.in_epic) in self._specified_epics
-
-    def canonical(self, value: str) -> str:
-        """The key of the document a reference value names (itself when it names none)."""
-        return self._canonical.get(value, value)
-
-    def named(self, values: Iterable[str | None]) -> set[str]:
-        """The canonical keys of the documents some reference values name."""
-        return {self.canonical(value) for value in values if value}
-
-    def stories_of(self, epic: Doc) -> list[Doc]:
-        """The stories whose epic is this one, in file_path order."""
-        return self._stories_by_epic.get(epic.key, [])
-
-    def story_named(self, value: str) -> Doc | None:
-        """The story a `Story:` value names: own key before alias, live first, smallest path."""
-        return min(
-            self._stories_by_key.get(value, ()),
-            key=lambda d: (d.key != value, d.archived, d.file_path),
-            default=None,
-        )
 
 
 # --- the rules, in table order --------------------------------------------------------------
@@ -545,7 +342,7 @@ def _as_utc(timestamp: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _stale_documents(
+def stale_documents(
     project: Project, project_synced_at: str | None, now: datetime
 ) -> Iterator[Finding]:
     """Documents no sync has seen for over 30 days.
@@ -569,53 +366,3 @@ def _stale_documents(
                 f"Review and re-sync {doc.doc_id} to ensure it is still current.",
                 (doc,),
             )
-
-
-def _finding(rule: Rule, finding: Finding) -> dict[str, Any]:
-    return {
-        "rule_id": rule.rule_id,
-        "severity": rule.severity,
-        "category": rule.category,
-        "message": finding.message,
-        "affected_documents": [doc.affected() for doc in finding.affected],
-        "suggested_fix": finding.suggested_fix,
-    }
-
-
-def score(summary: dict[str, int]) -> int:
-    """clamp(100 - (15 critical + 5 high + 2 medium + 1 low), 0, 100)."""
-    penalty = sum(SEVERITY_WEIGHTS[severity] * count for severity, count in summary.items())
-    return max(0, min(100, 100 - penalty))
-
-
-def check_project(conn: Connection, slug: str, now: datetime | None = None) -> dict[str, Any]:
-    """The health check of one project's current documents (404 for an unknown project)."""
-    now = now or datetime.now(UTC)
-    found = conn.exec_driver_sql(_PROJECT_SQL, (slug,)).first()
-    if found is None:
-        raise NotFoundError(PROJECT_NOT_FOUND)
-    project_id, project_synced_at = found
-    # Straight from the sqlite3 cursor: a project's every row, where SQLAlchemy's per-row
-    # result processing would cost a third of the check.
-    cursor = conn.connection.driver_connection.execute(_DOCUMENTS_SQL, (project_id,))
-    docs = [Doc.from_row(row) for row in cursor.fetchall()]
-    project = Project(docs)
-
-    findings: list[dict[str, Any]] = []
-    for rule, check in RULES:
-        findings.extend(_finding(rule, finding) for finding in check(project))
-    findings.extend(
-        _finding(STALE_DOCUMENT, finding)
-        for finding in _stale_documents(project, project_synced_at, now)
-    )
-    summary = dict.fromkeys(SEVERITY_WEIGHTS, 0)
-    for finding in findings:
-        summary[finding["severity"]] += 1
-    return {
-        "project_slug": slug,
-        "checked_at": now.isoformat(timespec="microseconds"),
-        "total_documents": len(docs),
-        "findings": findings,
-        "summary": summary,
-        "score": score(summary),
-    }

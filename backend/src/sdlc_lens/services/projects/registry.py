@@ -1,8 +1,6 @@
-"""Project registry: slugs, path checks, CRUD and the atomic sync claim."""
+"""Project registry: slugs, CRUD, the purge of a deleted project and the atomic sync claim."""
 
-import os
 import re
-import stat
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -13,20 +11,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, literal_column, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from sdlc_lens.container import running_in_container
 from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import (
     ConflictError,
     NotFoundError,
-    PathNotADirectoryError,
-    PathNotFoundError,
-    PathNotReadableError,
-    PathOutsideBaseError,
     SyncInProgressError,
     ValidationFailedError,
 )
-from sdlc_lens.services.sync_progress import SyncProgressBoard
+from sdlc_lens.services.projects.paths import resolve_project_path
+from sdlc_lens.services.sync.progress import SyncProgressBoard
 from sdlc_lens.timeutil import utc_now
 
 PROJECT_NOT_FOUND = "Project not found"
@@ -41,19 +35,6 @@ class SyncState(StrEnum):
     ERROR = "error"
 
 
-# Each message starts with its problem; PATH_MISSING and PATH_OUTSIDE_BASE are SPEC §3's
-# sentences, which clients match as substrings.
-PATH_MISSING = "Project sdlc-studio path does not exist on filesystem"
-PATH_NOT_A_FOLDER = "Project sdlc-studio path is a file, not a folder"
-PATH_NOT_READABLE = "Project sdlc-studio path is not readable by the service user"
-PATH_OUTSIDE_BASE = "sdlc_path must be within the allowed base"
-CONTAINER_HINT = (
-    "paths are as the container sees them: mount the host folder into the container, "
-    "e.g. -v /host/path:/data/projects/name:ro, and register /data/projects/name"
-)
-# Long enough for any real path; a 5,000-character one is cut in the message.
-_SHOWN_PATH_CHARS = 300
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 EMPTY_SLUG = "Project name produces an empty slug after sanitisation"
 
 # Rows per transaction when a deleted project's documents are removed: each batch holds the
@@ -75,61 +56,6 @@ def slugify(name: str) -> str:
     slug = _SEPARATORS.sub("-", ascii_name.lower())
     slug = _NON_SLUG.sub("", slug)
     return _DASHES.sub("-", slug).strip("-")
-
-
-def resolve_project_path(raw_path: str, allowed_base: Path | None) -> str:
-    """The absolute, symlink-free form of `raw_path`, checked to be a folder this service can
-    read; else the error that names the failed check and the resolved path.
-
-    A relative path is taken from the server's working directory (SPEC §4). The allow-list is
-    checked first, on the resolved path: a symlink cannot lead out of the base, and nothing is
-    told about the filesystem outside it.
-    """
-    try:
-        resolved = Path(raw_path).expanduser().resolve()
-    except (OSError, ValueError, RuntimeError):
-        # A NUL byte or a name the OS cannot encode: nothing can exist there.
-        raise PathNotFoundError(path_message(PATH_MISSING, raw_path)) from None
-    if allowed_base is not None and not is_within(resolved, allowed_base):
-        base = allowed_base.expanduser().resolve()
-        raise PathOutsideBaseError(
-            path_message(f"{PATH_OUTSIDE_BASE} {base} (SDLC_LENS_ALLOWED_PROJECT_BASE)", resolved)
-        )
-    try:
-        mode = resolved.stat().st_mode
-    except PermissionError:
-        raise PathNotReadableError(_not_readable(resolved)) from None
-    except (OSError, ValueError):
-        # Missing, name too long, symlink loop: all "not there".
-        raise PathNotFoundError(path_message(PATH_MISSING, resolved)) from None
-    if not stat.S_ISDIR(mode):
-        raise PathNotADirectoryError(path_message(PATH_NOT_A_FOLDER, resolved))
-    # The sync lists the folder (read) and opens what is in it (search).
-    if not os.access(resolved, os.R_OK | os.X_OK):
-        raise PathNotReadableError(_not_readable(resolved))
-    return str(resolved)
-
-
-def path_message(problem: str, path: str | Path) -> str:
-    """`<problem>: <path>`, with the container hint where paths are the container's."""
-    shown = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(path))
-    if len(shown) > _SHOWN_PATH_CHARS:
-        shown = shown[:_SHOWN_PATH_CHARS] + "..."
-    message = f"{problem}: {shown}"
-    return f"{message} ({CONTAINER_HINT})" if running_in_container() else message
-
-
-def _not_readable(path: Path) -> str:
-    return path_message(f"{PATH_NOT_READABLE} (uid {os.geteuid()})", path)
-
-
-def is_within(path: Path, base: Path) -> bool:
-    """Whether `path` is `base` or below it, both compared in resolved form."""
-    try:
-        real_base = base.expanduser().resolve()
-    except (OSError, RuntimeError):
-        return False
-    return path == real_base or path.is_relative_to(real_base)
 
 
 # Exactly the Project JSON keys (SPEC §4); the token is masked separately.
@@ -159,7 +85,9 @@ _CREATED_PROJECT = (
 )
 
 
-def project_view(row: Row[Any], progress: SyncProgressBoard | None = None) -> dict[str, Any]:
+def project_view(
+    row: Row[*tuple[Any, ...]], progress: SyncProgressBoard | None = None
+) -> dict[str, Any]:
     """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`.
 
     `sync_progress` comes from the running syncs' board; it is shown only while the stored
@@ -170,8 +98,10 @@ def project_view(row: Row[Any], progress: SyncProgressBoard | None = None) -> di
     token = data.pop("access_token")
     data["masked_token"] = mask_token(token)
     data["auto_sync"] = bool(data["auto_sync"])
-    syncing = progress is not None and data["sync_status"] == SyncState.SYNCING
-    data["sync_progress"] = progress.snapshot(project_id) if syncing else None
+    syncing = data["sync_status"] == SyncState.SYNCING
+    data["sync_progress"] = (
+        progress.snapshot(project_id) if progress is not None and syncing else None
+    )
     return data
 
 

@@ -1,6 +1,6 @@
 """Full-text search (SPEC §9): bounded queries, honest ranking, escaped snippets.
 
-The query becomes quoted FTS5 terms in search_query; the MATCH expression is a bound
+The query becomes quoted FTS5 terms in search/query.py; the MATCH expression is a bound
 parameter, never spliced into SQL. A search runs within a time budget: SQLite's progress
 handler stops its queries, and the snippet reader its reads, once the budget is spent or the
 client has gone.
@@ -9,14 +9,12 @@ client has gone.
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from sqlite3 import Connection as SQLiteConnection
 from typing import Any
 
 from sqlalchemy import (
     CTE,
+    ColumnClause,
     ColumnElement,
     Connection,
     Integer,
@@ -32,12 +30,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
+from sdlc_lens.db.engine import driver_connection, stop_when
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
-from sdlc_lens.errors import AppError, ServiceUnavailableError
-from sdlc_lens.services.documents import status_filter
-from sdlc_lens.services.search_query import Term, exact_id, parse_query
-from sdlc_lens.services.snippets import Matcher, TextReader, snippet
+from sdlc_lens.errors import (
+    AppError,
+    SearchBudgetExceededError,
+    SearchCancelledError,
+    ServiceUnavailableError,
+)
+from sdlc_lens.services.documents.browse import status_filter
+from sdlc_lens.services.search.query import Term, exact_id, parse_query
+from sdlc_lens.services.search.snippets import Matcher, TextReader, snippet
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50
@@ -63,19 +67,12 @@ _WIDE_SHARE = 8
 _PROGRESS_STEPS = 1000
 
 _fts = table(FTS_TABLE, column("rowid", Integer))
-_fts_ref = literal_column(FTS_TABLE)
+# The table's name as a column: what MATCH and bm25() take; SQL gives it no value type.
+_fts_ref: ColumnClause[Any] = literal_column(FTS_TABLE)
 
 
 def _matches(param: str = "match") -> ColumnElement[bool]:
     return _fts_ref.op("MATCH")(bindparam(param))
-
-
-class SearchBudgetExceededError(AppError):
-    """The search needed more work than one search may do."""
-
-
-class SearchCancelledError(AppError):
-    """The client closed the request; nobody will read the answer."""
 
 
 def budget_exceeded_message(seconds: float) -> str:
@@ -156,7 +153,7 @@ def search(
     budget = budget or SearchBudget()
     budget.start()
     try:
-        with _stopped_when(_driver_connection(conn), budget.spent):
+        with stop_when(conn, budget.spent, steps=_PROGRESS_STEPS):
             items, total = _ranked_page(
                 conn, terms, exact_id(query), filters, page, per_page, budget
             )
@@ -266,7 +263,12 @@ def _ranked_page(
     # The count needs no scores: its own CTE spares a second bm25 pass over every match.
     found = hits if shape.common else _hits(ref_id, scored=False)
     count_from = _joined(found, walk_index=shape.wide)
-    order = [projects.c.slug, documents.c.doc_type, documents.c.doc_id, documents.c.id]
+    order: list[ColumnElement[Any]] = [
+        projects.c.slug,
+        documents.c.doc_type,
+        documents.c.doc_id,
+        documents.c.id,
+    ]
     if not shape.common or ref_id is not None:
         order.insert(0, hits.c.score.desc())
     conditions = _conditions(filters)
@@ -331,25 +333,9 @@ def _snippets(
     so a snippet near the start of a 50 MB document reads kilobytes, not the document.
     """
     matcher = Matcher(terms)
-    raw = _driver_connection(conn)
+    raw = driver_connection(conn)
     snippets: dict[int, str] = {}
     for doc_id in ids:
         with raw.blobopen(documents.name, documents.c.content.name, doc_id, readonly=True) as blob:
             snippets[doc_id] = snippet(TextReader(blob, budget.check), matcher)
     return snippets
-
-
-def _driver_connection(conn: Connection) -> SQLiteConnection:
-    raw = conn.connection.driver_connection
-    assert isinstance(raw, SQLiteConnection)
-    return raw
-
-
-@contextmanager
-def _stopped_when(raw: SQLiteConnection, should_stop: Callable[[], bool]) -> Iterator[None]:
-    """SQLite interrupts the running statement as soon as `should_stop()` is true."""
-    raw.set_progress_handler(should_stop, _PROGRESS_STEPS)
-    try:
-        yield
-    finally:
-        raw.set_progress_handler(None, 0)

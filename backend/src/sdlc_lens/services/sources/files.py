@@ -1,6 +1,6 @@
-"""Read a project's files without letting any of them hang, flood or escape the service.
+"""Read a project folder's files without letting any of them hang, flood or escape the service.
 
-Every file a sync opens (documents, `.config.yaml`, `.version`) is read through
+Every file a sync opens in a folder (documents, `.config.yaml`, `.version`) is read through
 `ProjectFolder.read`, which applies one set of rules:
 
 - only regular files: a FIFO would block `open()` for ever, a device such as `/dev/zero`
@@ -19,12 +19,8 @@ import stat
 from types import TracebackType
 from typing import Self
 
-MIB = 1024 * 1024
-# A document is stored and indexed whole; 64 MiB is far above any real sdlc-studio document
-# (a 50 MB one still syncs) and bounds the memory one file can take.
-MARKDOWN_SIZE_LIMIT = 64 * MIB
-# `.config.yaml` and `.version` hold a few settings.
-CONFIG_SIZE_LIMIT = 1 * MIB
+from sdlc_lens.errors import RefusedFileError
+from sdlc_lens.services.sources.source import MIB
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.
@@ -41,14 +37,6 @@ _FILE_KINDS = {
     stat.S_IFSOCK: "a socket",
     stat.S_IFLNK: "a symbolic link",
 }
-
-
-class RefusedFileError(Exception):
-    """A file the sync will not read; `reason` completes the sentence "it ..."."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def not_regular_reason(mode: int) -> str:

@@ -21,15 +21,15 @@ Rules, with the SPEC-2 §14.6 improvements:
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import Connection
 
 from sdlc_lens.errors import NotFoundError
 from sdlc_lens.parsing import LinkKind
-from sdlc_lens.services.documents import PREFERRED_COPY_COLUMNS
-from sdlc_lens.services.projects import PROJECT_NOT_FOUND
+from sdlc_lens.services.documents.browse import PREFERRED_COPY_COLUMNS
+from sdlc_lens.services.projects.registry import PROJECT_NOT_FOUND
 
 EPIC = "epic"
 STORY = "story"
@@ -45,32 +45,6 @@ _DOCUMENT_SQL = (
     "FROM projects AS p LEFT JOIN documents AS d "
     "ON d.project_id = p.id AND d.doc_type = ? AND d.doc_id = ? "
     f"WHERE p.slug = ? ORDER BY {_ORDER} LIMIT 1"
-)
-
-_LINKED_COLUMNS = (
-    "l.kind, l.ref_key, d.id, d.doc_type, d.doc_id, d.title, d.status, d.epic, d.story, "
-    "d.archived, d.file_path"
-)
-# A duplicated (type, doc_id) takes part only through its preferred copy.
-_PREFERRED = (
-    "NOT EXISTS (SELECT 1 FROM documents AS o WHERE o.project_id = d.project_id "  # noqa: S608
-    "AND o.doc_type = d.doc_type AND o.doc_id = d.doc_id "
-    f"AND ({_COPY.format(alias='o')}) < ({_COPY.format(alias='d')}))"
-)
-# Documents linked to the keys of a JSON array, through the (project, kind, key) index.
-_LINKED_SQL = (
-    f"SELECT {_LINKED_COLUMNS} FROM document_links AS l "  # noqa: S608
-    "JOIN documents AS d ON d.id = l.document_id "
-    "WHERE l.project_id = ? AND l.kind IN ({kinds}) "
-    f"AND l.ref_key IN (SELECT value FROM json_each(?)) AND {_PREFERRED}"
-)
-_KEY_KINDS = f"'{LinkKind.REF}', '{LinkKind.ALIAS}'"
-_REFERENCE_KINDS = f"'{LinkKind.EPIC}', '{LinkKind.STORY}', '{LinkKind.DEPENDS_ON}'"
-# Candidates answering to some keys.
-_CANDIDATES_SQL = _LINKED_SQL.format(kinds=_KEY_KINDS)
-# ... and, in the same statement, the documents whose references name the document's keys.
-_CANDIDATES_AND_REFERRERS_SQL = (
-    f"{_CANDIDATES_SQL} UNION ALL {_LINKED_SQL.format(kinds=_REFERENCE_KINDS)}"
 )
 
 
@@ -96,6 +70,31 @@ class Linked:
             "title": self.title,
             "status": self.status,
         }
+
+
+# The link's kind and key, then the linked document's stored columns (Linked's fields).
+_LINKED_COLUMNS = "l.kind, l.ref_key, " + ", ".join(f"d.{f.name}" for f in fields(Linked))
+# A duplicated (type, doc_id) takes part only through its preferred copy.
+_PREFERRED = (
+    "NOT EXISTS (SELECT 1 FROM documents AS o WHERE o.project_id = d.project_id "  # noqa: S608
+    "AND o.doc_type = d.doc_type AND o.doc_id = d.doc_id "
+    f"AND ({_COPY.format(alias='o')}) < ({_COPY.format(alias='d')}))"
+)
+# Documents linked to the keys of a JSON array, through the (project, kind, key) index.
+_LINKED_SQL = (
+    f"SELECT {_LINKED_COLUMNS} FROM document_links AS l "  # noqa: S608
+    "JOIN documents AS d ON d.id = l.document_id "
+    "WHERE l.project_id = ? AND l.kind IN ({kinds}) "
+    f"AND l.ref_key IN (SELECT value FROM json_each(?)) AND {_PREFERRED}"
+)
+_KEY_KINDS = f"'{LinkKind.REF}', '{LinkKind.ALIAS}'"
+_REFERENCE_KINDS = f"'{LinkKind.EPIC}', '{LinkKind.STORY}', '{LinkKind.DEPENDS_ON}'"
+# Candidates answering to some keys.
+_CANDIDATES_SQL = _LINKED_SQL.format(kinds=_KEY_KINDS)
+# ... and, in the same statement, the documents whose references name the document's keys.
+_CANDIDATES_AND_REFERRERS_SQL = (
+    f"{_CANDIDATES_SQL} UNION ALL {_LINKED_SQL.format(kinds=_REFERENCE_KINDS)}"
+)
 
 
 # (kind, key, document): a document linked to a key.

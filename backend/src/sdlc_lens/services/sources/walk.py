@@ -4,9 +4,10 @@ import logging
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from sdlc_lens.services.files import escapes_folder, not_regular_reason
+from sdlc_lens.db.models import FileStamp
+from sdlc_lens.services.sources.files import escapes_folder, not_regular_reason
+from sdlc_lens.services.sources.source import Listing
 
 logger = logging.getLogger(__name__)
 
@@ -33,43 +34,24 @@ BAD_FILE_NAME = "has a name that is not valid UTF-8 (rename it to sync it)"
 BAD_FOLDER_NAME = "is a folder whose name is not valid UTF-8 (rename it to sync what it holds)"
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
-    """The stat fingerprint used to skip unchanged files (the target's, for a symlink)."""
-
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-
-
-@dataclass(slots=True)
-class Walk:
-    """The outcome of walking a project folder."""
-
-    files: dict[str, FileStat] = field(default_factory=dict)  # POSIX relative path -> stat
-    unreadable_dirs: list[str] = field(default_factory=list)  # relative paths, "" for the root
-    # Documents found but not usable, with the reason ("it ..."): reported per file, and a
-    # stored document at such a path is kept. A name that is not UTF-8 is shown escaped.
-    problems: dict[str, str] = field(default_factory=dict)
-    root_is_empty: bool = False  # not even a hidden file: typically a volume not mounted
-
-
 def is_markdown(name: str) -> bool:
     """`.md` in any case (`NOTES.MD` counts); `_index.md` registries are not documents."""
     lowered = name.lower()
     return lowered.endswith(".md") and lowered != "_index.md"
 
 
-def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Walk:
-    """Every markdown file below `root`, keyed by POSIX relative path, in sorted order.
+def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Listing:
+    """Every markdown file below `root`, keyed by POSIX relative path, in sorted order, with
+    its stat fingerprint (the target's, for a symlink) as its stamp.
 
     Symlinked directories are never entered (no loops, no second copy of a tree); a symlinked
     file counts only when its target is a regular file inside the project folder. A `.md`
     entry that is not a regular file (a FIFO, a device) or whose name is not UTF-8 is listed
-    in `problems`. `on_file` is called for each file found, for progress reports.
+    in `problems`, a folder that cannot be listed in `unreadable_dirs` ("" for the root).
+    `on_file` is called for each file found, for progress reports.
     """
     real_root = os.path.realpath(root)
-    walk = Walk()
+    walk = Listing()
     pending = [("", real_root)]
     while pending:
         rel_dir, abs_dir = pending.pop()
@@ -119,7 +101,7 @@ def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Walk:
     return walk
 
 
-def _symlinked_file(entry: os.DirEntry[str], real_root: str) -> FileStat | None:
+def _symlinked_file(entry: os.DirEntry[str], real_root: str) -> FileStamp | None:
     if not is_markdown(entry.name):
         return None
     target = os.path.realpath(entry.path)
@@ -133,15 +115,15 @@ def _symlinked_file(entry: os.DirEntry[str], real_root: str) -> FileStat | None:
     return _file_stat(st)
 
 
-def _regular_file(walk: Walk, rel_path: str, st: os.stat_result) -> FileStat | None:
+def _regular_file(walk: Listing, rel_path: str, st: os.stat_result) -> FileStamp | None:
     if not stat.S_ISREG(st.st_mode):
         walk.problems[rel_path] = not_regular_reason(st.st_mode)
         return None
     return _file_stat(st)
 
 
-def _file_stat(st: os.stat_result) -> FileStat:
-    return FileStat(size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns)
+def _file_stat(st: os.stat_result) -> FileStamp:
+    return FileStamp(st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _is_utf8(name: str) -> bool:

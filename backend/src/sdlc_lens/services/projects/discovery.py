@@ -19,14 +19,9 @@ from sdlc_lens.config import Settings
 from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import projects
 from sdlc_lens.errors import AppError
-from sdlc_lens.services.projects import (
-    NewProject,
-    SyncState,
-    create_project,
-    is_within,
-    slugify,
-)
-from sdlc_lens.services.sync_runner import SyncRunner
+from sdlc_lens.services.projects.paths import is_within
+from sdlc_lens.services.projects.registry import NewProject, SyncState, create_project, slugify
+from sdlc_lens.services.sync.runner import SyncRunner
 
 logger = logging.getLogger(__name__)
 

@@ -3,13 +3,13 @@
 import json
 import logging
 import math
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
 from sdlc_lens.db.models import documents
 from sdlc_lens.errors import NotFoundError
-from sdlc_lens.services.projects import project_id_for
+from sdlc_lens.services.projects.registry import project_id_for
 
 logger = logging.getLogger(__name__)
 
@@ -26,36 +26,39 @@ PREFERRED_COPY_COLUMNS = ("archived", "file_path")
 SortKey = Literal["title", "type", "status", "updated_at"]
 SortOrder = Literal["asc", "desc"]
 
-# Each sort column has an index (project_id, <column>, doc_id, id), so ORDER BY ... LIMIT
-# walks that index; (doc_id, id) make the order total and pages never overlap.
-_SORT_COLUMNS = {
-    "title": documents.c.title,
-    "type": documents.c.doc_type,
-    "status": documents.c.status,
-    "updated_at": documents.c.synced_at,
-}
-
-_SHARED_COLUMNS = (
-    documents.c.doc_id,
-    documents.c.doc_type.label("type"),
-    documents.c.title,
-    documents.c.status,
-    documents.c.owner,
-    documents.c.priority,
-    documents.c.story_points,
-    documents.c.epic,
-    documents.c.story,
+# What the API serves of a document (SPEC §10), by its JSON names: the stored columns, three
+# of them under the contract's names. A test checks these against the response models and
+# the stored row, so a field cannot be added to one and not the others.
+SERVED_AS = {"type": "doc_type", "updated_at": "synced_at", "metadata": "metadata_json"}
+SUMMARY_FIELDS = (
+    "doc_id",
+    "type",
+    "title",
+    "status",
+    "owner",
+    "priority",
+    "story_points",
+    "epic",
+    "story",
 )
 # Never `content`: the list must not drag every document's text through the page cache.
-_LIST_COLUMNS = (*_SHARED_COLUMNS, documents.c.synced_at.label("updated_at"))
-_DETAIL_COLUMNS = (
-    *_SHARED_COLUMNS,
-    documents.c.metadata_json,
-    documents.c.content,
-    documents.c.file_path,
-    documents.c.file_hash,
-    documents.c.synced_at,
-)
+LIST_FIELDS = (*SUMMARY_FIELDS, "updated_at")
+# `metadata` last: it is decoded from its stored JSON, and answered after the other keys.
+DETAIL_FIELDS = (*SUMMARY_FIELDS, "content", "file_path", "file_hash", "synced_at", "metadata")
+
+
+def _selected(names: tuple[str, ...]) -> tuple[ColumnElement[Any], ...]:
+    return tuple(
+        documents.c[SERVED_AS[name]].label(name) if name in SERVED_AS else documents.c[name]
+        for name in names
+    )
+
+
+_LIST_COLUMNS = _selected(LIST_FIELDS)
+_DETAIL_COLUMNS = _selected(DETAIL_FIELDS)
+# Each sort column has an index (project_id, <column>, doc_id, id), so ORDER BY ... LIMIT
+# walks that index; (doc_id, id) make the order total and pages never overlap.
+_SORT_COLUMNS = {key: documents.c[SERVED_AS.get(key, key)] for key in get_args(SortKey)}
 
 
 def status_filter(status: str) -> ColumnElement[bool]:
@@ -142,7 +145,7 @@ def get_document(conn: Connection, slug: str, doc_type: str, doc_id: str) -> dic
     if row is None:
         raise NotFoundError(DOCUMENT_NOT_FOUND)
     data = dict(row._mapping)
-    data["metadata"] = _metadata(data.pop("metadata_json"), data["file_path"])
+    data["metadata"] = _metadata(data["metadata"], data["file_path"])
     return data
 
 

@@ -3,7 +3,7 @@
 FTS5's snippet() re-tokenises the whole document and scores every window of it, which takes
 seconds on a document of a few MB. Instead, the text is read from the start in growing chunks
 only until the first match of a query term, then SNIPPET_TOKENS words around it are cut out.
-Words are found the way the index's tokenizer finds them (see search_query), and the scan
+Words are found the way the index's tokenizer finds them (see query.py), and the scan
 stops where the index does (INDEXED_CHARS): a match FTS5 found in the body is within that
 prefix, and a document found by its title or metadata alone costs at most that scan.
 
@@ -19,7 +19,7 @@ from itertools import islice
 from typing import Protocol
 
 from sdlc_lens.db.fts import INDEXED_CHARS
-from sdlc_lens.services.search_query import DIACRITICS, TOKEN_CHAR, Term, fold
+from sdlc_lens.services.search.query import DIACRITICS, TOKEN_CHAR, Term, fold
 
 SNIPPET_TOKENS = 32
 ELLIPSIS = "..."

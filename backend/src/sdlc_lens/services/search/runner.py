@@ -16,15 +16,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from sdlc_lens.errors import AppError
-from sdlc_lens.services.search import (
-    SearchBudget,
-    SearchBudgetExceededError,
-    SearchCancelledError,
-    SearchFilters,
-    search,
-)
-from sdlc_lens.services.search_query import parse_query
+from sdlc_lens.errors import SearchBudgetExceededError, SearchBusyError, SearchCancelledError
+from sdlc_lens.services.search.query import parse_query
+from sdlc_lens.services.search.service import SearchBudget, SearchFilters, search
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +32,6 @@ DISCONNECT_POLL_SECONDS = 0.1
 
 
 SEARCH_BUSY_MESSAGE = "Too many searches are running; try again shortly"
-
-
-class SearchBusyError(AppError):
-    """Every search worker is busy and the queue is full."""
 
 
 class SearchRunner:

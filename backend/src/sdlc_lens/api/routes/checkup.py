@@ -1,4 +1,8 @@
-"""Project health check (SPEC-2 §15)."""
+"""The project checkup (SPEC-2 §15, "health check"), served at `/projects/{slug}/health-check`.
+
+Not the system health (`/system/health`, api/routes/system.py): that one says whether the
+service is ready; this one finds gaps in a project's documents.
+"""
 
 from typing import Any
 
@@ -7,8 +11,8 @@ from fastapi import APIRouter
 from sdlc_lens.api.deps import ConnectionDep
 from sdlc_lens.api.openapi import error_responses
 from sdlc_lens.api.responses import json_response
-from sdlc_lens.api.schemas.health_check import HealthCheck
-from sdlc_lens.services import project_health as service
+from sdlc_lens.api.schemas.checkup import HealthCheck
+from sdlc_lens.services.reports import checkup as service
 
 router = APIRouter(tags=["health check"])
 

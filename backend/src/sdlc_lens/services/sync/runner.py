@@ -16,10 +16,15 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from sdlc_lens.db.engine import checkpoint
-from sdlc_lens.services.projects import claim_sync, deleted_project_ids, purge_deleted_project
-from sdlc_lens.services.sync import SyncResult, run_sync
-from sdlc_lens.services.sync_progress import SyncProgressBoard
+from sdlc_lens.db.engine import checkpoint, driver_connection
+from sdlc_lens.services.projects.registry import (
+    claim_sync,
+    deleted_project_ids,
+    purge_deleted_project,
+)
+from sdlc_lens.services.sources.kinds import Sources
+from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
+from sdlc_lens.services.sync.progress import SyncProgressBoard
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +38,7 @@ class SyncRunner:
 
     def __init__(self, engine: Engine, allowed_base: Path | None) -> None:
         self._engine = engine
-        self._allowed_base = allowed_base
+        self._open_source = Sources(allowed_base).open
         self._stopping = threading.Event()
         self.progress = SyncProgressBoard()  # read by the project endpoints
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
@@ -46,35 +51,49 @@ class SyncRunner:
         self._checkpointing: sqlite3.Connection | None = None
 
     def start_sync(self, slug: str, *, allow_empty: bool = False) -> Future[SyncResult | None]:
-        """Claim a project as `syncing` (404 / 409 as `claim_sync`) and queue its sync."""
+        """Claim a project as `syncing` and queue its sync: the one way to ask for a sync.
+
+        The API, the discovery at start-up and a folder watcher (issue 17) all ask here. It
+        writes the claim, so it runs on a thread (from the event loop: run_in_threadpool).
+        Raises NotFoundError for an unknown slug and SyncInProgressError while a sync of the
+        project is queued or running (as `claim_sync`).
+        """
         with self._lock:  # claim and record the claim as one step for concurrent triggers
             project_id = claim_sync(self._engine, slug, running=set(self._claims))
             self._claims[project_id] += 1
-        return self._executor.submit(self._sync, project_id, allow_empty)
+        return self._executor.submit(self._sync, project_id, slug, allow_empty)
 
-    def project_deleted(self, project_id: int) -> Future[None]:
+    def project_deleted(self, project_id: int, slug: str) -> Future[None]:
         """Stop the deleted project's sync, if one is queued or running (it writes nothing),
         and queue the removal of its documents."""
         with self._lock:
             if project_id in self._claims:
                 self._deleted.add(project_id)
-        return self._executor.submit(self._purge, lambda: [project_id])
+        return self._executor.submit(self._purge, lambda: [(project_id, slug)])
 
     def purge_leftovers(self) -> Future[None]:
-        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint."""
-        return self._executor.submit(self._purge, lambda: deleted_project_ids(self._engine))
+        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint. The
+        slugs of those projects went with their rows: the log names them by id."""
+        return self._executor.submit(
+            self._purge,
+            lambda: [
+                (id_, f"(id {id_}, deleted before a restart)")
+                for id_ in deleted_project_ids(self._engine)
+            ],
+        )
 
-    def _sync(self, project_id: int, allow_empty: bool) -> SyncResult | None:
+    def _sync(self, project_id: int, slug: str, allow_empty: bool) -> SyncResult | None:
         try:
             with self.progress.track(project_id) as progress:
-                return run_sync(
-                    self._engine,
+                request = SyncRequest(
                     project_id,
-                    allowed_base=self._allowed_base,
+                    self._open_source,
+                    slug,
                     allow_empty=allow_empty,
                     should_stop=lambda: self._stopping.is_set() or project_id in self._deleted,
                     progress=progress,
                 )
+                return run_sync(self._engine, request)
         except Exception:
             # Already logged and recorded on the project by run_sync; keep the worker alive.
             return None
@@ -86,9 +105,10 @@ class SyncRunner:
                     self._deleted.discard(project_id)
             self._tidy_up()
 
-    def _purge(self, project_ids: Callable[[], list[int]]) -> None:
+    def _purge(self, deleted: Callable[[], list[tuple[int, str]]]) -> None:
+        """Remove the rows of deleted projects, given as (id, slug) pairs."""
         try:
-            for project_id in project_ids():
+            for project_id, slug in deleted():
                 if self._stopping.is_set():
                     return
                 started = time.perf_counter()
@@ -96,7 +116,7 @@ class SyncRunner:
                 logger.info(
                     "removed %d rows of deleted project %s in %.3fs",
                     purged,
-                    project_id,
+                    slug,
                     time.perf_counter() - started,
                 )
         except Exception:
@@ -114,7 +134,7 @@ class SyncRunner:
     def _checkpoint(self) -> None:
         try:
             with self._engine.connect() as conn:
-                dbapi_connection = conn.connection.driver_connection
+                dbapi_connection = driver_connection(conn)
                 with self._lock:
                     if self._stopping.is_set():
                         return  # the WAL stays valid; the next checkpoint folds it in

@@ -1,4 +1,8 @@
-"""Health-check models (SPEC-2 §15.1)."""
+"""The project checkup's response (SPEC-2 §15.1).
+
+The class names are the contract's: they name the OpenAPI schemas (`HealthCheck`, `Finding`,
+...) that clients generate code from, so they stay as the SPEC has them.
+"""
 
 from typing import Literal
 

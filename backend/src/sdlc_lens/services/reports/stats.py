@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import NotFoundError
 from sdlc_lens.parsing import is_terminal
-from sdlc_lens.services.projects import PROJECT_NOT_FOUND
+from sdlc_lens.services.projects.registry import PROJECT_NOT_FOUND
 
 # Documents without a status are counted under this key.
 NULL_STATUS_KEY = "null"

@@ -1,4 +1,8 @@
-"""Readiness: can the database be opened, is it migrated to this code's head, is FTS there."""
+"""System health (`/system/health`, the container's HEALTHCHECK): is the service ready?
+
+Can the database be opened, is it migrated to this code's head, is the search index there.
+The project checkup (services/reports/checkup.py) is another thing: it grades documents.
+"""
 
 import logging
 from typing import Any
@@ -13,8 +17,8 @@ from sdlc_lens.db.schema import MIGRATION_HEAD, database_revision
 logger = logging.getLogger(__name__)
 
 
-def check_health(engine: Engine) -> dict[str, Any]:
-    """The health body; never raises and never creates anything."""
+def check_system_health(engine: Engine) -> dict[str, Any]:
+    """The system health body; never raises and never creates anything."""
     connected = migration_ok = fts_ok = False
     try:
         with engine.connect() as conn:

@@ -1,0 +1,1 @@
+"""Full-text search: safe queries, bounded workers, ranked results, snippets, index repair."""

@@ -1,0 +1,1 @@
+"""Where documents come from: the source seam (source.py) and the project folder, its first kind."""
