@@ -12,7 +12,7 @@ import random
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -96,7 +96,6 @@ class ProjectSpec:
     created: date = date(2026, 1, 23)
     version_file: bool = True
     index_files: bool = True  # an `_index.md` registry in each folder (never a document)
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _ref(kind: str, prefix: str, number: int, title: str) -> Ref:
@@ -234,7 +233,7 @@ def project_files(spec: ProjectSpec) -> dict[str, str]:
             files[f"{folder}/_index.md"] = f"# {folder.title()} Index\n\n{lines}"
     if spec.version_file:
         files[".version"] = VERSION_FILE
-    return {**files, **spec.extra}
+    return files
 
 
 def _stories(first: int, epic_titles: list[str], **kw: str | None) -> tuple[StorySpec, ...]:
@@ -298,8 +297,6 @@ GARDEN_MONITOR = ProjectSpec(
     ),
     bugs=(BugSpec(1, "Chart Shows Yesterday", "Open", 2), BugSpec(2, "Login Loops", "Fixed", 1)),
 )  # fmt: skip
-
-SAMPLE_PROJECTS = (RECIPE_BOX, GARDEN_MONITOR)
 
 
 # --- scaled corpora ----------------------------------------------------------------------
