@@ -1,10 +1,11 @@
 """Run every benchmark:  uv run python -m benchmarks  (from backend/)
 
-A full run (about 7 minutes on a quiet 2-core machine) writes BENCHMARKS.md and, next to
-it, BENCHMARKS.json with the same figures as plain data. A --quick run (about 4 minutes)
-is a trial of the harness: it prints its report and writes no file unless --output says
-where. Generated corpora and the servers' databases are removed at the end; only the
-build cache entries of the image build remain, as after any `docker build`.
+A full run (about 11 minutes on a quiet 2-core machine) writes BENCHMARKS.md and, next to
+it, BENCHMARKS.json with the same figures as plain data. A --quick run (about 5 minutes)
+is a trial of the harness, and --only SCENARIO runs one scenario: both print their report
+and write no file unless --output says where. Generated corpora and the servers' databases
+are removed at the end; only the build cache entries of the image build remain, as after
+any `docker build`.
 """
 
 import argparse
@@ -13,7 +14,7 @@ from pathlib import Path
 from benchmarks.compare import figures, load_figures, table
 from benchmarks.report import render
 from benchmarks.results import Effort
-from benchmarks.run import run_all
+from benchmarks.run import SCENARIOS, run_all
 from harness import BACKEND_DIR
 
 
@@ -30,6 +31,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--huge", action="store_true", help="keep the 50,000-document memory case in --quick"
     )
     parser.add_argument(
+        "--only",
+        action="append",
+        choices=SCENARIOS,
+        metavar="SCENARIO",
+        help=f"run this scenario only (repeatable): {', '.join(SCENARIOS)}; like --quick, "
+        "writes no file unless --output says where",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="where to write the report (and its .json); default BENCHMARKS.md, none for --quick",
@@ -41,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="an earlier run's .json (or BENCHMARKS.md): print a before/after table at the end",
     )
     args = parser.parse_args(argv)
-    if args.output is None and not args.quick:
+    if args.output is None and not args.quick and not args.only:
         args.output = BACKEND_DIR / "BENCHMARKS.md"
     return args
 
@@ -54,7 +63,8 @@ def main() -> None:
     if args.huge:
         effort = effort.model_copy(update={"huge_corpus": True})
 
-    results = run_all(effort, image=not args.skip_image)
+    only = frozenset(args.only) if args.only else None
+    results = run_all(effort, image=not args.skip_image, only=only)
     report = render(results)
     if output is None:
         print(report)

@@ -22,6 +22,9 @@ class Effort(BaseModel, frozen=True):
     big_document_requests: int = 30
     image_runs: int = 9
     huge_corpus: bool = True  # the 50,000-document memory case
+    watch_writes: int = 20  # single writes timed until visible
+    watch_bursts: int = 3  # 500-file bursts
+    watch_idle_seconds: float = 60.0  # each idle CPU measurement
     trial: bool = False  # a quick trial of the harness, not figures to publish
 
     @classmethod
@@ -36,6 +39,9 @@ class Effort(BaseModel, frozen=True):
             big_document_requests=5,
             image_runs=3,
             huge_corpus=False,
+            watch_writes=8,
+            watch_bursts=1,
+            watch_idle_seconds=10.0,
             trial=True,
         )
 
@@ -48,6 +54,12 @@ class Runs(BaseModel):
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        """The 95th percentile (nearest rank): the slowest sample for fewer than 20."""
+        ordered = sorted(self.samples)
+        return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
 
 
 class Latency(BaseModel):
@@ -166,6 +178,27 @@ class TreeReport(BaseModel):
     source: str = "the real trees"  # which trees; runs before it was recorded measured those
 
 
+class RepositoryFigures(BaseModel):
+    """A project in a git repository (scenarios/repository.py); sizes in MB."""
+
+    documents: int
+    documents_mb: float  # the markdown below repo_path
+    other_mb: float  # the file outside repo_path
+    folder_cold: Runs  # the same tree synced as a folder
+    cold: Runs
+    cold_mb: float  # bytes the server sent for one cold sync
+    cold_round_trips: int
+    unchanged: Runs
+    unchanged_round_trips: int
+    commit: Runs  # a commit of EDITED documents, synced
+    commit_mb: float  # the most any of those syncs moved
+    commit_documents_mb: float  # the size of the edited documents (the smallest run)
+    commit_round_trips: int
+    unfiltered_cold: float  # one cold sync from a server without partial clone
+    unfiltered_mb: float
+    poll_requests_per_interval: float
+
+
 class ImageFigures(BaseModel):
     cold_build: Runs
     one_file_rebuild: Runs
@@ -173,6 +206,18 @@ class ImageFigures(BaseModel):
     base_size: float
     run_to_healthy: Runs
     stop: Runs
+
+
+class WatchFigures(BaseModel):
+    """Folder watching (issue 17), on the 5,000-document project unless said otherwise."""
+
+    write_to_visible: Runs  # one new file written -> the API shows it
+    burst_visible: Runs  # 500 new files written -> the API shows all of them
+    burst_syncs: list[int]  # syncs each burst took
+    idle_seconds: float
+    idle_cpu: dict[str, float]  # share of one CPU while idle, by what is followed
+    memory_per_project: float  # RSS each of 100 followed projects adds, beyond its sync
+    inotify_watches: int  # with the 100 projects followed
 
 
 class Results(BaseModel):
@@ -188,7 +233,9 @@ class Results(BaseModel):
     big_document: BigDocumentSearch | None = None
     abuse: SearchAbuse | None = None
     trees: TreeReport | None = None
+    repository: RepositoryFigures | None = None
     image: ImageFigures | None = None
+    watching: WatchFigures | None = None
     not_available: dict[str, str] = Field(default_factory=dict)  # figure -> why not
 
     def write_json(self, path: Path) -> None:

@@ -19,37 +19,73 @@ from benchmarks.image import measure_image
 from benchmarks.results import Effort, Results
 from benchmarks.scenarios.api import measure_api, measure_load
 from benchmarks.scenarios.hostile import measure_abuse, measure_big_document
+from benchmarks.scenarios.repository import measure_repository
 from benchmarks.scenarios.sync import measure_huge_sync, measure_sync
 from benchmarks.scenarios.trees import measure_trees
+from benchmarks.scenarios.watching import measure_watching
 from benchmarks.settings import HUGE, LARGE, SMALL
 from benchmarks.workspace import workspace
 from harness import BACKEND_DIR
 
+# The scenarios, in the order a full run takes them; `--only` picks some.
+SCENARIOS = (
+    "trees",
+    "sync",
+    "api",
+    "load",
+    "abuse",
+    "big-document",
+    "watching",
+    "repository",
+    "huge",
+    "image",
+)
 
-def run_all(effort: Effort, *, image: bool) -> Results:
-    """Run every scenario; corpora and databases live in the workspace, removed at the end."""
+
+def run_all(effort: Effort, *, image: bool, only: frozenset[str] | None = None) -> Results:
+    """Run every scenario (or those in `only`); corpora and databases live in the workspace,
+    removed at the end."""
     results = Results(machine=machine_info(), effort=effort)
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     with workspace() as work:
         small, large, huge = work / "corpus-5k", work / "corpus-20k", work / "corpus-50k"
-        step("trees", lambda: measure_trees(results, effort, work))
-        step("generating corpora", lambda: (generate(SMALL, small), generate(LARGE, large)))
-        step("sync, memory and WAL", lambda: measure_sync(results, small, large, effort))
-        generate(SMALL, small)  # undo the edits
-        step("API latency", lambda: measure_api(results, small, large, effort))
-        shutil.rmtree(large)
-        step("load check", lambda: measure_load(results, small, work, effort))
-        step("search abuse", lambda: measure_abuse(results, small, effort))
-        step("search with a big document", lambda: measure_big_document(results, work, effort))
-        if effort.huge_corpus:
+        if wanted("trees"):
+            step("trees", lambda: measure_trees(results, effort, work))
+        needs_large = wanted("sync") or wanted("api")
+        if any(map(wanted, ("sync", "api", "load", "abuse", "watching", "repository"))):
+            step(
+                "generating corpora",
+                lambda: (generate(SMALL, small), needs_large and generate(LARGE, large)),
+            )
+        if wanted("sync"):
+            step("sync, memory and WAL", lambda: measure_sync(results, small, large, effort))
+            generate(SMALL, small)  # undo the edits
+        if wanted("api"):
+            step("API latency", lambda: measure_api(results, small, large, effort))
+        shutil.rmtree(large, ignore_errors=True)
+        if wanted("load"):
+            step("load check", lambda: measure_load(results, small, work, effort))
+        if wanted("abuse"):
+            step("search abuse", lambda: measure_abuse(results, small, effort))
+        if wanted("big-document"):
+            step("search with a big document", lambda: measure_big_document(results, work, effort))
+        if wanted("watching"):
+            step("folder watching", lambda: measure_watching(results, small, work, effort))
+        if wanted("repository"):
+            step("git repository", lambda: measure_repository(results, small, work, effort))
+        if wanted("huge") and effort.huge_corpus:
             step(f"cold sync of {HUGE:,}", lambda: measure_huge_sync(results, generate(HUGE, huge)))
             shutil.rmtree(huge)
-        else:
+        elif wanted("huge"):
             results.not_available[f"memory at {HUGE:,} documents"] = (
                 "left out of a --quick run; add --huge to include it"
             )
-        if image:
+        if image and wanted("image"):
             step("image", lambda: measure_image(results, effort))
-        else:
+        elif wanted("image"):
             results.not_available["image"] = "left out with --skip-image"
     return results
 

@@ -36,7 +36,9 @@ def server_folder(name: str) -> Path:
 
 
 @contextlib.contextmanager
-def fresh_server(name: str, stop_timeout: float = 10) -> Iterator[Server]:
+def fresh_server(
+    name: str, stop_timeout: float = 10, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
     """A Uvicorn process on a new, migrated database; stopped and its folder removed after.
 
     A server still busy with abandoned requests after `stop_timeout` is killed: the figures
@@ -45,7 +47,7 @@ def fresh_server(name: str, stop_timeout: float = 10) -> Iterator[Server]:
     folder = server_folder(name)
     database = folder / "lens.db"
     migrate(f"sqlite:///{database}")
-    server = start_server(database, folder / "server.log")
+    server = start_server(database, folder / "server.log", settings=settings)
     try:
         yield server
     finally:

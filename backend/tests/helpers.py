@@ -1,6 +1,8 @@
 """Helpers shared by the tests: migrations, trees, polling a sync, envelope and body checks."""
 
-from collections.abc import Iterator, Sequence
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,19 @@ def db_file(database_url: str) -> Path:
     return Path(database_url.removeprefix("sqlite:///"))
 
 
+def insert_connection(database_url: str, access_token: str, label: str = "Work") -> int:
+    """A GitHub connection written straight into the database (as stored, so `access_token`
+    is sealed already when the test wants it encrypted); its id. For tests that need one
+    without a GitHub to check its token against."""
+    with sqlite3.connect(db_file(database_url)) as conn:
+        cursor = conn.execute(
+            "INSERT INTO github_connections (label, login, access_token, created_at, updated_at) "
+            "VALUES (?, 'octocat', ?, 't', 't')",
+            (label, access_token),
+        )
+        return int(cursor.lastrowid or 0)
+
+
 @contextmanager
 def synced_app(folder: Path, projects: Sequence[tuple[str, Path]]) -> Iterator[TestClient]:
     """An app on a new database in `folder`, with these (name, path) projects synced in order.
@@ -50,6 +65,19 @@ def wait_until_runner_idle(client: httpx.Client, timeout: float = 60.0) -> None:
     purges); `client` is the in-process TestClient."""
     runner = client.app.state.sync_runner  # type: ignore[attr-defined]
     runner._executor.submit(lambda: None).result(timeout=timeout)
+
+
+def eventually[T](check: Callable[[], T], what: str, timeout: float = 30.0) -> T:
+    """`check()` once it is truthy, polled every 50 ms; fails naming `what` after `timeout`
+    seconds (generous: a loaded machine is slow, and speed is for the benchmarks)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not seen within {timeout}s (last: {result!r})")
+        time.sleep(0.05)
 
 
 def register(client: httpx.Client, name: str, path: Path | str) -> dict[str, Any]:

@@ -82,13 +82,14 @@ def measure_huge_sync(results: Results, huge: Path) -> None:
         results.sync.runs["cold 50k"] = Runs(samples=[seconds])
 
 
-def edit_files(tree: Path, run: int, count: int = 10) -> None:
-    """Change `count` documents spread over the tree (a line appended to each)."""
+def edit_files(tree: Path, run: int, count: int = 10) -> list[Path]:
+    """Change `count` documents spread over the tree (a line appended to each); those."""
     files = sorted(tree.rglob("*.md"))
     step = max(1, len(files) // count)
     for path in files[::step][:count]:
         with path.open("a", encoding="utf-8") as handle:
             handle.write(f"\nEdited by benchmark run {run}.\n")
+    return files[::step][:count]
 
 
 def hash_baseline(tree: Path) -> float:

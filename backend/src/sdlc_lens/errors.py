@@ -8,8 +8,9 @@ their messages go to the log and `sync_error`.
 Not here, on purpose, because no service raises them: configuration errors that stop the
 process before it serves (`db.engine.DatabaseUrlError`, `preflight.InvalidSettingsError`),
 the API's own HTTP error (`api.middleware.BodyTooLargeError`), the backup command's error
-(`backup.BackupError`, printed by that command), and private control flow that never leaves
-its module. A test keeps it so.
+(`backup.BackupError`, printed by that command), the git transport's signals
+(`services.sources.git_errors`: a server's HTTP status, a fetch over its limit; each becomes a
+SourceError there), and private control flow that never leaves its module. A test keeps it so.
 """
 
 
@@ -58,16 +59,28 @@ class PathOutsideBaseError(AppError):
     """A project's `sdlc_path` resolves outside SDLC_LENS_ALLOWED_PROJECT_BASE."""
 
 
+class RequestCancelledError(AppError):
+    """The client closed the request; nobody will read the answer."""
+
+
+class WorkersBusyError(AppError):
+    """Every worker of a costly kind of request is busy and its queue is full."""
+
+
 class SearchBudgetExceededError(AppError):
     """The search needed more work than one search may do."""
 
 
-class SearchCancelledError(AppError):
-    """The client closed the request; nobody will read the answer."""
+class SearchCancelledError(RequestCancelledError):
+    """The client of a search closed the request."""
 
 
-class SearchBusyError(AppError):
+class SearchBusyError(WorkersBusyError):
     """Every search worker is busy and the queue is full."""
+
+
+class CheckupBusyError(WorkersBusyError):
+    """The project health check's worker is busy and its queue is full."""
 
 
 # The database's faults: `db/faults.py` says which SQLite error is which.
@@ -123,3 +136,12 @@ class SyncCancelledError(Exception):
     def __init__(self, phase: str = "reading files") -> None:
         super().__init__(phase)
         self.phase = phase
+
+
+class DocumentChangedError(Exception):
+    """A sync rewrote a document while its answer was being streamed; the answer is cut off
+    (the connection closes) rather than mix two versions. Never an envelope: the answer had
+    already begun."""
+
+    def __init__(self, row_id: int) -> None:
+        super().__init__(f"document {row_id} changed while it was being sent")

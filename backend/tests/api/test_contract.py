@@ -52,6 +52,14 @@ def acme_syncing(client: TestClient, tmp_path: Path) -> None:
     assert client.post("/api/v1/projects/acme/sync").status_code == 202
 
 
+def checkups_busy(client: TestClient, tmp_path: Path) -> None:
+    """Project `tasks`, with every place of the health check's worker and queue taken."""
+    tasks(client, tmp_path)
+    workers = client.app.state.checkup_workers  # type: ignore[attr-defined]
+    while len(workers._admitted) < workers._capacity:
+        workers._admitted[object()] = lambda: None
+
+
 def index_missing(client: TestClient, _tmp_path: Path) -> None:
     """The full-text index table is gone (health and search report it)."""
     with sqlite3.connect(database_file(client)) as conn:
@@ -103,6 +111,8 @@ CASES = [
     Case("GET", "/api/v1/system/health", 503, setup=index_missing),
     Case("GET", "/api/v1/version", 200),
     Case("GET", P, 200, setup=tasks),
+    Case("GET", P, 200, setup=tasks, params={"limit": 1, "offset": 0}),
+    Case("GET", P, 422, params={"limit": 0}),
     Case("POST", P, 201, body=folder_body("Acme", "."), setup=nothing),
     Case("POST", P, 400, body=folder_body("Acme", "missing")),
     Case("POST", P, 409, body=folder_body("Acme", "acme"), setup=acme),
@@ -143,6 +153,9 @@ CASES = [
     Case("GET", f"{DOC}/related", 404, path=f"{TASKS}/documents/epic/EP9999/related", setup=tasks),
     Case("GET", f"{P}/{{slug}}/health-check", 200, path=f"{TASKS}/health-check", setup=tasks),
     Case("GET", f"{P}/{{slug}}/health-check", 404, path=f"{NOPE}/health-check"),
+    Case(
+        "GET", f"{P}/{{slug}}/health-check", 503, path=f"{TASKS}/health-check", setup=checkups_busy
+    ),
     Case("GET", f"{P}/{{slug}}/stats", 200, path=f"{TASKS}/stats", setup=tasks),
     Case("GET", f"{P}/{{slug}}/stats", 404, path=f"{NOPE}/stats"),
     Case("GET", "/api/v1/stats", 200, setup=tasks),

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sdlc_lens.config import Settings
 from sdlc_lens.healthcheck import HEALTH_PATH
 from sdlc_lens.main import create_app
-from tests.helpers import register, write_tree
+from tests.helpers import eventually, register, write_tree
 
 STORY = "# US0001: Log in\n\n> **Status:** Done\n> **Epic:** EP0001\n\nBody.\n"
 EPIC = "# EP0001: Accounts\n\n> **Status:** Done\n\nBody.\n"
@@ -147,3 +147,46 @@ def test_a_missing_root_is_logged_and_the_server_still_serves(
     with app_for(database_url, tmp_path / "not-mounted") as client:
         assert client.get(HEALTH_PATH).status_code == 200
     assert "cannot be read" in caplog.text
+
+
+def test_discovered_projects_are_followed_without_a_click(
+    database_url: str, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with app_for(database_url, root) as client:
+        listed = settle(client, caplog)
+        assert {slug: (p["auto_sync"], p["auto_sync_mode"]) for slug, p in listed.items()} == {
+            "shop": (True, "watch"),
+            "task-list": (True, "watch"),
+        }
+        story = root / "shop" / "sdlc-studio" / "stories" / "US0001-log-in.md"
+        story.write_text(STORY.replace("Done", "In Progress"), encoding="utf-8")
+        url = "/api/v1/projects/shop/documents/story/US0001-log-in"
+        eventually(lambda: client.get(url).json()["status"] == "In Progress", "the edit")
+    assert caplog.text.count("sync of shop started") == 2  # the first sync, then the edit's
+
+
+def test_discovered_projects_can_be_left_unfollowed(
+    database_url: str, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with app_for(database_url, root, auto_sync_discovered=False) as client:
+        listed = settle(client, caplog)
+    assert {(p["auto_sync"], p["auto_sync_mode"]) for p in listed.values()} == {(False, None)}
+    assert {p["sync_status"] for p in listed.values()} == {"synced"}
+
+
+def test_a_registered_project_keeps_its_auto_sync(
+    database_url: str, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discovery never changes a registered project: one registered without auto_sync (by
+    an earlier version, by a start with the setting off) is not followed until a PUT says so."""
+    with app_for(database_url, root, auto_sync_discovered=False) as client:
+        settle(client, caplog)
+    caplog.clear()
+    with app_for(database_url, root) as client:
+        settle(client, caplog)
+        shop = client.get("/api/v1/projects/shop").json()
+    assert (shop["auto_sync"], shop["auto_sync_mode"], shop["sync_status"]) == (
+        False,
+        None,
+        "synced",
+    )

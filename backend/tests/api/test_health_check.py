@@ -89,7 +89,9 @@ def test_vector4_fixture_answer_exactly(client: TestClient, tmp_path: Path) -> N
         ],
         "suggested_fix": "Create a plan document for story US0003-widget-api with acceptance "
         "criteria coverage.",
+        "affected_count": 1,
     }
+    assert report["findings_per_rule"] == {"MISSING_PLAN": 2, "MISSING_TEST_SPEC": 2}
     assert report["findings"][3]["suggested_fix"] == (
         "Create a test-spec document for story US0004-widget-tests with test cases covering "
         "the acceptance criteria."

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sdlc_lens.api.middleware import MAX_BODY_BYTES
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import assert_error, register
+from tests.helpers import assert_error, db_file, register
 
 
 def json_body_of_size(size: int, **fields: str) -> bytes:
@@ -72,12 +72,20 @@ def test_an_integer_body_field_outside_64_bits_is_422(
     assert client.get("/api/v1/projects/p").json()["connection_id"] is None
 
 
-def test_the_64_bit_extremes_are_stored(client: TestClient, tmp_path: Path) -> None:
-    register(client, "P", tmp_path)
-    for value in (INT64_MAX, -(2**63)):
-        response = client.put("/api/v1/projects/p", json={"connection_id": value})
-        assert response.status_code == 200, response.text
-        assert client.get("/api/v1/projects/p").json()["connection_id"] == value
+def test_the_64_bit_extremes_reach_the_database(client: TestClient) -> None:
+    body = {"name": "P", "source_type": "github", "repo_url": "https://github.com/a/b"}
+    assert client.post("/api/v1/projects", json=body).status_code == 201
+    with sqlite3.connect(db_file(client.app.state.settings.database_url)) as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            "INSERT INTO github_connections (id, label, login, access_token, created_at, "
+            "updated_at) VALUES (?, 'max', 'octocat', 'x', 't', 't')",
+            (INT64_MAX,),
+        )
+    response = client.put("/api/v1/projects/p", json={"connection_id": INT64_MAX})
+    assert response.status_code == 200, response.text
+    assert client.get("/api/v1/projects/p").json()["connection_id"] == INT64_MAX
+    response = client.put("/api/v1/projects/p", json={"connection_id": -(2**63)})
+    assert_error(response, 422, "VALIDATION_ERROR", f"{-(2**63)} is not a stored connection")
 
 
 @pytest.mark.parametrize(

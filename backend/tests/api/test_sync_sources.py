@@ -36,7 +36,7 @@ class MemoryRepository:
         self.read_paths: list[str] = []
         self.opened: list[ProjectLocation] = []
 
-    def open(self, location: ProjectLocation) -> "MemoryRepository":
+    def open(self, _project_id: int, location: ProjectLocation) -> "MemoryRepository":
         self.opened.append(location)
         return self
 

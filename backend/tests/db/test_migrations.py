@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sdlc_lens.db.models import documents
-from tests.helpers import BACKEND_DIR, migrate
+from sdlc_lens.db.staging import _stored_files_sql
+from tests.helpers import BACKEND_DIR, downgrade, migrate
 
 VERSIONS = sorted((BACKEND_DIR / "migrations" / "versions").glob("*.py"))
 
@@ -60,3 +61,59 @@ def test_upgrading_a_0001_database_keeps_every_row_and_its_index(tmp_path: Path)
         ).fetchall()
     assert kept == [(7, "US0001-a", "Quokkas live on Rottnest.")]
     assert found == [(7,)]
+
+
+def test_upgrading_a_0005_database_adds_connections_and_keeps_every_project(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'lens.db'}"
+    migrate(url, "0005_links_key_first")
+    project = (
+        "web", "Web", None, "github", "https://github.com/acme/web", "dev", "docs", "ghp_old1",
+        7, 1, "b" * 40,
+    )  # fmt: skip
+    columns = (
+        "slug, name, sdlc_path, source_type, repo_url, repo_branch, repo_path, access_token, "
+        "connection_id, auto_sync, last_synced_commit_sha"
+    )
+    with sqlite3.connect(tmp_path / "lens.db") as conn:
+        conn.execute(
+            f"INSERT INTO projects ({columns}, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 't', 't')",
+            project,
+        )
+    migrate(url)
+    with sqlite3.connect(tmp_path / "lens.db") as conn:
+        assert conn.execute(f"SELECT {columns} FROM projects").fetchall() == [project]
+        conn.execute(
+            "INSERT INTO github_connections (label, login, access_token, created_at, updated_at) "
+            "VALUES ('Work', 'octocat', 'enc:v1:x', 't', 't')"
+        )
+        with pytest.raises(sqlite3.IntegrityError):  # labels are unique in any case
+            conn.execute(
+                "INSERT INTO github_connections (label, login, access_token, created_at, "
+                "updated_at) VALUES ('WORK', 'octocat', 'x', 't', 't')"
+            )
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT name FROM projects WHERE connection_id = 1"
+        ).fetchall()
+    assert "ix_projects_connection_id" in str(plan)
+    downgrade(url, "0005_links_key_first")
+    with sqlite3.connect(tmp_path / "lens.db") as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+        assert conn.execute(f"SELECT {columns} FROM projects").fetchall() == [project]
+    assert "github_connections" not in tables and "ix_projects_connection_id" not in tables
+
+
+def test_0007_lets_a_repository_resync_read_blob_ids_from_the_index(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lens.db'}"
+    migrate(url)
+    repository = "EXPLAIN QUERY PLAN " + _stored_files_sql(("blob_sha",))
+    folder = "EXPLAIN QUERY PLAN " + _stored_files_sql(("file_size", "file_mtime_ns"))
+    with sqlite3.connect(tmp_path / "lens.db") as conn:
+        plans = [str(conn.execute(query, (1,)).fetchall()) for query in (repository, folder)]
+    assert all("COVERING INDEX ix_documents_sync_fingerprint" in plan for plan in plans)
+    downgrade(url, "0006_github_connections")
+    with sqlite3.connect(tmp_path / "lens.db") as conn:
+        before = str(conn.execute(repository, (1,)).fetchall())
+    assert "COVERING INDEX" not in before

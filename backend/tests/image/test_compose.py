@@ -4,6 +4,7 @@ with, its settings, its failures, and the backup and restore steps the README gi
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from harness.processes import HEALTH_PATH, free_port, wait_for_sync
-from tests.helpers import REPO_DIR
+from tests.helpers import REPO_DIR, eventually
 from tests.image import docker_helpers as dh
 
 pytestmark = pytest.mark.image
@@ -195,6 +196,27 @@ def test_settings_reach_the_service_from_dotenv_and_the_shell(
     assert code == 0
     bindings = inspect(backend["ID"])["HostConfig"]["PortBindings"]["8000/tcp"]
     assert [binding["HostIp"] for binding in bindings] == ["127.0.0.1"]
+
+
+def test_an_edit_under_examples_shows_without_a_click(stacks: list[Stack], tmp_path: Path) -> None:
+    """The example is followed (SDLC_LENS_AUTO_SYNC_DISCOVERED): editing a document on the
+    host, under the read-only mount, is enough. A copy of examples/ is edited, not the repo's."""
+    directory = tmp_path / "checkout"
+    directory.mkdir()
+    (directory / "backend").symlink_to(REPO_DIR / "backend")
+    shutil.copytree(REPO_DIR / "examples", directory / "examples")
+    stacks.append(stack := Stack(directory))
+    up = stack.up()
+    assert up.returncode == 0, up.stdout + up.stderr
+    url = f"http://127.0.0.1:{stack.port}"
+    story = directory / "examples/bookshelf/sdlc-studio/stories/US0004-reading-streaks.md"
+    with httpx.Client(base_url=url, timeout=10) as client:
+        project = wait_for_sync(client, "bookshelf")
+        assert (project["auto_sync"], project["auto_sync_mode"]) == (True, "watch")
+        document = "/api/v1/projects/bookshelf/documents/story/US0004-reading-streaks"
+        assert client.get(document).json()["status"] == "Draft"
+        story.write_text(story.read_text().replace("**Status:** Draft", "**Status:** Done"))
+        eventually(lambda: client.get(document).json()["status"] == "Done", "the edit")
 
 
 def test_up_wait_fails_when_the_service_never_becomes_healthy(stacks: list[Stack]) -> None:

@@ -23,7 +23,7 @@ def test_an_unknown_variable_is_named_once_with_the_nearest_setting(tmp_path: Pa
         settings={
             "LOG_LVL": "DEBUG",  # the typo
             "TEST_CORPUS": str(tmp_path),  # the test suite's, not the service's: no warning
-            "TOKEN_ENCRYPTION_KEY": "k",  # a later release's setting: accepted, ignored
+            "SYNC_POLL_INTERVAL_SECONDS": "0",  # a later release's setting: accepted, ignored
         },
     )
     try:

@@ -152,3 +152,34 @@ def test_stop_during_the_commit_lets_the_commit_finish(
     assert stop.exit_status in {0, -sig}
     assert stop.seconds_to_exit < 5.0, stop
     assert database_state(server.database) == ("synced", None, LARGE)
+
+
+HOSTILE_BYTES = 64 * 1024 * 1024 - 4096  # just under the document size limit
+
+
+@pytest.fixture(scope="module")
+def hostile_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two documents at the size limit in the shapes that parsed slowest: one header line of
+    5.8 million inline pairs (12 s) and 64 Mi blank lines (the title scan tried every line
+    start: 5.8 s)."""
+    root = tmp_path_factory.mktemp("hostile") / "sdlc-studio"
+    (root / "stories").mkdir(parents=True)
+    head = b"# US0001: Pairs\n\n> **Status:** Done"
+    pair = " · **K:** v".encode()
+    (root / "stories" / "US0001-pairs.md").write_bytes(
+        head + pair * ((HOSTILE_BYTES - len(head)) // len(pair))
+    )
+    (root / "stories" / "US0002-blank.md").write_bytes(b"\n" * HOSTILE_BYTES)
+    return root
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
+def test_stop_while_a_64_mib_hostile_file_is_read_and_parsed_exits_in_time(
+    server: Server, hostile_tree: Path, sig: signal.Signals
+) -> None:
+    log_offset = resync_from(server, hostile_tree)
+    stop = stop_when_logged(server, log_offset, "sync of small started", sig)
+    assert stop.exit_status in {0, -sig}
+    assert stop.seconds_to_exit < 5.0, stop
+    assert "interrupted by shutdown while reading files" in server.log(), server.log()[-3000:]
+    assert database_state(server.database)[2] == PREVIOUS

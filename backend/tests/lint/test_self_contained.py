@@ -15,13 +15,14 @@ THIS_FILE = Path(__file__).resolve()
 # A sibling of the repository, as in `../shared/...` or `REPO.parent / "shared"`.
 OUTSIDE = re.compile(r"\.\./shared\b|\.parent\s*/\s*[\"']shared[\"']")
 # An absolute path into a person's or one machine's own space, starting a path (not inside a
-# URL or a relative path): a home folder (`/home/NAME/`, `/Users/NAME/`, `/root/`), a
-# workspace or a mount (`/work/`, `/mnt/`, `/media/`), or a Windows user folder. Paths the
-# image or an example defines are fine: `/data/db`, `/app`, `/tmp`, `/srv/acme`, `/var/...`,
-# and `/root/.cache/` (root's cache in the image's build stage).
+# URL or a relative path): a home folder (`/home/NAME/`, `/Users/NAME/`, `/root/`), this
+# kind of machine's workspace (`/work/`), or a Windows user folder. Placeholder homes of
+# examples and test data (`/home/me/`, `/home/user/`) and the paths the image or an example
+# defines are fine: `/data/db`, `/app`, `/tmp`, `/srv/acme`, `/mnt/c`, `/var/...`, and
+# `/root/.cache/` (root's cache in the image's build stage).
 MACHINE_PATH = re.compile(
     r"(?<![\w.~/-])"
-    r"(?:/(?:home|Users)/[^/\s]+/|/root/(?!\.cache/)|/(?:work|mnt|media)/)"
+    r"(?:/(?:home|Users)/(?!(?:me|user|you|example)/)[^/\s]+/|/root/(?!\.cache/)|/work/)"
     r"|\b[A-Za-z]:\\\\?(?:Users|home)\\"
 )
 
@@ -67,7 +68,7 @@ def test_no_file_names_a_place_outside_the_repository_or_of_one_machine() -> Non
         "open('/home/alice/project/x.md')",
         "/Users/bob/Desktop/tree",
         r"C:\Users\carol\tree",
-        "mounted at /mnt/data/trees",
+        "cd /work/project && make",
     ],
 )
 def test_the_rule_catches_machine_paths(line: str) -> None:
@@ -84,6 +85,7 @@ def test_the_rule_catches_machine_paths(line: str) -> None:
         "tmpfs: /tmp",
         "https://example.com/home/page and ~/.local/share/sdlc-lens",
         "examples/bookshelf/sdlc-studio/ and ./work/notes",
+        "41 22 0:41 / /home/me/remote rw - fuse.sshfs me@host:/ rw and /mnt/wsl",
     ],
 )
 def test_the_rule_leaves_container_and_example_paths_alone(line: str) -> None:

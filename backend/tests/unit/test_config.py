@@ -13,6 +13,8 @@ from sdlc_lens.db.engine import (
     sqlite_url,
 )
 
+FERNET_KEY = "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtbG9uZy1rZXk="  # 32 bytes, base64
+
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -29,10 +31,10 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("SDLC_LENS_LOG_LEVEL", "debug")
     monkeypatch.setenv("SDLC_LENS_DATABASE_URL", "sqlite:////data/db/x.db")
     monkeypatch.setenv("SDLC_LENS_ALLOWED_PROJECT_BASE", str(tmp_path))
-    # GitHub-feature variables of the existing deployment are accepted and ignored.
-    monkeypatch.setenv("SDLC_LENS_TOKEN_ENCRYPTION_KEY", "k")
     monkeypatch.setenv("SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS", "0")
+    monkeypatch.setenv("SDLC_LENS_GIT_USERNAME", "oauth2")
     settings = Settings()
+    assert (settings.sync_poll_interval_seconds, settings.git_username) == (0, "oauth2")
     assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 9000, "DEBUG")
     assert settings.database_url == "sqlite:////data/db/x.db"
     assert settings.allowed_project_base == tmp_path
@@ -47,15 +49,31 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         ("DATABASE_URL", "postgresql://u:secret@host/db"),
         ("DATABASE_URL", "not a url"),
         ("DATABASE_URL", "sqlite://lens:secret@/data/db/lens.db"),
+        ("GIT_USERNAME", "user:password"),  # sent as basic auth: no colon
+        ("GIT_TIMEOUT_SECONDS", "0"),
+        ("GIT_MAX_FETCH_MB", "-1"),
+        ("SYNC_POLL_INTERVAL_SECONDS", "-5"),
+        ("WATCH_MODE", "sometimes"),
+        ("WATCH_FALLBACK_SECONDS", "0"),
+        ("WATCH_MAX_FOLDERS", "-1"),
+        ("AUTO_SYNC_DISCOVERED", "perhaps"),
+        ("GITHUB_URL", "github.com"),
+        ("GITHUB_URL", "ssh://github.com"),
+        ("GITHUB_API_URL", "https://user:secret@api.example.com"),
+        ("GITHUB_API_URL", "https://api.example.com/?x=1"),
+        ("GITHUB_TIMEOUT_SECONDS", "0"),
+        ("TOKEN_ENCRYPTION_KEY", "not-a-fernet-key-secret"),
+        ("TOKEN_ENCRYPTION_KEY", FERNET_KEY[:-4]),
     ],
 )
-def test_invalid_values_are_refused(
+def test_invalid_values_are_refused_without_their_secrets(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
     monkeypatch.setenv(f"SDLC_LENS_{variable}", value)
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert [error["loc"] for error in caught.value.errors()] == [(variable.lower(),)]
+    assert "secret" not in str(caught.value)
 
 
 def test_empty_variables_mean_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -176,7 +194,7 @@ def test_unknown_variables_are_named_with_the_nearest_setting() -> None:
         "SDLC_LENS_PORT": "9000",  # a setting, in any case
         "sdlc_lens_host": "::",
         "SDLC_LENS_TEST_CORPUS": "/corpus",  # the test suite's own variable
-        "SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS": "30",  # a later release's, ignored
+        "SDLC_LENS_SYNC_POLL_INTERVAL_SECONDS": "30",  # a setting
         "LENS_PORT": "8080",  # compose's, no prefix
     }
     assert unknown_settings(environ) == [
@@ -197,3 +215,51 @@ def test_the_token_is_never_shown_by_the_settings(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_watch_settings_read_as_operators_write_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (Settings().watch_mode, Settings().auto_sync_discovered) == ("auto", True)
+    monkeypatch.setenv("SDLC_LENS_WATCH_MODE", " Poll ")
+    monkeypatch.setenv("SDLC_LENS_AUTO_SYNC_DISCOVERED", "false")
+    monkeypatch.setenv("SDLC_LENS_WATCH_FALLBACK_SECONDS", "2.5")
+    settings = Settings()
+    assert (settings.watch_mode, settings.auto_sync_discovered) == ("poll", False)
+    assert settings.watch_fallback_seconds == 2.5
+
+
+def test_github_settings_and_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings()
+    assert settings.github_url == "https://github.com"
+    assert settings.github_api_url == "https://api.github.com"
+    assert settings.github_timeout_seconds == 30
+    assert settings.token_key is None
+    monkeypatch.setenv("SDLC_LENS_GITHUB_URL", "https://GHE.example.com/")
+    monkeypatch.setenv("SDLC_LENS_GITHUB_API_URL", "https://ghe.example.com/api/v3/")
+    monkeypatch.setenv("SDLC_LENS_GITHUB_TIMEOUT_SECONDS", "5")
+    settings = Settings()
+    # The trailing slash goes: URLs are built as base + "/owner/repo".
+    assert settings.github_url == "https://GHE.example.com"
+    assert settings.github_api_url == "https://ghe.example.com/api/v3"
+    assert settings.github_timeout_seconds == 5
+
+
+def test_the_encryption_key_comes_from_the_variable_or_a_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SDLC_LENS_TOKEN_ENCRYPTION_KEY", FERNET_KEY)
+    settings = Settings()
+    assert settings.token_key == FERNET_KEY
+    assert FERNET_KEY not in repr(settings) + str(settings.model_dump())
+    secret = tmp_path / "key"
+    secret.write_text(FERNET_KEY + "\n")  # as `docker secret create` stores it
+    monkeypatch.setenv("SDLC_LENS_TOKEN_ENCRYPTION_KEY_FILE", str(secret))
+    with pytest.raises(ValidationError, match="set SDLC_LENS_TOKEN_ENCRYPTION_KEY or this"):
+        Settings()
+    monkeypatch.delenv("SDLC_LENS_TOKEN_ENCRYPTION_KEY")
+    assert Settings().token_key == FERNET_KEY
+    secret.write_text("nope")
+    with pytest.raises(ValidationError, match="must be a Fernet key"):
+        Settings()
+    monkeypatch.setenv("SDLC_LENS_TOKEN_ENCRYPTION_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValidationError, match="cannot read the key file"):
+        Settings()

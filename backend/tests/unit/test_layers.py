@@ -84,6 +84,9 @@ NOT_DOMAIN_ERRORS = {
     "sdlc_lens.preflight.InvalidSettingsError",  # the entrypoint's settings check
     "sdlc_lens.api.middleware.BodyTooLargeError",  # the API's own HTTP error
     "sdlc_lens.backup.BackupError",  # the backup command's error, printed by that command
+    # The git transport's own signals, each turned into a SourceError line by git_errors.py.
+    "sdlc_lens.services.sources.git_errors.HttpStatusError",
+    "sdlc_lens.services.sources.git_errors.FetchTooLargeError",
 }
 
 

@@ -19,6 +19,7 @@ from starlette.routing import Match, Mount
 from sdlc_lens.db.faults import database_fault
 from sdlc_lens.errors import (
     AppError,
+    CheckupBusyError,
     ConflictError,
     DatabaseBusyError,
     DatabaseCorruptError,
@@ -30,12 +31,14 @@ from sdlc_lens.errors import (
     PathNotFoundError,
     PathNotReadableError,
     PathOutsideBaseError,
+    RequestCancelledError,
     SearchBudgetExceededError,
     SearchBusyError,
     SearchCancelledError,
     ServiceUnavailableError,
     SyncInProgressError,
     ValidationFailedError,
+    WorkersBusyError,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,13 +57,16 @@ ERROR_STATUS: dict[type[AppError], tuple[int, str]] = {
     ValidationFailedError: (422, "VALIDATION_ERROR"),
     ServiceUnavailableError: (503, "SERVICE_UNAVAILABLE"),
     SearchBudgetExceededError: (503, "SEARCH_TOO_COSTLY"),
+    WorkersBusyError: (503, "SERVICE_BUSY"),
     SearchBusyError: (503, "SEARCH_BUSY"),
+    CheckupBusyError: (503, "HEALTH_CHECK_BUSY"),
     DatabaseFaultError: (503, "DATABASE_UNAVAILABLE"),
     DatabaseBusyError: (503, "DATABASE_BUSY"),
     DatabaseReadOnlyError: (503, "DATABASE_READ_ONLY"),
     DatabaseFullError: (503, "DATABASE_FULL"),
     DatabaseCorruptError: (503, "DATABASE_CORRUPT"),
     # nginx's "client closed request": nobody reads it, but the access log stays honest.
+    RequestCancelledError: (499, "CLIENT_CLOSED_REQUEST"),
     SearchCancelledError: (499, "CLIENT_CLOSED_REQUEST"),
 }
 

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sdlc_lens.api.errors import error_response, internal_error
+from sdlc_lens.api.responses import HEAD_ONLY
 
 # The largest request body accepted. The API's bodies are a few hundred bytes of JSON; the
 # limit keeps a client from making the service hold an arbitrary amount of memory.
@@ -86,7 +87,9 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+        # HEAD_ONLY lets an answer that would be costly to make (a streamed document) skip
+        # making its body at all.
+        await self.app({**scope, "method": "GET", HEAD_ONLY: True}, receive, send_without_body)
 
 
 class UnexpectedErrorAsEnvelope:

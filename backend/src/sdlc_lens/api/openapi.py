@@ -146,7 +146,10 @@ def model_examples() -> dict[str, list[Any]]:
         cls = classes.pop()
         classes.extend(cls.__subclasses__())
         extra = cls.model_config.get("json_schema_extra")
-        examples = extra.get("examples") if isinstance(extra, dict) else None
+        if callable(extra):  # a function that edits the schema, examples included
+            examples = cls.model_json_schema().get("examples")
+        else:
+            examples = extra.get("examples") if isinstance(extra, dict) else None
         if cls.__module__.startswith(_SCHEMAS_PACKAGE) and isinstance(examples, list):
             found[cls.__name__] = examples
     return found

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Result, Row, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -115,6 +115,22 @@ def driver_connection(conn: Connection) -> sqlite3.Connection:
     raw = conn.connection.driver_connection
     assert isinstance(raw, sqlite3.Connection)
     return raw
+
+
+def row_dict(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:
+    """A result row as a dict with plain `str` keys, ready for the JSON encoder.
+
+    SQLAlchemy names result columns with `quoted_name`, a `str` subclass, and pydantic_core
+    serialises a dict with such keys on its slow path: a page of 100 documents took 2.3 ms
+    to encode instead of 0.03 ms, a list of 10,000 projects 0.42 s instead of 0.03 s.
+    """
+    return dict(zip(map(str, row._fields), row, strict=True))
+
+
+def row_dicts(result: Result[*tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Every row of a result as `row_dict` makes it, the keys converted once."""
+    keys = list(map(str, result.keys()))
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _on_begin(connection: Any) -> None:

@@ -39,18 +39,34 @@ projects = Table(
     Column("status_vocab", Text),  # JSON {doc_type: [status tokens]} from .config.yaml
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
-    # GitHub-sourced projects are a later epic; the columns exist so responses carry defaults.
+    # Where the documents are (SPEC-3 §16): a folder (`local`) or a repository (`github`,
+    # `git`); `access_token` as services/tokens.py stores it.
     Column("source_type", String(20), nullable=False, server_default="local"),
     Column("repo_url", Text),
     Column("repo_branch", String(200), nullable=False, server_default="main"),
     Column("repo_path", String(500), nullable=False, server_default="sdlc-studio"),
     Column("access_token", Text),
-    Column("connection_id", Integer),
+    Column("connection_id", Integer, index=True),  # github_connections.id, no foreign key (0006)
     Column("auto_sync", Boolean, nullable=False, server_default=text("0")),
     Column("last_synced_commit_sha", String(64)),
     UniqueConstraint("slug", name="uq_projects_slug"),
     # Ids are never reused (0004): a sync or purge of a deleted project can never reach
     # a project created after it.
+    sqlite_autoincrement=True,
+)
+
+# Stored GitHub connections (SPEC-3 §17, 0006): a label and a token that GitHub accepted.
+github_connections = Table(
+    "github_connections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(100, collation="NOCASE"), nullable=False),
+    Column("login", String(100), nullable=False),
+    Column("access_token", Text, nullable=False),  # as services/tokens.py stores it
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("last_validated_at", String(40)),
+    UniqueConstraint("label", name="uq_github_connections_label"),
     sqlite_autoincrement=True,
 )
 
@@ -113,6 +129,7 @@ documents = Table(
         "file_mtime_ns",
         "file_ctime_ns",
         "parser_epoch",
+        "blob_sha",  # a repository's stamp (0007)
     ),
     Index(
         "ix_documents_unseen",

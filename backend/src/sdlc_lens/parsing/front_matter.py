@@ -48,9 +48,15 @@ _WHITESPACE_RUN = re.compile(r"\s+")
 # and have their title near the top, but every line these scans visit costs Python-level
 # work: a 64 MiB file of wrapped values, blank lines or fences took up to 80 s. So the front
 # matter is read from the first FRONT_MATTER_LINES lines only (later lines stay in the body),
-# and the title is looked for among the first TITLE_SCAN_LINES fence or `# ` lines.
+# and the title is looked for among the first TITLE_SCAN_LINES fence or `# ` lines within the
+# first TITLE_SCAN_CHARS characters: the title regex tries every line start, and 64 MiB of
+# blank lines (64 Mi line starts) took 5.8 s, longer than a stop may take.
 FRONT_MATTER_LINES = 1_000
 TITLE_SCAN_LINES = 10_000
+TITLE_SCAN_CHARS = 1024 * 1024
+# A header line splits into at most this many `**K:** v` pairs (real ones hold a handful); the
+# rest of the line stays in the last value. 5.8 million `· **K:** v` on one line took 12 s.
+INLINE_PAIRS = 100
 
 _NOT_WHITESPACE = re.compile(r"\S")
 
@@ -81,7 +87,8 @@ def _find_title(content: str) -> str | None:
     fence_len = 0
     # The regex visits only fence and `# ` lines, so a long document without a title is
     # skimmed at C speed; the scan stops at the first real title.
-    for match in islice(_TITLE_OR_FENCE.finditer(content), TITLE_SCAN_LINES):
+    scanned = _TITLE_OR_FENCE.finditer(content, 0, TITLE_SCAN_CHARS)
+    for match in islice(scanned, TITLE_SCAN_LINES):
         fence, tail, heading = match.groups()
         if fence is None:
             if not fence_char and heading.strip():
@@ -108,8 +115,11 @@ def _iter_lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
-def _parse_bold_pairs(text: str, require_colon: bool) -> list[tuple[str, str]] | None:
-    """Parse `**Key:** value` (inline headers split into further pairs); None if not a KV line."""
+def _parse_bold_pairs(
+    text: str, require_colon: bool, *, inline: bool = True
+) -> list[tuple[str, str]] | None:
+    """Parse `**Key:** value` (inline headers split into further pairs unless `inline` is
+    false); None if not a KV line."""
     match = _BOLD_KEY.match(text)
     if match is None:
         return None
@@ -124,14 +134,15 @@ def _parse_bold_pairs(text: str, require_colon: bool) -> list[tuple[str, str]] |
         return None
     if stripped_rest.startswith(":"):
         rest = stripped_rest[1:]
-    if "|" not in rest and "\N{MIDDLE DOT}" not in rest:  # the common case: one plain pair
-        return [(key, rest.strip())]
+    if not inline or ("|" not in rest and "\N{MIDDLE DOT}" not in rest):
+        return [(key, rest.strip())]  # the common case: one plain pair
     pairs: list[tuple[str, str]] = []
-    segments = _INLINE_SEPARATOR.split(rest)
+    segments = _INLINE_SEPARATOR.split(rest, maxsplit=INLINE_PAIRS - 1)
     pairs.append((key, segments[0].strip()))
     for segment in segments[1:]:
-        # Each later segment starts with `**K:**` (guaranteed by the separator's lookahead).
-        pairs.extend(_parse_bold_pairs(segment, require_colon=True) or ())
+        # Each later segment starts with `**K:**` (guaranteed by the separator's lookahead);
+        # only the last can hold separators still, and they stay in its value.
+        pairs.extend(_parse_bold_pairs(segment, require_colon=True, inline=False) or ())
     return pairs
 
 

@@ -4,13 +4,13 @@ Not the system health (`/system/health`, api/routes/system.py): that one says wh
 service is ready; this one finds gaps in a project's documents.
 """
 
-from typing import Any
+import threading
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from pydantic_core import to_json
 
-from sdlc_lens.api.deps import ConnectionDep
-from sdlc_lens.api.openapi import error_responses
-from sdlc_lens.api.responses import json_response
+from sdlc_lens.api.deps import CheckupWorkersDep, EngineDep
+from sdlc_lens.api.openapi import ErrorAnswer, error_responses
 from sdlc_lens.api.schemas.checkup import HealthCheck
 from sdlc_lens.services.reports import checkup as service
 
@@ -20,11 +20,36 @@ router = APIRouter(tags=["health check"])
 @router.get(
     "/projects/{slug}/health-check",
     response_model=HealthCheck,
-    responses=error_responses(404),
+    responses=error_responses(
+        404,
+        503,
+        own={
+            503: ErrorAnswer(
+                f"The health check's worker is busy and {service.CHECKUP_QUEUE} more checks "
+                "wait for it; carries `Retry-After` (seconds).",
+                (("HEALTH_CHECK_BUSY", service.CHECKUP_BUSY_MESSAGE),),
+                headers={
+                    "Retry-After": {
+                        "description": "Seconds to wait before trying again.",
+                        "schema": {"type": "integer"},
+                    }
+                },
+            )
+        },
+    ),
 )
-def project_health_check(slug: str, conn: ConnectionDep) -> Any:
+async def project_health_check(
+    slug: str, request: Request, engine: EngineDep, workers: CheckupWorkersDep
+) -> Response:
     """Check a project's documents for gaps and inconsistencies; score them out of 100.
 
-    Reads every document of the project (not their text), so it runs in the thread pool.
+    Reads every document of the project (not their text), so it runs on a worker of its own,
+    one check at a time; the answer lists at most 100 findings per rule.
     """
-    return json_response(service.check_project(conn, slug))
+    stop = threading.Event()
+
+    def job() -> bytes:
+        return to_json(service.run_check(engine, slug, stop.is_set))
+
+    body = await workers.run(job, client_gone=request.is_disconnected, stop=stop.set)
+    return Response(body, media_type="application/json")

@@ -2,16 +2,16 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from sdlc_lens.api.deps import ConnectionDep
+from sdlc_lens.api.deps import ConnectionDep, EngineDep
 from sdlc_lens.api.openapi import ErrorAnswer, error_responses
-from sdlc_lens.api.responses import json_response
+from sdlc_lens.api.responses import JSON, JSONStream, json_response
 from sdlc_lens.api.schemas.common import SQLITE_INT_LIMIT
 from sdlc_lens.api.schemas.documents import DocumentDetail, DocumentList
 from sdlc_lens.api.schemas.relations import DocumentRelationships
 from sdlc_lens.services.documents import browse as service
-from sdlc_lens.services.documents import relations
+from sdlc_lens.services.documents import detail, relations
 
 router = APIRouter(prefix="/projects/{slug}/documents", tags=["documents"])
 
@@ -71,10 +71,11 @@ def list_documents(
         },
     ),
 )
-async def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
+def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
     """Parents, children, dependencies and dependents of one document (by its full doc_id).
 
-    A few indexed point reads, served on the event loop (see api/deps.py).
+    A few indexed reads, but the lists grow with the project (an epic of 10,000 stories),
+    so it runs in the thread pool, not on the event loop (see api/deps.py).
     """
     return json_response(relations.related_documents(conn, slug, doc_type, doc_id))
 
@@ -92,9 +93,14 @@ async def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep
         },
     ),
 )
-async def get_document(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
+def get_document(slug: str, doc_type: str, doc_id: str, engine: EngineDep) -> Response:
     """One document with its metadata and whole text (`/documents/prd/prd` for singletons).
 
-    A point read on the event loop (see api/deps.py).
+    Text over 1 MiB is streamed in pieces (chunked, no Content-Length) as the client reads
+    them; the bytes are the same. Runs in the thread pool: what it reads grows with the
+    document.
     """
-    return json_response(service.get_document(conn, slug, doc_type, doc_id))
+    answer = detail.document_answer(engine, slug, doc_type, doc_id)
+    if answer.chunks is not None:
+        return JSONStream(answer.chunks())
+    return Response(answer.whole, media_type=JSON)

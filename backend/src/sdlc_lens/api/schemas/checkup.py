@@ -29,8 +29,13 @@ class Finding(ResponseModel):
     severity: Severity
     category: Category
     message: str
-    affected_documents: list[AffectedDocument]
+    affected_documents: list[AffectedDocument] = Field(
+        description="The documents it is about: at most the first 100 (see `affected_count`)."
+    )
     suggested_fix: str
+    affected_count: int = Field(
+        description="How many documents it is about; `affected_documents` lists at most 100."
+    )
 
 
 class SeveritySummary(ResponseModel):
@@ -49,11 +54,19 @@ class HealthCheck(ResponseModel):
     checked_at: str = Field(description="When this check ran (ISO-8601 UTC, +00:00).")
     total_documents: int
     findings: list[Finding] = Field(
-        description="Rules in table order; within a rule, documents by file_path."
+        description="Rules in table order; within a rule, documents by file_path. At most the "
+        "first 100 findings of each rule (see `findings_per_rule`)."
     )
-    summary: SeveritySummary
+    summary: SeveritySummary = Field(
+        description="Findings per severity: all of them, also those past a rule's first 100."
+    )
     score: int = Field(
         ge=0,
         le=100,
-        description="100 - (15 critical + 5 high + 2 medium + 1 low), at least 0.",
+        description="100 - (15 critical + 5 high + 2 medium + 1 low), at least 0; counts every "
+        "finding, listed or not.",
+    )
+    findings_per_rule: dict[str, int] = Field(
+        description="How many findings each rule made, in table order; rules that found "
+        "nothing are left out. `findings` lists at most 100 of each."
     )

@@ -22,7 +22,9 @@ class DocumentRelationships(ResponseModel):
     title: str
     parents: list[RelatedDocument] = Field(
         description="Nearest first, at most two: the story and its epic, or the epic. A story "
-        "that does not exist falls back to the document's own epic."
+        "that does not exist falls back to the document's own epic. A parent always ranks "
+        "above its child (epics, stories, the rest; then type, doc_id), so a document is "
+        "never among its own ancestors."
     )
     children: list[RelatedDocument] = Field(
         description="Exactly the documents whose nearest parent is this one (aliases "

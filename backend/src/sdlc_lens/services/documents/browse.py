@@ -1,14 +1,13 @@
-"""Document browsing (SPEC §10): a paginated, filtered list and one document in full."""
+"""Document browsing (SPEC §10): a paginated, filtered list (one document: detail.py)."""
 
-import json
 import logging
 import math
 from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from sdlc_lens.db.engine import row_dict
 from sdlc_lens.db.models import documents
-from sdlc_lens.errors import NotFoundError
 from sdlc_lens.services.projects.registry import project_id_for
 
 logger = logging.getLogger(__name__)
@@ -47,15 +46,15 @@ LIST_FIELDS = (*SUMMARY_FIELDS, "updated_at")
 DETAIL_FIELDS = (*SUMMARY_FIELDS, "content", "file_path", "file_hash", "synced_at", "metadata")
 
 
-def _selected(names: tuple[str, ...]) -> tuple[ColumnElement[Any], ...]:
+def served_columns(names: tuple[str, ...]) -> tuple[ColumnElement[Any], ...]:
+    """The stored columns behind JSON field names, labelled with those names."""
     return tuple(
         documents.c[SERVED_AS[name]].label(name) if name in SERVED_AS else documents.c[name]
         for name in names
     )
 
 
-_LIST_COLUMNS = _selected(LIST_FIELDS)
-_DETAIL_COLUMNS = _selected(DETAIL_FIELDS)
+_LIST_COLUMNS = served_columns(LIST_FIELDS)
 # Each sort column has an index (project_id, <column>, doc_id, id), so ORDER BY ... LIMIT
 # walks that index; (doc_id, id) make the order total and pages never overlap.
 _SORT_COLUMNS = {key: documents.c[SERVED_AS.get(key, key)] for key in get_args(SortKey)}
@@ -113,7 +112,7 @@ def list_documents(
             .limit(per_page)
             .offset(offset)
         )
-        items = [dict(row._mapping) for row in conn.execute(query)]
+        items = [row_dict(row) for row in conn.execute(query)]
     # A plain dict: FastAPI deep-copies a dataclass (dataclasses.asdict) before validating
     # it, which costs more than the queries for a page of 100.
     return {
@@ -123,40 +122,3 @@ def list_documents(
         "per_page": per_page,
         "pages": page_count(total, per_page),
     }
-
-
-def get_document(conn: Connection, slug: str, doc_type: str, doc_id: str) -> dict[str, Any]:
-    """One document with its whole content; 404 for an unknown project, type or id.
-
-    A project may hold the same (type, id) twice, e.g. a copy under `archive/`: the preferred
-    copy (PREFERRED_COPY_COLUMNS) is the document.
-    """
-    project_id = project_id_for(conn, slug)
-    row = conn.execute(
-        select(*_DETAIL_COLUMNS)
-        .where(
-            documents.c.project_id == project_id,
-            documents.c.doc_type == doc_type,
-            documents.c.doc_id == doc_id,
-        )
-        .order_by(*(documents.c[column] for column in PREFERRED_COPY_COLUMNS))
-        .limit(1)
-    ).first()
-    if row is None:
-        raise NotFoundError(DOCUMENT_NOT_FOUND)
-    data = dict(row._mapping)
-    data["metadata"] = _metadata(data["metadata"], data["file_path"])
-    return data
-
-
-def _metadata(raw: str | None, file_path: str) -> dict[str, Any] | None:
-    """The stored metadata object, or None when there is none (or it is unreadable)."""
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        # Written by the sync as JSON; a damaged value must not turn the page into a 500.
-        logger.warning("unreadable metadata for %r; returned as null", file_path)
-        return None
-    return value if isinstance(value, dict) and value else None

@@ -14,6 +14,8 @@ Rules, with the SPEC-2 §14.6 improvements:
 - parents: the story (and its epic), else the epic. A `Story:` that resolves to nothing (or to
   the document itself) falls back to the document's own epic: the SHOULD of §14.6 ("missing
   story hides the epic"), chosen over the reference's `[]` so the epic is not lost.
+- no loops: a parent always ranks above its child (`ranks_above`); a reference to a document
+  that does not is passed over like a missing one, so no document is its own ancestor.
 - children: exactly the documents whose first parent is this one (aliases included), so the
   tree built from parents and the children lists never disagree.
 - depends_on: the declared ids resolved in order; dependents: exactly their inverse.
@@ -35,6 +37,9 @@ EPIC = "epic"
 STORY = "story"
 # Project-level documents are never anybody's parent, whatever alias they carry.
 _NEVER_PARENTS = frozenset({"prd", "trd"})
+# A parent always ranks above its child (see `ranks_above`): epics, then stories, then the
+# rest; within a level by type, then doc_id.
+_LEVELS = {EPIC: 2, STORY: 1}
 
 _ORDER = ", ".join(f"d.{column}" for column in PREFERRED_COPY_COLUMNS)
 _COPY = ", ".join(f"{{alias}}.{column}" for column in PREFERRED_COPY_COLUMNS)
@@ -61,6 +66,9 @@ class Linked:
     story: str | None
     archived: bool
     file_path: str
+
+    def rank(self) -> tuple[int, str, str]:
+        return rank(self.doc_type, self.doc_id)
 
     def item(self) -> dict[str, Any]:
         """The response's `{doc_id, type, title, status}`."""
@@ -97,20 +105,43 @@ _CANDIDATES_AND_REFERRERS_SQL = (
 )
 
 
+def rank(doc_type: str, doc_id: str) -> tuple[int, str, str]:
+    """Where a document stands in the one order parents follow: smaller ranks higher."""
+    return (-_LEVELS.get(doc_type, 0), doc_type, doc_id)
+
+
+def ranks_above(parent: Linked, child_rank: tuple[int, str, str]) -> bool:
+    """Whether `parent` may be the parent of a document of `child_rank`.
+
+    Every parent link goes up this one order, so following parents always ends: a document
+    is never among its own ancestors (US0001 and US0002 naming each other, an epic naming
+    itself, a longer loop). Links up the hierarchy (a story's epic) always qualify; one
+    between documents of the same level (`Epic: US0001` on US0003, a sub-epic) goes to the
+    smaller (type, doc_id).
+    """
+    return parent.rank() < child_rank
+
+
 # (kind, key, document): a document linked to a key.
 Link = tuple[str, str, Linked]
 
 
 class Resolver:
-    """resolve(key) over the candidates fetched for a set of keys."""
+    """resolve(key) over the candidates fetched for a set of keys.
+
+    Each (key, field type) is resolved once and remembered: thousands of documents naming
+    one shared id cost one pass over its candidates, not one pass each.
+    """
 
     def __init__(self) -> None:
         self._candidates: dict[str, list[tuple[bool, Linked]]] = defaultdict(list)
+        self._resolved: dict[tuple[str, str | None], Linked | None] = {}
         self.keys: set[str] = set()  # keys whose candidates are all known
 
     def add_keys(self, keys: set[str], links: list[Link]) -> list[Link]:
         """Take the candidates among `links` (kind ref/alias); return the other links."""
         self.keys |= keys
+        self._resolved.clear()
         others = []
         for kind, key, doc in links:
             if kind in (LinkKind.REF, LinkKind.ALIAS):
@@ -122,25 +153,34 @@ class Resolver:
 
     def resolve(self, key: str | None, field_type: str | None = None) -> Linked | None:
         """The document `key` names: own key > alias, field type, live, smallest path."""
-        candidates = self._candidates.get(key) if key else None
-        if not candidates:
+        if not key:
             return None
-        return min(
-            candidates,
-            key=lambda c: (
-                not c[0],
-                field_type is not None and c[1].doc_type != field_type,
-                c[1].archived,
-                c[1].file_path,
-            ),
-        )[1]
+        if (key, field_type) not in self._resolved:
+            candidates = self._candidates.get(key)
+            self._resolved[key, field_type] = (
+                min(
+                    candidates,
+                    key=lambda c: (
+                        not c[0],
+                        field_type is not None and c[1].doc_type != field_type,
+                        c[1].archived,
+                        c[1].file_path,
+                    ),
+                )[1]
+                if candidates
+                else None
+            )
+        return self._resolved[key, field_type]
 
-    def first_parent(self, doc_id: int, story: str | None, epic: str | None) -> Linked | None:
-        """The nearest parent: the story, else (also when it is missing) the epic."""
+    def first_parent(
+        self, child_rank: tuple[int, str, str], story: str | None, epic: str | None
+    ) -> Linked | None:
+        """The nearest parent: the story, else (also when it names nothing, or nothing that
+        ranks above the document) the epic; never one that does not rank above it."""
         parent = self.resolve(story, STORY)
-        if parent is None or parent.id == doc_id:
+        if parent is None or not ranks_above(parent, child_rank):
             parent = self.resolve(epic, EPIC)
-        return None if parent is None or parent.id == doc_id else parent
+        return parent if parent is not None and ranks_above(parent, child_rank) else None
 
 
 def _split(ids: str | None) -> list[str]:
@@ -198,7 +238,7 @@ def related_documents(conn: Connection, slug: str, doc_type: str, doc_id: str) -
             if target is not None and target.id == own_id:
                 dependents[referrer.id] = referrer
         else:
-            parent = resolver.first_parent(referrer.id, referrer.story, referrer.epic)
+            parent = resolver.first_parent(referrer.rank(), referrer.story, referrer.epic)
             if parent is not None and parent.id == own_id:
                 children[referrer.id] = referrer
 
@@ -206,22 +246,24 @@ def related_documents(conn: Connection, slug: str, doc_type: str, doc_id: str) -
         "doc_id": doc_id,
         "type": doc_type,
         "title": title,
-        "parents": [doc.item() for doc in _parents(resolver, own_id, story, epic)],
+        "parents": [doc.item() for doc in _parents(resolver, rank(doc_type, doc_id), story, epic)],
         "children": _sorted_items(children.values()),
         "depends_on": [doc.item() for doc in _depends_on(resolver, own_id, declared)],
         "dependents": _sorted_items(dependents.values()),
     }
 
 
-def _parents(resolver: Resolver, own_id: int, story: str | None, epic: str | None) -> list[Linked]:
-    """Nearest first: [story, its epic] or [epic]; never the document itself."""
-    parent = resolver.first_parent(own_id, story, epic)
+def _parents(
+    resolver: Resolver, own_rank: tuple[int, str, str], story: str | None, epic: str | None
+) -> list[Linked]:
+    """Nearest first: [story, its epic] or [epic], each ranking above the one before it."""
+    parent = resolver.first_parent(own_rank, story, epic)
     if parent is None:
         return []
     chain = [parent]
     if parent is resolver.resolve(story, STORY):
         grandparent = resolver.resolve(parent.epic, EPIC)
-        if grandparent is not None and grandparent.id not in (own_id, parent.id):
+        if grandparent is not None and ranks_above(grandparent, parent.rank()):
             chain.append(grandparent)
     return chain
 

@@ -1,9 +1,11 @@
 """Projects found without registration, below `SDLC_LENS_PROJECTS_ROOT` (opt-in).
 
 At start-up, each immediate subfolder of the root that holds sdlc-studio documents (it has
-an `sdlc-studio/` folder, or is one itself) is registered under its folder name and synced.
-A slug that is already registered is never overwritten: the project keeps its name and path,
-and is synced only when its path is that folder. A registered folder below the root that has
+an `sdlc-studio/` folder, or is one itself) is registered under its folder name and synced;
+with SDLC_LENS_AUTO_SYNC_DISCOVERED (the default) it is registered with auto_sync, so that
+its folder is followed from then on. A slug that is already registered is never overwritten:
+the project keeps its name, path and auto_sync, and is synced only when its path is that
+folder. A registered folder below the root that has
 gone is reported in the log and in the project's `sync_error`; the project and its documents
 stay (a missing mount must not cost anyone their data).
 """
@@ -19,9 +21,12 @@ from sdlc_lens.config import Settings
 from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import projects
 from sdlc_lens.errors import AppError
+from sdlc_lens.services.freshness.watcher import FolderWatcher
+from sdlc_lens.services.projects.editing import NewProject, ProjectRules, create_project
 from sdlc_lens.services.projects.paths import is_within
-from sdlc_lens.services.projects.registry import NewProject, SyncState, create_project, slugify
+from sdlc_lens.services.projects.registry import SyncState, slugify
 from sdlc_lens.services.sync.runner import SyncRunner
+from sdlc_lens.services.tokens import TokenCipher
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +75,9 @@ def find_sdlc_folders(root: Path) -> list[FoundFolder]:
     return found
 
 
-def discover_projects(engine: Engine, root: Path, allowed_base: Path | None) -> Discovery:
+def discover_projects(
+    engine: Engine, root: Path, allowed_base: Path | None, auto_sync: bool = False
+) -> Discovery:
     """Register the folders found below `root` and report the vanished ones (no syncing)."""
     discovery = Discovery()
     try:
@@ -79,6 +86,8 @@ def discover_projects(engine: Engine, root: Path, allowed_base: Path | None) -> 
         logger.error("projects root %s cannot be read (%s); nothing registered", root, exc)
         found = []
     registered_paths = _registered_paths(engine)
+    # Folders only: no token to store, so no key is needed.
+    rules = ProjectRules(allowed_base, TokenCipher(None))
     for folder in found:
         slug = slugify(folder.name)
         sdlc_path = str(folder.sdlc_path.resolve())
@@ -86,7 +95,8 @@ def discover_projects(engine: Engine, root: Path, allowed_base: Path | None) -> 
             logger.warning("projects root: %s gives an empty slug; not registered", folder.name)
         elif slug not in registered_paths:
             try:
-                create_project(engine, NewProject(folder.name, sdlc_path), allowed_base)
+                new = NewProject(folder.name, sdlc_path, auto_sync=auto_sync)
+                create_project(engine, new, rules)
             except AppError as exc:  # outside the allowed base, or registered meanwhile
                 logger.warning("projects root: %s not registered: %s", sdlc_path, exc.message)
                 continue
@@ -109,16 +119,22 @@ def discover_projects(engine: Engine, root: Path, allowed_base: Path | None) -> 
     return discovery
 
 
-def discover_and_sync(engine: Engine, runner: SyncRunner, settings: Settings) -> None:
-    """At start-up: register what SDLC_LENS_PROJECTS_ROOT holds and queue a sync of each."""
+def discover_and_sync(
+    engine: Engine, runner: SyncRunner, settings: Settings, watcher: FolderWatcher
+) -> None:
+    """At start-up: register what SDLC_LENS_PROJECTS_ROOT holds and queue a sync of each
+    (the watcher's own first sync, for a project it follows)."""
     root = settings.projects_root
     if root is None:
         return
     try:
-        discovery = discover_projects(engine, root, settings.allowed_project_base)
+        discovery = discover_projects(
+            engine, root, settings.allowed_project_base, settings.auto_sync_discovered
+        )
         for slug in discovery.to_sync:
             try:
-                runner.start_sync(slug)
+                if watcher.refresh(slug) is None:
+                    runner.start_sync(slug)
             except AppError as exc:  # already syncing, or deleted meanwhile
                 logger.info("projects root: %s not synced: %s", slug, exc.message)
     except Exception:  # a background task at start-up: report it, never take the server down

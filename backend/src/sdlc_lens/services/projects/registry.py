@@ -3,25 +3,19 @@
 import re
 import unicodedata
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, literal_column, or_, select, text
-from sqlalchemy.exc import IntegrityError
 
-from sdlc_lens.db.engine import write_transaction
+from sdlc_lens.db.engine import row_dict, row_dicts, write_transaction
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import (
-    ConflictError,
     NotFoundError,
     SyncInProgressError,
-    ValidationFailedError,
 )
-from sdlc_lens.services.projects.paths import resolve_project_path
 from sdlc_lens.services.sync.progress import SyncProgressBoard
-from sdlc_lens.timeutil import utc_now
+from sdlc_lens.services.tokens import TokenCipher
 
 PROJECT_NOT_FOUND = "Project not found"
 
@@ -41,10 +35,6 @@ EMPTY_SLUG = "Project name produces an empty slug after sanitisation"
 # write lock for well under a second (the index entries of each document are removed too).
 PURGE_BATCH_ROWS = 1000
 
-# Columns a client may change with PUT besides name and sdlc_path (GitHub settings, a later
-# epic: stored so the frontend's round trip works, not acted upon).
-PASSTHROUGH_FIELDS = ("repo_url", "repo_branch", "repo_path", "connection_id", "auto_sync")
-
 _NON_SLUG = re.compile(r"[^a-z0-9-]")
 _SEPARATORS = re.compile(r"[\s_]+")
 _DASHES = re.compile(r"-{2,}")
@@ -61,23 +51,40 @@ def slugify(name: str) -> str:
 # Exactly the Project JSON keys (SPEC §4); the token is masked separately.
 _HIDDEN_COLUMNS = ("id", "access_token", "status_vocab", "updated_at")
 _PROJECT_COLUMNS = [c for c in projects.c if c.name not in _HIDDEN_COLUMNS]
-# One statement for any number of projects. The count is a correlated subquery: for one
-# project it reads only that project's range of the (project_id, ...) index, and for the
-# list it is still a single round trip.
+# One statement for one project or a page of them: the count is a correlated subquery, which
+# reads only each project's range of the (project_id, ...) index.
 _DOCUMENT_COUNT = (
     select(func.count())
     .where(documents.c.project_id == projects.c.id)
     .correlate(projects)
     .scalar_subquery()
 )
+_PROJECT_ORDER = (projects.c.created_at, projects.c.id)
 _PROJECT_QUERY = select(
     *_PROJECT_COLUMNS,
     projects.c.id,
     projects.c.access_token,
     _DOCUMENT_COUNT.label("document_count"),
-).order_by(projects.c.created_at, projects.c.id)
+).order_by(*_PROJECT_ORDER)
+# The whole list counts every project's documents in one grouped pass over that index instead
+# (at 10,000 projects: 11 ms rather than 38 ms for a count per project).
+_COUNTS = (
+    select(documents.c.project_id, func.count().label("n"))
+    .group_by(documents.c.project_id)
+    .subquery()
+)
+_ALL_PROJECTS_QUERY = (
+    select(
+        *_PROJECT_COLUMNS,
+        projects.c.id,
+        projects.c.access_token,
+        func.coalesce(_COUNTS.c.n, 0).label("document_count"),
+    )
+    .select_from(projects.outerjoin(_COUNTS, _COUNTS.c.project_id == projects.c.id))
+    .order_by(*_PROJECT_ORDER)
+)
 # What an INSERT returns for the same view: a project that is being created owns no documents.
-_CREATED_PROJECT = (
+CREATED_PROJECT_COLUMNS = (
     *_PROJECT_COLUMNS,
     projects.c.id,
     projects.c.access_token,
@@ -86,17 +93,23 @@ _CREATED_PROJECT = (
 
 
 def project_view(
-    row: Row[*tuple[Any, ...]], progress: SyncProgressBoard | None = None
+    row: Row[*tuple[Any, ...]], cipher: TokenCipher, progress: SyncProgressBoard | None = None
 ) -> dict[str, Any]:
-    """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`.
+    """The Project JSON object (SPEC §4) from a row of `_PROJECT_QUERY`."""
+    return _project_json(row_dict(row), cipher, progress)
 
+
+def _project_json(
+    data: dict[str, Any], cipher: TokenCipher, progress: SyncProgressBoard | None
+) -> dict[str, Any]:
+    """The Project JSON object, made in place from a row as a dict.
+
+    The stored token is shown only masked, and not at all when it cannot be decrypted.
     `sync_progress` comes from the running syncs' board; it is shown only while the stored
     status says `syncing`, so a finished sync never shows stale progress.
     """
-    data = dict(row._mapping)
     project_id = data.pop("id")
-    token = data.pop("access_token")
-    data["masked_token"] = mask_token(token)
+    data["masked_token"] = cipher.mask(data.pop("access_token"))
     data["auto_sync"] = bool(data["auto_sync"])
     syncing = data["sync_status"] == SyncState.SYNCING
     data["sync_progress"] = (
@@ -105,28 +118,36 @@ def project_view(
     return data
 
 
-def mask_token(token: str | None) -> str | None:
-    """Never return a stored secret: at most its last four characters."""
-    if not token:
-        return None
-    return "****" + token[-4:] if len(token) > 8 else "****"
-
-
 def list_projects(
-    conn: Connection, progress: SyncProgressBoard | None = None
+    conn: Connection,
+    cipher: TokenCipher,
+    progress: SyncProgressBoard | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """All projects, oldest first, with live document counts, in one query."""
-    return [project_view(row, progress) for row in conn.execute(_PROJECT_QUERY)]
+    """All projects, oldest first, with live document counts, in one query; or the `limit`
+    of them after the first `offset`."""
+    if limit is None and not offset:
+        query = _ALL_PROJECTS_QUERY
+    else:
+        query = _PROJECT_QUERY.limit(limit).offset(offset)
+    return [_project_json(data, cipher, progress) for data in row_dicts(conn.execute(query))]
+
+
+def count_projects(conn: Connection) -> int:
+    """How many projects there are."""
+    return int(conn.execute(select(func.count()).select_from(projects)).scalar_one())
 
 
 def get_project(
-    conn: Connection, slug: str, progress: SyncProgressBoard | None = None
+    conn: Connection, slug: str, cipher: TokenCipher, progress: SyncProgressBoard | None = None
 ) -> dict[str, Any]:
     """One project by slug, or NotFoundError."""
     row = conn.execute(_PROJECT_QUERY.where(projects.c.slug == slug)).first()
     if row is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
-    return project_view(row, progress)
+    return project_view(row, cipher, progress)
 
 
 def project_id_for(conn: Connection, slug: str) -> int:
@@ -135,66 +156,6 @@ def project_id_for(conn: Connection, slug: str) -> int:
     if project_id is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
     return int(project_id)
-
-
-@dataclass(frozen=True, slots=True)
-class NewProject:
-    """A validated create request."""
-
-    name: str
-    sdlc_path: str | None
-    source_type: str = "local"
-
-
-def create_project(engine: Engine, new: NewProject, allowed_base: Path | None) -> dict[str, Any]:
-    """Register a project (SPEC §4 create): slug, path, uniqueness, in that order."""
-    slug = slugify(new.name)
-    if not slug:
-        raise ValidationFailedError(EMPTY_SLUG)
-    sdlc_path = (
-        resolve_project_path(new.sdlc_path, allowed_base) if new.sdlc_path is not None else None
-    )
-    now = utc_now()
-    # The id comes from SQLite's AUTOINCREMENT sequence: never one a deleted project had.
-    insert = projects.insert().values(
-        slug=slug,
-        name=new.name,
-        sdlc_path=sdlc_path,
-        source_type=new.source_type,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        # The answer comes from the insert itself (RETURNING): a delete that commits right
-        # after it cannot turn a successful create into a 404.
-        with write_transaction(engine) as conn:
-            row = conn.execute(insert.returning(*_CREATED_PROJECT)).one()
-    except IntegrityError as exc:
-        # Two creates racing for one slug: the unique constraint decides, the loser gets 409.
-        raise ConflictError("Project slug already exists") from exc
-    return project_view(row)
-
-
-def update_project(
-    engine: Engine,
-    slug: str,
-    changes: dict[str, Any],
-    allowed_base: Path | None,
-    progress: SyncProgressBoard | None = None,
-) -> dict[str, Any]:
-    """Apply a partial update; a rejected path persists nothing."""
-    values: dict[str, Any] = {}
-    if "name" in changes:
-        values["name"] = changes["name"]
-    if changes.get("sdlc_path") is not None:
-        values["sdlc_path"] = resolve_project_path(changes["sdlc_path"], allowed_base)
-    values.update({key: changes[key] for key in PASSTHROUGH_FIELDS if key in changes})
-    with write_transaction(engine) as conn:
-        if values:
-            values["updated_at"] = utc_now()
-            conn.execute(projects.update().where(projects.c.slug == slug).values(**values))
-        # Read back in the same transaction: the answer is the project as this update left it.
-        return get_project(conn, slug, progress)
 
 
 def delete_project(engine: Engine, slug: str) -> int:
@@ -228,6 +189,12 @@ def _child_tables(conn: Connection) -> list[tuple[str, str]]:
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def project_ids(engine: Engine) -> list[int]:
+    """The ids of every registered project."""
+    with engine.connect() as conn:
+        return [int(id_) for id_ in conn.execute(select(projects.c.id)).scalars()]
 
 
 def deleted_project_ids(engine: Engine) -> list[int]:

@@ -155,6 +155,11 @@ class Project:
                 self._canonical.setdefault(alias, doc.key)
         self._canonical.update((doc.key, doc.key) for doc in docs)
         self.all_keys = set(self._canonical)  # every key and alias of any document
+        # The epic an id names: the first live one with that key in path order, as
+        # `/related` resolves an `Epic:` (epics sharing an id are one group, answered once).
+        self._epics_by_key: dict[str, Doc] = {}
+        for doc in self.live_by_type.get("epic", ()):
+            self._epics_by_key.setdefault(doc.key, doc)
         self._stories_by_epic: dict[str, list[Doc]] = defaultdict(list)
         self._stories_by_key: dict[str, list[Doc]] = defaultdict(list)
         for doc in docs:
@@ -184,6 +189,10 @@ class Project:
     def named(self, values: Iterable[str | None]) -> set[str]:
         """The canonical keys of the documents some reference values name."""
         return {self.canonical(value) for value in values if value}
+
+    def epic_named(self, key: str) -> Doc | None:
+        """The live epic a key names, when several share it: the one with the smallest path."""
+        return self._epics_by_key.get(key)
 
     def stories_of(self, epic: Doc) -> list[Doc]:
         """The stories whose epic is this one, in file_path order."""

@@ -2,15 +2,19 @@
 documents that yields its findings."""
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from string import Formatter
+from typing import NamedTuple
 
 from sdlc_lens.services.reports.checkup_documents import Doc, Project, completed_status
 
 EMPTY_CONTENT_CHARS = 50
+# A finding lists at most this many documents (in its affected list and in its message); the
+# answer says how many there are in all.
+AFFECTED_PER_FINDING = 100
 STALE_AFTER = timedelta(days=30)
 INBOX_TYPES = frozenset({"bug", "cr", "rfc"})
 
@@ -30,11 +34,44 @@ class Finding:
 
     message: str
     suggested_fix: str
-    affected: tuple[Doc, ...]
+    affected: Sequence[Doc]
+
+
+class DocumentFinding(NamedTuple):
+    """A finding about one document whose texts are filled in only when they are read: a
+    rule can fire for every document of a large project, and only the first few findings
+    of each rule are answered."""
+
+    doc: Doc
+    message_for: Callable[[Doc], str]
+    fix_for: Callable[[Doc], str]
+
+    @property
+    def message(self) -> str:
+        return self.message_for(self.doc)
+
+    @property
+    def suggested_fix(self) -> str:
+        return self.fix_for(self.doc)
+
+    @property
+    def affected(self) -> tuple[Doc]:
+        return (self.doc,)
+
+
+AnyFinding = Finding | DocumentFinding
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
     return singular if count == 1 else plural
+
+
+def listed(values: Iterable[str]) -> str:
+    """`a, b, c`, naming at most AFFECTED_PER_FINDING values: `a, b and 2,998 more`."""
+    values = list(values)
+    shown = ", ".join(values[:AFFECTED_PER_FINDING])
+    hidden = len(values) - AFFECTED_PER_FINDING
+    return f"{shown} and {hidden:,} more" if hidden > 0 else shown
 
 
 def _blank(value: str | None) -> bool:
@@ -43,7 +80,7 @@ def _blank(value: str | None) -> bool:
 
 # --- the rules, in table order --------------------------------------------------------------
 
-Check = Callable[[Project], Iterator[Finding]]
+Check = Callable[[Project], Iterator[AnyFinding]]
 
 
 # What the placeholders of a §15.3 message template stand for: attributes of a Doc.
@@ -91,7 +128,7 @@ def _each_document(
     only = None if types is None else frozenset(types)
     message_for, fix_for = _template(message), _template(fix)
 
-    def check(project: Project) -> Iterator[Finding]:
+    def check(project: Project) -> Iterator[AnyFinding]:
         if archived_too:
             docs = project.docs if only is None else [d for d in project.docs if d.doc_type in only]
         elif only is not None and len(only) == 1:
@@ -100,13 +137,13 @@ def _each_document(
             docs = project.live if only is None else [d for d in project.live if d.doc_type in only]
         for doc in docs:
             if fires(project, doc):
-                yield Finding(message_for(doc), fix_for(doc), (doc,))
+                yield DocumentFinding(doc, message_for, fix_for)
 
     return check
 
 
 def _missing_singleton(doc_type: str, name: str, fix: str) -> Check:
-    def check(project: Project) -> Iterator[Finding]:
+    def check(project: Project) -> Iterator[AnyFinding]:
         if project.docs and doc_type not in project.types:
             yield Finding(f"Project has no {name} document.", fix, ())
 
@@ -128,8 +165,10 @@ def _orphan_reference(project: Project) -> Iterator[Finding]:
 
 
 def _status_mismatch(project: Project) -> Iterator[Finding]:
+    """Once per id: epics sharing one id share its stories, so only the epic the id names
+    (as `/related` resolves it: live, then the smallest path) is compared with them."""
     for doc in project.live:
-        if doc.doc_type != "epic" or not doc.terminal:
+        if doc.doc_type != "epic" or not doc.terminal or project.epic_named(doc.key) is not doc:
             continue
         open_stories = [
             story for story in project.stories_of(doc) if not story.archived and not story.terminal
@@ -176,8 +215,8 @@ def _duplicate_doc_id(project: Project) -> Iterator[Finding]:
             by_key[doc.ref_id].append(doc)
     groups: list[tuple[str, int, Finding]] = []
     for doc_id, docs in by_doc_id.items():
-        types = ", ".join(doc.doc_type for doc in docs)
-        paths = ", ".join(doc.file_path for doc in docs)
+        types = listed(doc.doc_type for doc in docs)
+        paths = listed(doc.file_path for doc in docs)
         finding = Finding(
             f"Multiple documents share doc_id '{doc_id}': {types}.",
             f"Rename the duplicate documents so each has a unique doc_id. Affected: {paths}.",
@@ -187,9 +226,9 @@ def _duplicate_doc_id(project: Project) -> Iterator[Finding]:
     for key, docs in by_key.items():
         doc_ids = list(dict.fromkeys(doc.doc_id for doc in docs))
         if len(doc_ids) > 1:
-            paths = ", ".join(doc.file_path for doc in docs)
+            paths = listed(doc.file_path for doc in docs)
             finding = Finding(
-                f"Multiple documents share the id '{key}': {', '.join(doc_ids)}.",
+                f"Multiple documents share the id '{key}': {listed(doc_ids)}.",
                 f"Give each document its own id so that references to {key} are unambiguous. "
                 f"Affected: {paths}.",
                 tuple(docs),

@@ -1,17 +1,16 @@
-"""Runs searches on threads of their own, each within a time budget, never for a gone client.
+"""Runs searches on workers of their own, each within a time budget, never for a gone client.
 
-A costly search must not starve the rest of the service. Searches therefore never run on the
-thread pool that serves lists, stats, writes and syncs: at most SEARCH_WORKERS run at once on
-their own threads, at most SEARCH_QUEUE more wait for one, and any beyond that are answered
-503 at once. Each search may work for the configured budget (the clock starts when it does),
-and it stops as soon as its client disconnects, whether it is running or still waiting.
+A costly search must not starve the rest of the service. Searches therefore run on a
+WorkerPool of their own (services/workers.py): at most SEARCH_WORKERS run at once, at most
+SEARCH_QUEUE more wait for one, and any beyond that are answered 503 at once. Each search may
+work for the configured budget (the clock starts when it does), and it stops as soon as its
+client disconnects, whether it is running or still waiting.
 """
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -19,6 +18,7 @@ from sqlalchemy import Engine
 from sdlc_lens.errors import SearchBudgetExceededError, SearchBusyError, SearchCancelledError
 from sdlc_lens.services.search.query import parse_query
 from sdlc_lens.services.search.service import SearchBudget, SearchFilters, search
+from sdlc_lens.services.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,6 @@ SEARCH_WORKERS = 2
 # Waiting searches cost a coroutine each; enough for bursts of legitimate use to queue rather
 # than fail, while a flood is refused at once.
 SEARCH_QUEUE = 64
-# How often a waiting request looks whether its client is still connected.
-DISCONNECT_POLL_SECONDS = 0.1
 
 
 SEARCH_BUSY_MESSAGE = "Too many searches are running; try again shortly"
@@ -47,10 +45,14 @@ class SearchRunner:
     ) -> None:
         self._engine = engine
         self._budget_seconds = budget_seconds
-        self._capacity = workers + queue
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="search")
-        # Budgets of the searches admitted and not yet finished; touched on the event loop only.
-        self._admitted: set[SearchBudget] = set()
+        self._pool = WorkerPool(
+            "search",
+            workers=workers,
+            queue=queue,
+            busy=lambda: SearchBusyError(
+                SEARCH_BUSY_MESSAGE, retry_after=SearchBudget(budget_seconds).retry_after
+            ),
+        )
 
     async def search(
         self,
@@ -64,25 +66,8 @@ class SearchRunner:
         """The search's result, computed on a search worker; 503 when they are all taken."""
         parse_query(query)  # a query over its bounds is refused before it takes a place
         budget = SearchBudget(self._budget_seconds)
-        if len(self._admitted) >= self._capacity:
-            raise SearchBusyError(SEARCH_BUSY_MESSAGE, retry_after=budget.retry_after)
-        self._admitted.add(budget)
-        work = self._executor.submit(self._run, budget, query, filters, page, per_page)
-        done = asyncio.wrap_future(work)
-        try:
-            while not (await asyncio.wait({done}, timeout=DISCONNECT_POLL_SECONDS))[0]:
-                if await client_gone():
-                    break
-        finally:
-            # Also when this request is cancelled: the worker must not go on alone.
-            if not done.done():
-                budget.cancelled.set()
-                work.cancel()  # one still waiting for a worker never starts
-                await asyncio.wait({done})
-            self._admitted.discard(budget)
-        if work.cancelled():
-            raise budget.stopped()
-        return done.result()
+        job = partial(self._run, budget, query, filters, page, per_page)
+        return await self._pool.run(job, client_gone=client_gone, stop=budget.cancelled.set)
 
     def _run(
         self,
@@ -107,6 +92,4 @@ class SearchRunner:
 
     def shutdown(self) -> None:
         """Stop running searches at their next step; drop waiting ones."""
-        for budget in list(self._admitted):
-            budget.cancelled.set()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()

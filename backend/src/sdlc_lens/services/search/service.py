@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
-from sdlc_lens.db.engine import driver_connection, stop_when
+from sdlc_lens.db.engine import driver_connection, row_dict, stop_when
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import (
@@ -298,7 +298,7 @@ def _ranked_page(
 
     ids = [doc_id for doc_id, _score in ranked]
     details = {
-        row.id: row._asdict()
+        row.id: row_dict(row)
         for row in conn.execute(
             select(
                 documents.c.id,

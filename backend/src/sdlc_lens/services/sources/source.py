@@ -41,10 +41,12 @@ Designed for the two kinds to come:
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
 
-from sdlc_lens.db.models import FileStamp
+from sqlalchemy import Column
+
+from sdlc_lens.db.models import FileStamp, projects
 
 MIB = 1024 * 1024
 # The most a sync reads of one file, whatever the source. A document is stored and indexed
@@ -68,8 +70,15 @@ class ProjectLocation:
 
     @property
     def shown(self) -> str | None:
-        """How log lines name the place (its folder)."""
-        return self.sdlc_path
+        """How log lines name the place: its folder, or its repository, branch and folder."""
+        if self.source_type == "local":
+            return self.sdlc_path
+        return f"{self.repo_url} branch {self.repo_branch} folder {self.repo_path or '.'}"
+
+
+def location_columns() -> tuple[Column[Any], ...]:
+    """The `projects` columns of a ProjectLocation, in the order of its fields."""
+    return tuple(projects.c[f.name] for f in fields(ProjectLocation))
 
 
 @dataclass(slots=True)
@@ -122,5 +131,6 @@ class Source(Protocol):
         ...
 
 
-# How the engine gets the source of a project (kinds.Sources.open, or a test's own).
-SourceOpener = Callable[[ProjectLocation], Source]
+# How the engine gets the source of a project, by its id (a repository keeps its object store
+# under it) and location (kinds.Sources.open, or a test's own).
+SourceOpener = Callable[[int, ProjectLocation], Source]

@@ -34,6 +34,11 @@ BAD_FILE_NAME = "has a name that is not valid UTF-8 (rename it to sync it)"
 BAD_FOLDER_NAME = "is a folder whose name is not valid UTF-8 (rename it to sync what it holds)"
 
 
+def is_skipped_folder(name: str) -> bool:
+    """Hidden, tool and build folders are never walked: no sdlc-studio documents there."""
+    return name.startswith(".") or name in SKIPPED_DIRS
+
+
 def is_markdown(name: str) -> bool:
     """`.md` in any case (`NOTES.MD` counts); `_index.md` registries are not documents."""
     lowered = name.lower()
@@ -71,7 +76,7 @@ def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Listi
                 if entry.is_symlink():
                     found = _symlinked_file(entry, real_root)
                 elif entry.is_dir(follow_symlinks=False):
-                    if not (entry.name.startswith(".") or entry.name in SKIPPED_DIRS):
+                    if not is_skipped_folder(entry.name):
                         if _is_utf8(rel_path):
                             subdirs.append((rel_path, entry.path))
                         else:

@@ -119,7 +119,13 @@ def _plan_file(
         ctx.file_failed(rel_path, cannot_read(exc))
         plan.unseen.extend(() if known is None else (known.id,))
         return
+    # Reading, hashing and parsing a 64 MiB file each take up to about a second: a stop is
+    # looked for between them too, not only between files.
+    if ctx.should_stop():
+        raise SyncCancelledError
     digest = hashlib.sha256(data).hexdigest()
+    if ctx.should_stop():
+        raise SyncCancelledError
     stamp = source.stamp_to_store(changed.stamp)
     if changed.current and known is not None and known.file_hash == digest:
         result.unchanged += 1

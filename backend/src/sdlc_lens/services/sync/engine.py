@@ -17,7 +17,6 @@ has been issued, the sync finishes.
 import json
 import time
 from contextlib import closing
-from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -35,6 +34,7 @@ from sdlc_lens.services.sources.source import (
     Listing,
     ProjectLocation,
     Source,
+    location_columns,
 )
 from sdlc_lens.services.sync.changes import (
     ProjectSettings,
@@ -74,7 +74,7 @@ SETTINGS_KEPT = "the project's stored settings are kept"
 
 WRITING = "writing"
 
-_LOCATION_COLUMNS = tuple(projects.c[f.name] for f in fields(ProjectLocation))
+_LOCATION_COLUMNS = location_columns()
 _PROJECT_QUERY = select(
     projects.c.slug,
     projects.c.status_vocab,
@@ -140,7 +140,7 @@ def _sync(engine: Engine, conn: Connection, request: SyncRequest) -> SyncResult 
     logger.info("sync of %s started: %s", project.slug, project.location.shown)
     ctx = SyncContext(engine, conn, request, project, SyncResult(slug=project.slug))
     try:
-        with closing(request.open_source(project.location)) as source:
+        with closing(request.open_source(request.project_id, project.location)) as source:
             return _sync_source(ctx, source)
     except SourceError as exc:
         return finish_early(ctx, exc.message)

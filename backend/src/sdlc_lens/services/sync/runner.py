@@ -1,7 +1,6 @@
 """Runs syncs and the clean-up of deleted projects in one background thread, keeps the WAL
 and the process's memory small after each, and stops all of it promptly at shutdown."""
 
-import ctypes
 import logging
 import sqlite3
 import threading
@@ -9,22 +8,25 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sdlc_lens.db.engine import checkpoint, driver_connection
+from sdlc_lens.db.staging import remove_scratch_file
 from sdlc_lens.services.projects.registry import (
     claim_sync,
     deleted_project_ids,
+    project_ids,
     purge_deleted_project,
 )
+from sdlc_lens.services.sources.git_store import remove_orphaned_stores, remove_store
 from sdlc_lens.services.sources.kinds import Sources
+from sdlc_lens.services.sources.repository import RepositoryConfig
 from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
 from sdlc_lens.services.sync.progress import SyncProgressBoard
+from sdlc_lens.services.workers import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +38,13 @@ class SyncRunner:
     """A single worker thread: syncs and purges queue behind each other instead of fighting
     for the SQLite write lock, and never run on the event loop."""
 
-    def __init__(self, engine: Engine, allowed_base: Path | None) -> None:
+    def __init__(
+        self, engine: Engine, allowed_base: Path | None, repositories: RepositoryConfig
+    ) -> None:
         self._engine = engine
-        self._open_source = Sources(allowed_base).open
         self._stopping = threading.Event()
+        self._stores = repositories.store_root
+        self._open_source = Sources(allowed_base, repositories, self._stopping.is_set).open
         self.progress = SyncProgressBoard()  # read by the project endpoints
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
         self._lock = threading.Lock()
@@ -49,6 +54,7 @@ class SyncRunner:
         self._deleted: set[int] = set()
         # The connection of a checkpoint under way, which shutdown interrupts.
         self._checkpointing: sqlite3.Connection | None = None
+        self._sync_end_listeners: list[Callable[[int], None]] = []
 
     def start_sync(self, slug: str, *, allow_empty: bool = False) -> Future[SyncResult | None]:
         """Claim a project as `syncing` and queue its sync: the one way to ask for a sync.
@@ -63,6 +69,12 @@ class SyncRunner:
             self._claims[project_id] += 1
         return self._executor.submit(self._sync, project_id, slug, allow_empty)
 
+    def when_sync_ends(self, listener: Callable[[int], None]) -> None:
+        """Have `listener(project_id)` called, on the sync thread, whenever a sync ends (in
+        any way) and its project can be claimed again: the folder watcher's cue for a sync it
+        could not start while that one ran."""
+        self._sync_end_listeners.append(listener)
+
     def project_deleted(self, project_id: int, slug: str) -> Future[None]:
         """Stop the deleted project's sync, if one is queued or running (it writes nothing),
         and queue the removal of its documents."""
@@ -72,15 +84,27 @@ class SyncRunner:
         return self._executor.submit(self._purge, lambda: [(project_id, slug)])
 
     def purge_leftovers(self) -> Future[None]:
-        """Queue, at start-up, the rest of any purge a stop cut short, and a checkpoint. The
-        slugs of those projects went with their rows: the log names them by id."""
-        return self._executor.submit(
-            self._purge,
-            lambda: [
-                (id_, f"(id {id_}, deleted before a restart)")
-                for id_ in deleted_project_ids(self._engine)
-            ],
-        )
+        """Queue, at start-up, what a killed process left: the sync's scratch file (removed
+        on this thread, before any sync can open it), the object stores of deleted repository
+        projects, and the rest of any purge a stop cut short, then a checkpoint. The slugs of
+        purged projects went with their rows: the log names them by id."""
+        return self._executor.submit(self._purge, self._leftovers)
+
+    def _leftovers(self) -> list[tuple[int, str]]:
+        try:
+            removed = remove_scratch_file(self._engine)
+        except OSError as exc:
+            logger.warning("could not remove the sync's scratch file left by a crash: %s", exc)
+        else:
+            if removed:
+                logger.info("removed the sync's scratch file left by a crash (%d bytes)", removed)
+        stores = remove_orphaned_stores(self._stores, set(project_ids(self._engine)))
+        if stores:
+            logger.info("removed %d object store(s) of deleted projects", stores)
+        return [
+            (id_, f"(id {id_}, deleted before a restart)")
+            for id_ in deleted_project_ids(self._engine)
+        ]
 
     def _sync(self, project_id: int, slug: str, allow_empty: bool) -> SyncResult | None:
         try:
@@ -103,6 +127,8 @@ class SyncRunner:
                 if self._claims[project_id] <= 0:
                     del self._claims[project_id]
                     self._deleted.discard(project_id)
+            for listener in self._sync_end_listeners:
+                listener(project_id)
             self._tidy_up()
 
     def _purge(self, deleted: Callable[[], list[tuple[int, str]]]) -> None:
@@ -112,6 +138,7 @@ class SyncRunner:
                 if self._stopping.is_set():
                     return
                 started = time.perf_counter()
+                remove_store(self._stores, project_id)
                 purged = purge_deleted_project(self._engine, project_id, self._stopping.is_set)
                 logger.info(
                     "removed %d rows of deleted project %s in %.3fs",
@@ -166,19 +193,3 @@ class SyncRunner:
                 self._checkpointing.interrupt()
             time.sleep(0.01)
         self._executor.shutdown(wait=True)
-
-
-@cache
-def _malloc_trim() -> Callable[[int], Any] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim  # glibc only
-    except (AttributeError, OSError):
-        return None
-
-
-def release_free_memory() -> None:
-    """Hand memory freed by a sync back to the OS. glibc keeps freed heap pages for reuse, so
-    a large sync would otherwise leave the process at its peak size; elsewhere a no-op."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)

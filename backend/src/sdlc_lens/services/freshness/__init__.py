@@ -1,0 +1,1 @@
+"""Keeping projects current without a click: repository heads polled, folders followed."""
