@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from harness.github_api import GitHubStandIn
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.fixtures import (
@@ -88,3 +89,18 @@ def corpus(
     projects = [(name, fixture_tree_paths[tree]) for name, tree in SAMPLE_PROJECTS]
     with synced_app(tmp_path_factory.mktemp("corpus-db"), projects) as client:
         yield client
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStandIn]:
+    """A GitHub API stand-in on 127.0.0.1 (harness/github_api.py), empty: add users to it."""
+    with GitHubStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def github_client(database_url: str, github: GitHubStandIn) -> Iterator[TestClient]:
+    """The app, its GitHub API being the stand-in."""
+    settings = Settings(database_url=database_url, log_level="DEBUG", github_api_url=github.url)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

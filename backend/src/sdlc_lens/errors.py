@@ -83,6 +83,37 @@ class CheckupBusyError(WorkersBusyError):
     """The project health check's worker is busy and its queue is full."""
 
 
+# Stored GitHub connections and GitHub's API (SPEC-3 §17).
+
+
+class LabelExistsError(ConflictError):
+    """Another stored connection has this label."""
+
+
+class ConnectionInUseError(ConflictError):
+    """The connection is still named by projects (the message names them)."""
+
+
+class CredentialsChoiceError(AppError):
+    """A repository request names both a token and a connection, or neither."""
+
+
+class InvalidTokenError(AppError):
+    """GitHub refused the token (401), or the stored one cannot be decrypted."""
+
+
+class AuthFailedError(InvalidTokenError):
+    """The same, on the repository routes, which name it differently."""
+
+
+class GitHubRateLimitedError(AppError):
+    """GitHub is rate limiting this token; `retry_after` says for how long, when it said."""
+
+
+class GitHubError(AppError):
+    """GitHub could not be reached, did not answer in time, or answered something unusable."""
+
+
 # The database's faults: `db/faults.py` says which SQLite error is which.
 
 

@@ -17,10 +17,20 @@ from sdlc_lens import __version__
 from sdlc_lens.api.errors import install_error_handlers
 from sdlc_lens.api.middleware import install_middleware
 from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
-from sdlc_lens.api.routes import checkup, documents, projects, root, search, stats, system
+from sdlc_lens.api.routes import (
+    checkup,
+    connections,
+    documents,
+    projects,
+    root,
+    search,
+    stats,
+    system,
+)
 from sdlc_lens.config import Settings, get_settings, unknown_settings
 from sdlc_lens.db.engine import close_engine, create_db_engine, database_file
 from sdlc_lens.logging_setup import configure_logging
+from sdlc_lens.services.connections.github import GitHubApi
 from sdlc_lens.services.freshness.poller import FreshnessPoller
 from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects.discovery import discover_and_sync
@@ -104,13 +114,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.search_runner = searches
     app.state.checkup_workers = checkups
     app.state.token_cipher = cipher
+    app.state.github_api = GitHubApi.from_settings(settings)
     app.state.folder_watcher = watcher
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins, settings.write_token)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (system, projects, documents, stats, search, checkup):
+    for module in (system, projects, documents, stats, search, checkup, connections):
         api.include_router(module.router)
+    api.include_router(connections.picker)
     app.include_router(api)
     app.include_router(root.router)
     return app

@@ -19,11 +19,12 @@ import pytest
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
+from harness.github_api import GitHubStandIn
 from sdlc_lens.api.middleware import MAX_BODY_BYTES
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.fixtures import write_fixture_tree
-from tests.helpers import register, sync
+from tests.helpers import db_file, insert_connection, register, sync
 
 Setup = Callable[[TestClient, Path], None]
 
@@ -62,12 +63,33 @@ def checkups_busy(client: TestClient, tmp_path: Path) -> None:
 
 def index_missing(client: TestClient, _tmp_path: Path) -> None:
     """The full-text index table is gone (health and search report it)."""
-    with sqlite3.connect(database_file(client)) as conn:
+    with sqlite3.connect(db_file(database_file(client))) as conn:
         conn.execute("DROP TABLE documents_fts")
 
 
+# Tokens the GitHub stand-in knows (see the `github` fixture), and one it refuses.
+GOOD, LIMITED, FAILING, REFUSED = "ghp_good", "ghp_limited", "ghp_failing", "ghp_refused"
+
+
+def connection(client: TestClient, _tmp_path: Path) -> None:
+    """Connection 1, `Work`, with a token GitHub accepts."""
+    body = {"label": "Work", "access_token": GOOD}
+    assert client.post("/api/v1/connections", json=body).status_code == 201
+
+
+def stored_connection(token: str) -> Setup:
+    """Connection 1 stored with `token` as it is (not checked with GitHub)."""
+    return lambda client, _tmp_path: insert_connection(database_file(client), token) and None
+
+
+def connection_in_use(client: TestClient, tmp_path: Path) -> None:
+    connection(client, tmp_path)
+    body = {"name": "Web", "source_type": "github", "repo_url": "https://github.com/a/web"}
+    assert client.post(P, json={**body, "connection_id": 1}).status_code == 201
+
+
 def database_file(client: TestClient) -> str:
-    return client.app.state.settings.database_url.removeprefix("sqlite:///")  # type: ignore[attr-defined]
+    return client.app.state.settings.database_url  # type: ignore[attr-defined]
 
 
 def folder_body(name: str, folder: str) -> Callable[[Path], dict[str, str]]:
@@ -104,6 +126,8 @@ ACME = f"{P}/acme"
 TASKS = f"{P}/tasks"
 NOPE = f"{P}/nope"
 DOC = f"{P}/{{slug}}/documents/{{doc_type}}/{{doc_id}}"
+C = "/api/v1/connections"
+REPOS = f"{P}/github/repos"
 
 CASES = [
     Case("GET", "/", 200),
@@ -162,6 +186,75 @@ CASES = [
     Case("GET", "/api/v1/search", 200, setup=tasks, params={"q": "task"}),
     Case("GET", "/api/v1/search", 422, params={"q": ""}),
     Case("GET", "/api/v1/search", 503, setup=index_missing, params={"q": "task"}),
+    *(
+        Case("POST", C, status, setup=setup, body=body, content=content)
+        for status, setup, body, content in (
+            (201, nothing, fixed({"label": "Work", "access_token": GOOD}), None),
+            (400, nothing, None, b"\xc3("),
+            (401, nothing, fixed({"label": "Work", "access_token": REFUSED}), None),
+            (409, connection, fixed({"label": "work", "access_token": GOOD}), None),
+            (413, nothing, None, TOO_BIG),
+            (422, nothing, fixed({"label": "Work"}), None),
+            (429, nothing, fixed({"label": "Work", "access_token": LIMITED}), None),
+            (502, nothing, fixed({"label": "Work", "access_token": FAILING}), None),
+        )
+    ),
+    Case("GET", C, 200, setup=connection),
+    Case("GET", f"{C}/repos", 200, setup=connection, params={"search": "web"}),
+    Case("GET", f"{C}/repos", 422, params={"search": "x" * 201}),
+    *(
+        Case(
+            "PUT",
+            f"{C}/{{connection_id}}",
+            status,
+            path=path,
+            setup=setup,
+            body=body,
+            content=content,
+        )
+        for status, path, setup, body, content in (
+            (200, f"{C}/1", connection, fixed({"access_token": GOOD}), None),
+            (400, f"{C}/1", connection, None, b"\xc3("),
+            (401, f"{C}/1", connection, fixed({"access_token": REFUSED}), None),
+            (404, f"{C}/9", nothing, fixed({"access_token": GOOD}), None),
+            (413, f"{C}/1", connection, None, TOO_BIG),
+            (422, f"{C}/1", connection, fixed({}), None),
+            (429, f"{C}/1", connection, fixed({"access_token": LIMITED}), None),
+            (502, f"{C}/1", connection, fixed({"access_token": FAILING}), None),
+        )
+    ),
+    *(
+        Case("POST", f"{C}/{{connection_id}}/validate", status, path=path, setup=setup)
+        for status, path, setup in (
+            (200, f"{C}/1/validate", connection),
+            (401, f"{C}/1/validate", stored_connection(REFUSED)),
+            (404, f"{C}/9/validate", nothing),
+            (422, f"{C}/{2**63}/validate", nothing),
+            (429, f"{C}/1/validate", stored_connection(LIMITED)),
+            (502, f"{C}/1/validate", stored_connection(FAILING)),
+        )
+    ),
+    Case("DELETE", f"{C}/{{connection_id}}", 204, path=f"{C}/1", setup=connection),
+    Case("DELETE", f"{C}/{{connection_id}}", 404, path=f"{C}/9"),
+    Case("DELETE", f"{C}/{{connection_id}}", 409, path=f"{C}/1", setup=connection_in_use),
+    Case("DELETE", f"{C}/{{connection_id}}", 422, path=f"{C}/{2**63}"),
+    *(
+        Case("POST", route, status, path=path, setup=setup, body=body, content=content)
+        for route, path in (
+            (REPOS, REPOS),
+            (f"{REPOS}/{{owner}}/{{repo}}/has-sdlc-studio", f"{REPOS}/acme/web/has-sdlc-studio"),
+        )
+        for status, setup, body, content in (
+            (200, connection, fixed({"connection_id": 1}), None),
+            (400, nothing, fixed({}), None),
+            (401, nothing, fixed({"access_token": REFUSED}), None),
+            (404, nothing, fixed({"connection_id": 9}), None),
+            (413, nothing, None, TOO_BIG),
+            (422, nothing, fixed({"access_token": 5}), None),
+            (429, nothing, fixed({"access_token": LIMITED}), None),
+            (502, nothing, fixed({"access_token": FAILING}), None),
+        )
+    ),
 ]
 
 
@@ -171,6 +264,24 @@ def description(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     url = f"sqlite:///{tmp_path_factory.mktemp('openapi') / 'unmigrated.db'}"
     with TestClient(create_app(Settings(database_url=url))) as client:
         return client.get("/openapi.json").json()
+
+
+@pytest.fixture(scope="module")
+def github() -> Iterator[GitHubStandIn]:
+    """GitHub's API, knowing GOOD (a user with a repository that has sdlc-studio/), LIMITED
+    (rate limited) and FAILING (answered 500)."""
+    with GitHubStandIn() as stand_in:
+        stand_in.add_user(GOOD, "octocat", repos=["acme/web"])
+        stand_in.add_folder("acme/web", "sdlc-studio")
+        stand_in.add_user(LIMITED, "slow")
+        stand_in.rate_limited[LIMITED] = "retry"
+        stand_in.failing_tokens[FAILING] = 500
+        yield stand_in
+
+
+@pytest.fixture
+def settings(database_url: str, github: GitHubStandIn) -> Settings:
+    return Settings(database_url=database_url, log_level="DEBUG", github_api_url=github.url)
 
 
 @pytest.fixture

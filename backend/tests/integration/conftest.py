@@ -10,8 +10,12 @@ from harness.processes import Server, start_server
 from tests.helpers import db_file
 
 
-def serve(database: Path, log_level: str) -> Iterator[Server]:
-    running = start_server(database, database.with_name("server.log"), log_level=log_level)
+def serve(
+    database: Path, log_level: str, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Uvicorn on `database`, logging beside it; `settings` adds `SDLC_LENS_*` variables."""
+    log = database.with_name("server.log")
+    running = start_server(database, log, log_level=log_level, settings=settings)
     yield running
     running.stop(signal.SIGKILL)
 

@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from sdlc_lens.config import Settings
+from sdlc_lens.services.connections.github import GitHubApi
 from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects.editing import ProjectRules
 from sdlc_lens.services.search.runner import SearchRunner
@@ -74,6 +75,12 @@ async def get_token_cipher(request: Request) -> TokenCipher:
     return found
 
 
+async def get_github_api(request: Request) -> GitHubApi:
+    """Where GitHub's API is, and how long a request to it may take."""
+    found: GitHubApi = request.app.state.github_api
+    return found
+
+
 async def get_project_rules(request: Request) -> ProjectRules:
     """What project settings are checked against, from this app's settings."""
     return ProjectRules.from_settings(request.app.state.settings, request.app.state.token_cipher)
@@ -99,3 +106,4 @@ SyncProgressDep = Annotated[SyncProgressBoard, Depends(get_sync_progress)]
 FolderWatcherDep = Annotated[FolderWatcher, Depends(get_folder_watcher)]
 TokenCipherDep = Annotated[TokenCipher, Depends(get_token_cipher)]
 ProjectRulesDep = Annotated[ProjectRules, Depends(get_project_rules)]
+GitHubApiDep = Annotated[GitHubApi, Depends(get_github_api)]

@@ -19,13 +19,20 @@ from starlette.routing import Match, Mount
 from sdlc_lens.db.faults import database_fault
 from sdlc_lens.errors import (
     AppError,
+    AuthFailedError,
     CheckupBusyError,
     ConflictError,
+    ConnectionInUseError,
+    CredentialsChoiceError,
     DatabaseBusyError,
     DatabaseCorruptError,
     DatabaseFaultError,
     DatabaseFullError,
     DatabaseReadOnlyError,
+    GitHubError,
+    GitHubRateLimitedError,
+    InvalidTokenError,
+    LabelExistsError,
     NotFoundError,
     PathNotADirectoryError,
     PathNotFoundError,
@@ -68,6 +75,13 @@ ERROR_STATUS: dict[type[AppError], tuple[int, str]] = {
     # nginx's "client closed request": nobody reads it, but the access log stays honest.
     RequestCancelledError: (499, "CLIENT_CLOSED_REQUEST"),
     SearchCancelledError: (499, "CLIENT_CLOSED_REQUEST"),
+    LabelExistsError: (409, "LABEL_EXISTS"),
+    ConnectionInUseError: (409, "CONNECTION_IN_USE"),
+    CredentialsChoiceError: (400, "VALIDATION_ERROR"),
+    InvalidTokenError: (401, "INVALID_TOKEN"),
+    AuthFailedError: (401, "AUTH_FAILED"),
+    GitHubRateLimitedError: (429, "RATE_LIMITED"),
+    GitHubError: (502, "GITHUB_ERROR"),
 }
 
 # Codes for HTTP errors raised by the framework itself (unknown route, wrong method, ...).

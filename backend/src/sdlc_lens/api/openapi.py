@@ -162,7 +162,7 @@ _WRITE_TOKEN_SCHEME = {
     "description": "The server's SDLC_LENS_API_TOKEN. Only requests that change something "
     "(POST, PUT, DELETE) need it; reads never do.",
 }
-_UNAUTHORIZED = {
+_UNAUTHORIZED: dict[str, Any] = {
     "description": "The request changes something and carries no valid token "
     "(`WWW-Authenticate: Bearer`).",
     "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "example": "Bearer"}},
@@ -184,7 +184,24 @@ def require_write_token(schema: dict[str, Any]) -> None:
         for method, operation in operations.items():
             if method.upper() in WRITE_METHODS:
                 operation["security"] = [{SECURITY_SCHEME: []}]
-                operation.setdefault("responses", {})["401"] = _UNAUTHORIZED
+                responses = operation.setdefault("responses", {})
+                responses["401"] = _with_unauthorized(responses.get("401"))
+
+
+def _with_unauthorized(answer: dict[str, Any] | None) -> dict[str, Any]:
+    """The route's own 401 (a token GitHub refused) and the write token's, documented as one."""
+    if answer is None:
+        return _UNAUTHORIZED
+    examples = dict(answer["content"]["application/json"].get("examples", {}))
+    examples["UNAUTHORIZED"] = {"value": _UNAUTHORIZED["content"]["application/json"]["example"]}
+    return {
+        **answer,
+        "description": f"{answer['description']} Or: {_UNAUTHORIZED['description']}",
+        "headers": {**answer.get("headers", {}), **_UNAUTHORIZED["headers"]},
+        "content": {
+            "application/json": {**answer["content"]["application/json"], "examples": examples}
+        },
+    }
 
 
 def install_openapi(app: FastAPI, *, write_token_required: bool = False) -> None:

@@ -34,8 +34,11 @@ def valid_unicode(value: str) -> str:
     return value
 
 
-# Every string a request carries.
-Text = Annotated[str, AfterValidator(valid_unicode)]
+# Every string a request carries. With constraints of its own, a string type is written
+# `Annotated[str, Field(...), VALID_UNICODE]`: constraints placed after the validator would be
+# checked as a sequence's ("at least 1 item") rather than a string's.
+VALID_UNICODE = AfterValidator(valid_unicode)
+Text = Annotated[str, VALID_UNICODE]
 
 
 def with_examples(*examples: dict[str, Any]) -> ConfigDict:

@@ -4,7 +4,13 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sdlc_lens.api.schemas.common import ResponseModel, SqliteInt, Text, with_examples
+from sdlc_lens.api.schemas.common import (
+    VALID_UNICODE,
+    ResponseModel,
+    SqliteInt,
+    Text,
+    with_examples,
+)
 from sdlc_lens.services.projects.editing import NewProject
 from sdlc_lens.services.projects.registry import SyncState
 from sdlc_lens.services.projects.sources import (
@@ -24,7 +30,7 @@ NOT_NULLABLE_UPDATES = ("name", "source_type", "repo_branch", "repo_path", "auto
 HEADER_SAFE_PATTERN = r"^[\x21-\x7e]+$"
 MAX_TOKEN_CHARS = 1000
 # What an example shows where a token goes: never anything shaped like a real one.
-TOKEN_PLACEHOLDER = "<personal access token>"  # noqa: S105 - no secret
+TOKEN_PLACEHOLDER = "<personal-access-token>"  # noqa: S105 - no secret
 
 # SourceType's values: the request models are strict, and a strict enum field takes only
 # members, never the JSON string (a test keeps the two equal).
@@ -38,7 +44,7 @@ SOURCE_RULES = (
 )
 
 AccessToken = Annotated[
-    Text,
+    str,
     Field(
         min_length=1,
         max_length=MAX_TOKEN_CHARS,
@@ -46,19 +52,21 @@ AccessToken = Annotated[
         description="Write-only: stored (encrypted when the server has a key), never returned; "
         "the answer shows `masked_token`.",
     ),
+    VALID_UNICODE,
 ]
 ConnectionId = Annotated[
     SqliteInt, Field(description="`github` only: a stored connection whose token is used.")
 ]
-RepoUrl = Annotated[Text, Field(max_length=MAX_REPO_URL_CHARS)]
-RepoBranch = Annotated[Text, Field(min_length=1, max_length=MAX_BRANCH_CHARS)]
+RepoUrl = Annotated[str, Field(max_length=MAX_REPO_URL_CHARS), VALID_UNICODE]
+RepoBranch = Annotated[str, Field(min_length=1, max_length=MAX_BRANCH_CHARS), VALID_UNICODE]
 RepoPath = Annotated[
-    Text,
+    str,
     Field(
         max_length=MAX_REPO_PATH_CHARS,
         description='The folder inside the repository that holds the documents; `""` or '
         '`"."` for the repository root.',
     ),
+    VALID_UNICODE,
 ]
 
 
