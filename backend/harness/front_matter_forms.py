@@ -76,6 +76,11 @@ FORMS = (
          "**Status:** Approved\n\n---\n\n## Overview\n\n" + BODY
          + "\n> **Confidence:** a prose quote far below stays prose\n",
          {"status": "Approved", "metadata": {"project": "Forms", "version": "1.2"}}),
+    Form("plain bold lines: colon outside, inline pairs, a line without a colon ends them",
+         "trd.md",
+         "# Technical Requirements\n\n**Version**: 2.0 · **Status:** Draft\n**Owner** Gil\n"
+         "**Reviewer:** Hal\n\n" + BODY,
+         {"status": "Draft", "owner": None, "metadata": {"version": "2.0"}}),
     Form("no front matter at all", "personas.md",
          "# Personas\n\nIntroduction first.\n\n## Cook\n\n**Role:** cooks\n\n" + BODY,
          {"status": None, "metadata": None, "doc_type": "personas"}),

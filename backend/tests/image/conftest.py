@@ -60,3 +60,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("image measurements")
         for name, value in MEASURED.items():
             terminalreporter.write_line(f"{name}: {value}")
+
+
+IMAGE_TESTS = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: a new file here cannot slip through
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder carries the `image` marker, so the everyday loop
+    (`-m "not image and not fuzz"`) never builds an image, whatever a new file forgets."""
+    for item in items:
+        if IMAGE_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.image)
