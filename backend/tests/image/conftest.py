@@ -62,13 +62,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{name}: {value}")
 
 
-IMAGE_TESTS = Path(__file__).parent
-
-
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: a new file here cannot slip through
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: a new test cannot slip through
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder carries the `image` marker, so the everyday loop
-    (`-m "not image and not fuzz"`) never builds an image, whatever a new file forgets."""
+    """Every test that needs the Docker engine (the `docker_ready` fixture, which `image` and
+    `lab` take) carries the `image` marker, so the everyday loop (`-m "not image and not
+    fuzz"`) never builds an image, whatever a new test file forgets. The tests here that run
+    the image's scripts without Docker stay in the loop."""
     for item in items:
-        if IMAGE_TESTS in item.path.parents:
+        if "docker_ready" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.image)
