@@ -29,7 +29,12 @@ from sdlc_lens.db.models import projects
 from sdlc_lens.errors import AppError, PathNotFoundError
 from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects.editing import NewProject, ProjectRules, create_project
-from sdlc_lens.services.projects.paths import is_within, readable_hint, resolve_project_path
+from sdlc_lens.services.projects.paths import (
+    is_within,
+    printable_path,
+    readable_hint,
+    resolve_project_path,
+)
 from sdlc_lens.services.projects.registry import SyncState, delete_project, slugify
 from sdlc_lens.services.sync.runner import SyncRunner
 from sdlc_lens.services.tokens import TokenCipher
@@ -129,8 +134,8 @@ def find_sdlc_folders(root: Path) -> RootScan:
 def root_problem(root: Path, scan: RootScan | OSError) -> str | None:
     """Why `root` gives no project (None when it gives one): what was expected, where, and
     the hint that fits the cause. `scan` is the pass over it, or the error that stopped it."""
-    name = f"{ROOT_SETTING}={root}"
-    expected = ROOT_EXPECTED.format(root=str(root).rstrip("/"))
+    name = f"{ROOT_SETTING}={printable_path(root)}"
+    expected = ROOT_EXPECTED.format(root=printable_path(root).rstrip("/"))
     mount_hint = f"; {ROOT_MOUNT_HINT}" if running_in_container() else ""
     if isinstance(scan, FileNotFoundError):
         return f"{name} does not exist: {expected}{mount_hint}"
@@ -144,7 +149,7 @@ def root_problem(root: Path, scan: RootScan | OSError) -> str | None:
         return None
     problem = f"{name} has no sdlc-studio folder: {expected}{mount_hint}"
     if scan.unreadable:
-        shown = ", ".join(scan.unreadable[:_NAMES_SHOWN])
+        shown = ", ".join(printable_path(name) for name in scan.unreadable[:_NAMES_SHOWN])
         more = len(scan.unreadable) - _NAMES_SHOWN
         shown += f" and {more} more" if more > 0 else ""
         problem += (
@@ -169,7 +174,7 @@ def discover_projects(
         for name in scan.unreadable:
             logger.warning(
                 "projects root: %s not registered: uid %d cannot look into it (%s)",
-                root / name,
+                printable_path(root / name),
                 os.geteuid(),
                 readable_hint(root / name),
             )

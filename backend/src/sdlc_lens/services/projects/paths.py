@@ -67,7 +67,7 @@ def resolve_project_path(raw_path: str, allowed_base: Path | None) -> str:
 
 def path_message(problem: str, path: str | Path) -> str:
     """`<problem>: <path>`, the path on one line and cut to a readable length."""
-    return f"{problem}: {_shown(path)}"
+    return f"{problem}: {printable_path(path)}"
 
 
 def mount_message(problem: str, path: str | Path) -> str:
@@ -81,7 +81,7 @@ def readable_hint(path: str | Path) -> str:
     """What lets the service's user read `path`: its mode or its owner, changed on the host
     when the folder is mounted into a container (named by uid: the host may not know it)."""
     uid = os.geteuid()
-    folder = "<host folder>" if running_in_container() else _shown(path)
+    folder = "<host folder>" if running_in_container() else printable_path(path)
     where = "on the host, " if running_in_container() else ""
     return (
         f"{where}let uid {uid} read it and enter the folders above it: "
@@ -89,7 +89,8 @@ def readable_hint(path: str | Path) -> str:
     )
 
 
-def _shown(path: str | Path) -> str:
+def printable_path(path: str | Path) -> str:
+    """The path on one line (control characters as `\\xNN`), cut to a readable length."""
     shown = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(path))
     if len(shown) > _SHOWN_PATH_CHARS:
         shown = shown[:_SHOWN_PATH_CHARS] + "..."
