@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from harness.github_api import GitHubStandIn
+from sdlc_lens import container
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.fixtures import (
@@ -54,6 +55,19 @@ def database_url(tmp_path: Path, migrated_database: Path) -> str:
     path.parent.mkdir()
     shutil.copyfile(migrated_database, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=[False, True], ids=["on-the-host", "in-a-container"])
+def in_container(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> bool:
+    """Run the test as on a host and as in a container (the engines' marker file): paths
+    are the container's there, and messages about them say so."""
+    marker = tmp_path / ".dockerenv"
+    if request.param:
+        marker.touch()
+    monkeypatch.setattr(container, "CONTAINER_MARKERS", (marker,))
+    return bool(request.param)
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def test_health_when_ready(client: TestClient) -> None:
         "migration_ok": True,
         "fts_ok": True,
         "ready": True,
+        "warnings": [],
     }
 
 
@@ -73,6 +74,7 @@ def test_health_is_503_when_the_database_cannot_be_opened(tmp_path: Path) -> Non
         "migration_ok": False,
         "fts_ok": False,
         "ready": False,
+        "warnings": [],
     }
 
 
@@ -200,5 +202,6 @@ def test_the_root_names_the_product_and_links_the_docs_and_health(client: TestCl
     body = response.json()
     assert body["name"] == "SDLC Lens" and body["version"] == __version__
     assert body["health"] == HEALTH_PATH and body["docs"] == "/docs"
+    assert body["warnings"] == []  # no SDLC_LENS_PROJECTS_ROOT: nothing to warn of
     for link in (body["docs"], body["redoc"], body["health"], body["openapi"]):
         assert client.get(link).status_code == 200, link
