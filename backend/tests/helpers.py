@@ -1,6 +1,7 @@
 """Helpers shared by the tests: migrations, trees, polling a sync, envelope and body checks."""
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -9,14 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from harness.database import downgrade as downgrade  # re-exported: the tests' one helper module
 from harness.database import migrate as migrate
 from harness.markdown import write_tree as write_tree
+from harness.processes import free_port
 from harness.processes import wait_for_sync as wait_for_sync
 from sdlc_lens.config import Settings
+from sdlc_lens.http_server import GuardedHttpToolsProtocol
 from sdlc_lens.main import create_app
 from sdlc_lens.parsing import ParsedDocument
 from sdlc_lens.parsing.front_matter import normalise_text
@@ -206,3 +210,24 @@ def assert_body_loses_only_title_and_front_matter(text: str, parsed: ParsedDocum
             if _without_leading_blank_lines(kept) == body:
                 return
     raise AssertionError(f"content lost or reordered lines: {text!r} -> {parsed.content!r}")
+
+
+@contextmanager
+def served(app: Any) -> Iterator[httpx.Client]:
+    """`app` served by a real Uvicorn (in this process, on a thread; our guarded HTTP protocol)
+    on a free 127.0.0.1 port, and an HTTP client for it. In this process so that a test can
+    read the app's state (its cache's counters, its engine's statements) while it serves."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=GuardedHttpToolsProtocol, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    eventually(lambda: server.started, "Uvicorn started", timeout=20)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(30)

@@ -243,6 +243,9 @@ class Settings(BaseSettings):
         list[str], NoDecode, BeforeValidator(comma_separated), AfterValidator(browser_origins)
     ] = []
     search_budget_seconds: PositiveFloat = 2.0  # work one search may do before it gets a 503
+    # Memory for answers of the read API kept until their data changes (api/caching.py);
+    # 0: none kept (ETags and 304 answers still work).
+    response_cache_mb: int = Field(default=64, ge=0, le=65536)
     # Open connections at once; one more is answered 503 (http_server.py).
     max_connections: int = Field(default=256, ge=1, le=65535)
     # How long a client may take to send a request's headers, then its body, and how long

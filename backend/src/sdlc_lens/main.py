@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from sdlc_lens import __version__
+from sdlc_lens.api.caching import AnswerCache
 from sdlc_lens.api.errors import install_error_handlers
 from sdlc_lens.api.middleware import install_middleware
 from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
@@ -117,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_cipher = cipher
     app.state.github_api = GitHubApi.from_settings(settings)
     app.state.folder_watcher = watcher
+    app.state.answer_cache = AnswerCache(
+        engine, settings.response_cache_mb * MIB, runner.progress, watcher
+    )
     app.state.projects_root = projects_root
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins, settings.write_token)

@@ -310,7 +310,7 @@ def _check_registered_folder(engine: Engine, discovery: Discovery, slug: str, pa
 
 def _report_unusable(engine: Engine, slug: str, message: str) -> None:
     logger.warning("project %s: %s", slug, message)
-    with write_transaction(engine) as conn:
+    with write_transaction(engine, changes=(slug,)) as conn:
         conn.execute(
             projects.update()
             .where(projects.c.slug == slug, projects.c.sync_status != SyncState.SYNCING)

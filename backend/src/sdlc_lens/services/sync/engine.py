@@ -306,7 +306,7 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
         len(plan.rows),
         len(plan.deletes),
     )
-    with begin_immediate(conn):
+    with begin_immediate(conn, changes=(ctx.slug,)):
         try:
             with stop_when(conn, ctx.should_stop):
                 if not write_plan(conn, ctx.project_id, plan, project_values):
