@@ -8,7 +8,7 @@ the load generator takes as little CPU as possible away from the server it measu
 import asyncio
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # How long a timed run waits for answers still due at its end before abandoning them.
@@ -70,8 +70,11 @@ async def _request(
     return status, keep_alive
 
 
-def _raw_get(host: str, path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n".encode()
+def _raw_get(host: str, path: str, headers: Mapping[str, str]) -> bytes:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n{extra}\r\n".encode()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class Traffic:
     paths: Sequence[str]
     clients: int = 1
     timeout: float | None = None  # seconds per request; slower ones count as timeouts
+    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. If-None-Match
 
 
 async def _client(
@@ -89,19 +93,19 @@ async def _client(
     next_path: Callable[[], str],
     may_send: Callable[[], bool],
     result: LoadResult,
-    timeout: float | None,
+    kind: Traffic,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     started = None  # when the request now waiting for its answer was sent
     try:
         while may_send():
-            raw = _raw_get(f"{host}:{port}", next_path())
+            raw = _raw_get(f"{host}:{port}", next_path(), kind.headers)
             started = time.perf_counter()
             try:
-                if timeout is None:  # no timer: the common case stays as lean as it can be
+                if kind.timeout is None:  # no timer: the common case stays as lean as it can be
                     status, keep_alive = await _request(reader, writer, raw)
                 else:
-                    async with asyncio.timeout(timeout):
+                    async with asyncio.timeout(kind.timeout):
                         status, keep_alive = await _request(reader, writer, raw)
             except (ConnectionError, asyncio.IncompleteReadError, ValueError, TimeoutError) as exc:
                 started = None
@@ -133,9 +137,11 @@ def run_load(
     clients: int = 1,
     requests: int | None = None,
     seconds: float | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """GET `paths` round-robin from `clients` connections, for a count or a duration."""
-    return run_traffic(base_url, [Traffic(paths, clients)], requests=requests, seconds=seconds)[0]
+    kind = Traffic(paths, clients, headers=headers or {})
+    return run_traffic(base_url, [kind], requests=requests, seconds=seconds)[0]
 
 
 def run_traffic(
@@ -180,9 +186,7 @@ def run_traffic(
         for kind, result in zip(traffic, results, strict=True):
             may_send, next_path = budget(), path_cycle(kind.paths)
             tasks += [
-                asyncio.create_task(
-                    _client(host, int(port), next_path, may_send, result, kind.timeout)
-                )
+                asyncio.create_task(_client(host, int(port), next_path, may_send, result, kind))
                 for _ in range(kind.clients)
             ]
         drain = None if seconds is None else seconds + _DRAIN_SECONDS

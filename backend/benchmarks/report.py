@@ -61,6 +61,11 @@ CONCURRENT_RPS = {  # requests per second with CLIENTS clients, and none slower 
     "document detail": 750,
     "related (story, epic, plan)": 700,
 }
+# The answer cache (issue 18): share of the constant-answer floor's req/s with CLIENTS clients.
+WARM_SHARE = {name: 0.5 for name in CONCURRENT_RPS if not name.startswith("search")}
+WARM_SHARE |= {"project health-check": 0.5, "search: frequent word": 0.3}
+REVALIDATED_SHARE = 0.7
+FLOOR = "floor (constant)"
 RESYNC_GROWTH = Target(0.10, "within 10 % [175 → 318 MB]")
 MEMORY_RATIO = Target(1.5, "≤ 1.5 × before")
 MEMORY_RATIO_50K = Target(1.5, "≤ 1.5 × before [1.3 GB after]")
@@ -280,6 +285,49 @@ def api_table(results: Results) -> Table | None:
         ),
         rows,
         text=f"Frequent word: `{FREQUENT_WORD}`, in {api.frequent_word_share:.0%} of the documents.",
+    )
+
+
+def cache_table(results: Results) -> Table | None:
+    api = results.api
+    if api is None or not api.revalidated or FLOOR not in api.concurrent:
+        return None
+    floor = api.concurrent[FLOOR].rps
+    rows = []
+    for name, revalidated in api.revalidated.items():
+        warm, cold = api.concurrent[name], api.uncached.get(name)
+        warm_share, revalidated_share = warm.rps / floor, revalidated.rps / floor
+        warm_target = WARM_SHARE.get(name, 0.5)
+        rows.append(
+            (
+                name,
+                f"{warm.rps:,.0f} ({warm_share:.0%})",
+                f"≥ {warm_target:.0%} {verdict(warm_share >= warm_target)}",
+                f"{revalidated.rps:,.0f} ({revalidated_share:.0%})"
+                + (
+                    f", {revalidated.failures} not 304"
+                    if revalidated.count(304) < revalidated.requests
+                    else ""
+                ),
+                f"≥ {REVALIDATED_SHARE:.0%} {verdict(revalidated_share >= REVALIDATED_SHARE)}",
+                f"{ms(api.sequential[name].p50):.2f}",
+                "" if cold is None else f"{ms(cold.p50):.2f}",
+            )
+        )
+    return Table(
+        f"Answer cache at {SMALL:,} documents ({CLIENTS} clients; floor {floor:,.0f} req/s)",
+        (
+            "Endpoint",
+            "Warm cache req/s (share of floor)",
+            "Target",
+            "If-None-Match: 304 req/s (share)",
+            "Target",
+            "Sequential p50, cached (ms)",
+            "Sequential p50, cache off (ms)",
+        ),
+        rows,
+        text="The floor is a constant answer from the same Uvicorn and middleware. Cache off "
+        "(`SDLC_LENS_RESPONSE_CACHE_MB=0`) computes every answer, as a cold cache does.",
     )
 
 
@@ -579,6 +627,7 @@ SECTIONS: tuple[Callable[[Results], Table | None], ...] = (
     memory_change_table,
     wal_table,
     api_table,
+    cache_table,
     growth_table,
     load_table,
     big_document_table,

@@ -136,6 +136,10 @@ class ApiFigures(BaseModel):
     sequential: dict[str, Latency]
     concurrent: dict[str, Latency]
     large_p50: dict[str, float]  # at 20,000 documents
+    # 20 clients sending the answer's ETag in If-None-Match: 304s from the answer cache.
+    revalidated: dict[str, Latency] = Field(default_factory=dict)
+    # Sequential, on a server with SDLC_LENS_RESPONSE_CACHE_MB=0: every answer computed.
+    uncached: dict[str, Latency] = Field(default_factory=dict)
 
 
 class LoadCheck(BaseModel):

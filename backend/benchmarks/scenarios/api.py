@@ -29,6 +29,15 @@ HEALTH_CHECK = "project health-check"
 # The health check reads the whole project: fewer sequential calls keep the run short.
 HEALTH_CHECK_SEQUENTIAL = 100
 GROWTH = ("documents list (per_page=50)", "project stats", "search: frequent word")
+# Answers the cache serves (issue 18), measured again with If-None-Match and with it off.
+CACHED = (
+    "documents list (per_page=50)",
+    "document detail",
+    RELATED,
+    "project stats",
+    HEALTH_CHECK,
+    "search: frequent word",
+)
 
 
 def endpoint_paths(client: httpx.Client) -> dict[str, str]:
@@ -109,6 +118,32 @@ def measure_api(results: Results, small: Path, large: Path, effort: Effort) -> N
                 measure(server.base_url, name, paths, requests)
             else:
                 results.not_available[name] = reason
+        measured = {**endpoint_paths(client), RELATED: related[0], HEALTH_CHECK: health_check}
+        cached_paths = {name: measured[name] for name in CACHED if name in sequential}
+        revalidated = {
+            name: Latency.of(
+                run_load(
+                    server.base_url,
+                    [path],
+                    clients=CLIENTS,
+                    seconds=effort.concurrent_seconds,
+                    headers={"If-None-Match": client.get(path).headers["etag"]},
+                )
+            )
+            for name, path in cached_paths.items()
+        }
+
+    uncached = {}
+    with (
+        fresh_server("api-5k-uncached", settings={"RESPONSE_CACHE_MB": "0"}) as server,
+        httpx.Client(base_url=server.base_url) as client,
+    ):
+        register(client, "bench", small)
+        timed_sync(client, "bench")
+        for name, path in cached_paths.items():
+            run_load(server.base_url, [path], requests=30)
+            count = min(effort.sequential, HEALTH_CHECK_SEQUENTIAL)
+            uncached[name] = Latency.of(run_load(server.base_url, [path], requests=count))
 
     large_p50: dict[str, float] = {}
     with fresh_server("api-20k") as server, httpx.Client(base_url=server.base_url) as client:
@@ -125,6 +160,8 @@ def measure_api(results: Results, small: Path, large: Path, effort: Effort) -> N
         sequential=sequential,
         concurrent=concurrent,
         large_p50=large_p50,
+        revalidated=revalidated,
+        uncached=uncached,
     )
 
 

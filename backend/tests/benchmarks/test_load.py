@@ -21,6 +21,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/hang":
             RELEASE.wait(30)
         body = b'{"status": "ok"}'
+        if self.headers.get("If-None-Match") == '"v1"':
+            self.send_response(304)
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         if self.path == "/close":
@@ -51,6 +55,13 @@ def test_a_count_of_requests_is_exactly_that_many_answers(base_url: str) -> None
     assert result.requests == 40
     assert result.statuses == {200: 40}
     assert result.errors == result.timeouts == 0
+
+
+def test_headers_are_sent_with_every_request(base_url: str) -> None:
+    result = run_load(
+        base_url, ["/fast"], clients=2, requests=10, headers={"If-None-Match": '"v1"'}
+    )
+    assert result.statuses == {304: 10}
 
 
 def test_an_answer_that_closes_the_connection_is_not_an_error(base_url: str) -> None:

@@ -191,3 +191,20 @@ def test_the_watching_figures_are_judged_against_their_targets() -> None:
 def test_one_scenario_can_be_run_alone() -> None:
     args = parse_args(["--only", "watching", "--only", "sync"])
     assert (args.only, args.output) == (["watching", "sync"], None)
+
+
+def test_the_answer_cache_is_judged_as_a_share_of_the_floor() -> None:
+    results = sample_results()
+    assert results.api is not None
+    results.api.concurrent["floor (constant)"] = latency(1.0, rps=1000)
+    not_modified = latency(1.0, rps=800).model_copy(update={"statuses": {304: 800}})
+    results.api.revalidated = {"related (story, epic, plan)": not_modified}
+    results.api.uncached = {"related (story, epic, plan)": latency(4.0)}
+    cache = next(
+        line
+        for line in render(results).split("## Answer cache")[1].splitlines()
+        if line.startswith("| related")
+    )
+    assert "650 (65%) | ≥ 50% ✅" in cache  # warm: 650 of the floor's 1,000 req/s
+    assert "800 (80%) | ≥ 70% ✅" in cache  # 304s
+    assert cache.endswith("| 2.00 | 4.00 |")  # p50 cached, then with the cache off
