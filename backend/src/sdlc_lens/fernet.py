@@ -33,10 +33,6 @@ class InvalidFernetToken(Exception):
     """A token that is not one this key made (wrong key, altered, truncated, not base64)."""
 
 
-class FernetUnavailableError(RuntimeError):
-    """No OpenSSL libcrypto could be loaded."""
-
-
 def encrypt(key: bytes, data: bytes, *, now: int | None = None, iv: bytes | None = None) -> str:
     """The Fernet token of `data` under the 32-byte `key` (`now` and `iv` only for tests)."""
     iv = os.urandom(_BLOCK) if iv is None else iv
@@ -136,5 +132,5 @@ def _libcrypto_path() -> str:
                 return path
     found = ctypes.util.find_library("crypto")
     if found is None:
-        raise FernetUnavailableError("OpenSSL's libcrypto was not found")
+        raise OSError("OpenSSL's libcrypto was not found")
     return found

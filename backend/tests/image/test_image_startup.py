@@ -16,8 +16,9 @@ TASK_LIST = dh.CORPUS_DIR / "task-list"
 SERVICE_UID = 10001
 IMPORT_LINE = re.compile(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)\s*$", re.MULTILINE)
 # Run inside the image: which of the named modules come from a .py file without a .pyc next to
-# it (in __pycache__; in the packages' zip, a .pyc is found before its .py)? Python would compile those in memory at every start, since nobody may
-# write the image's files. Prints the number checked, then the missing names.
+# it (in __pycache__; in the packages' zip, a .pyc is found before its .py)? Python would
+# compile those in memory at every start, since nobody may write the image's files. Prints
+# the number checked, then the missing names.
 MISSING_BYTECODE = """
 import importlib.util, os, sys
 checked, missing = 0, []

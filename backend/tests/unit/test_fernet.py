@@ -11,7 +11,14 @@ from sdlc_lens.config import fernet_key_bytes
 
 KEY = Fernet.generate_key().decode()
 RAW = fernet_key_bytes(KEY)
-SECRETS = [b"", b"x", b"ghp_" + b"a" * 36, b"sixteen bytes!!!", "ünïcødé".encode(), bytes(range(256))]
+SECRETS = [
+    b"",
+    b"x",
+    b"ghp_" + b"a" * 36,
+    b"sixteen bytes!!!",
+    "ünïcødé".encode(),
+    bytes(range(256)),
+]
 
 
 @pytest.mark.parametrize("data", SECRETS)
