@@ -33,8 +33,10 @@ def zipped_entries(site: Path) -> list[Path]:
     """The top-level packages and modules that go into the zip."""
     entries = []
     for entry in sorted(site.iterdir()):
-        if entry.name in KEEP or entry.suffix in (".pth", ".so") or entry.name.endswith(
-            ".dist-info"
+        if (
+            entry.name in KEEP
+            or entry.suffix in (".pth", ".so")
+            or entry.name.endswith(".dist-info")
         ):
             continue
         if entry.is_dir() and not (entry / "__init__.py").exists():
