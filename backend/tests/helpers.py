@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: paths, migrations, polling a sync, envelope and body checks."""
+"""Helpers shared by the tests: migrations, trees, polling a sync, envelope and body checks."""
 
 import sqlite3
 import time
@@ -14,6 +14,7 @@ from sqlalchemy import Engine, event
 
 from harness.database import downgrade as downgrade  # re-exported: the tests' one helper module
 from harness.database import migrate as migrate
+from harness.markdown import write_tree as write_tree
 from harness.processes import wait_for_sync as wait_for_sync
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
@@ -23,7 +24,6 @@ from sdlc_lens.services.sources.files import ProjectFolder
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent
-CORPUS_DIR = REPO_DIR.parent / "shared" / "corpus"
 
 
 def db_file(database_url: str) -> Path:
@@ -44,18 +44,6 @@ def insert_connection(database_url: str, access_token: str, label: str = "Work")
         return int(cursor.lastrowid or 0)
 
 
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
-    """Write `{relative path: text or bytes}` below `root`; return `root`."""
-    for rel_path, text in files.items():
-        path = root / rel_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text, encoding="utf-8")
-    return root
-
-
 @contextmanager
 def synced_app(folder: Path, projects: Sequence[tuple[str, Path]]) -> Iterator[TestClient]:
     """An app on a new database in `folder`, with these (name, path) projects synced in order.
@@ -70,9 +58,6 @@ def synced_app(folder: Path, projects: Sequence[tuple[str, Path]]) -> Iterator[T
             assert sync(client, project["slug"])["sync_status"] == "synced", project
         client.database_file = str(folder / "lens.db")  # type: ignore[attr-defined]
         yield client
-
-
-CORPUS_PROJECTS = (("Task List", CORPUS_DIR / "task-list"), ("Ultron AP", CORPUS_DIR / "ultron-ap"))
 
 
 def wait_until_runner_idle(client: httpx.Client, timeout: float = 60.0) -> None:

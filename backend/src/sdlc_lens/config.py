@@ -239,6 +239,8 @@ class Settings(BaseSettings):
     projects_root: Path | None = None
     # Projects that discovery registers get auto_sync: their folder is followed.
     auto_sync_discovered: bool = True
+    # Discovery deletes the projects below the root whose folder is gone (off: it reports them).
+    forget_vanished: bool = False
     # How followed folders learn of changes (services/freshness/watcher.py): `auto` watches
     # with notifications where they work, `watch` also on network/FUSE file systems, `poll`
     # scans every folder every watch_fallback_seconds.
