@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SDLC Lens entrypoint: check the settings, migrate the database, then exec Uvicorn.
+# SDLC Lens entrypoint: check the settings and migrate the database, then exec Uvicorn.
 #
 #   docker run IMAGE                  migrate (alembic upgrade head), then serve the API
 #   docker run IMAGE --opt ...        the same, with the options appended to uvicorn's
@@ -19,20 +19,22 @@ log() {
     printf '%(%Y-%m-%dT%H:%M:%S)T %s [docker-entrypoint] %s\n' -1 "$1" "$2"
 }
 
-# An invalid setting stops here: exit 2, one line naming it, nothing migrated.
-settings=$(python -m sdlc_lens.preflight)
+# Two Python processes in all: Alembic, then Uvicorn. `alembic upgrade head` checks the
+# settings first (migrations/env.py): an invalid one stops it with exit 2 and one line naming
+# it, before anything is migrated. It then writes `host port log-level database-url` to fd 3,
+# captured here; its own output goes to the log stream (fd 1 to fd 2, which is stdout).
+status=0
+settings=$(alembic -c "$(dirname "${BASH_SOURCE[0]}")/alembic.ini" -x settings_fd=3 \
+    upgrade head 3>&1 1>&2) || status=$?
 read -r host port level database <<<"$settings"
-
-log INFO "applying database migrations (alembic upgrade head) to ${database}"
-alembic -c "$(dirname "${BASH_SOURCE[0]}")/alembic.ini" upgrade head || {
-    status=$?
-    # 3: the database is newer than this version (a downgrade), and the migrations said so in
-    # one line (EXIT_SCHEMA_TOO_NEW in sdlc_lens/db/schema.py).
-    if ((status != 3)); then
+if ((status != 0)); then
+    # Said why in one line already: 2 with no settings line, invalid settings; 3, the database
+    # is newer than this version (a downgrade; EXIT_SCHEMA_TOO_NEW in sdlc_lens/db/schema.py).
+    if ! ((status == 2 && ${#settings} == 0 || status == 3)); then
         log ERROR "database migration failed (exit ${status}) for ${database}; not starting the API"
     fi
     exit "$status"
-}
+fi
 log INFO "database migrations complete; starting Uvicorn on ${host}:${port}"
 
 # Python's small-object allocator keeps each 1 MiB arena while one object in it lives, so a

@@ -1,5 +1,14 @@
 """The application factory: `uvicorn --factory sdlc_lens.main:create_app`."""
 
+# ruff: noqa: E402  (the collector is switched off before the imports: see below)
+
+import gc
+
+# The imports below and create_app make objects that live as long as the process; the cyclic
+# collector would only scan them again and again (a tenth of the start's CPU). It is off until
+# create_app has built the app.
+gc.disable()
+
 import asyncio
 import logging
 import tempfile
@@ -38,9 +47,11 @@ from sdlc_lens.services.projects.discovery import ProjectsRootState, discover_an
 from sdlc_lens.services.reports.checkup import checkup_workers
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
-from sdlc_lens.services.sources.git_remote import RemoteOptions
-from sdlc_lens.services.sources.git_store import STORES_FOLDER
-from sdlc_lens.services.sources.repository import RepositoryConfig
+from sdlc_lens.services.sources.repository_config import (
+    STORES_FOLDER,
+    RemoteOptions,
+    RepositoryConfig,
+)
 from sdlc_lens.services.sources.source import MIB, ProjectLocation
 from sdlc_lens.services.sync.outcome import mark_interrupted_syncs
 from sdlc_lens.services.sync.runner import SyncRunner
@@ -131,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(connections.picker)
     app.include_router(api)
     app.include_router(root.router)
+    gc.enable()  # switched off at the top of this module, for the start
     return app
 
 

@@ -1,8 +1,10 @@
-"""`python -m sdlc_lens.preflight`: the settings check docker-entrypoint.sh runs first.
+"""The settings check that runs before anything is migrated.
 
-On success it prints `host port log-level database-url` on one line for the entrypoint (the
-log level lower-cased, as Uvicorn's `--log-level` takes it). An invalid setting stops the start
-before anything is migrated: exit status 2 and one line per bad setting on stderr,
+The container's start runs it inside `alembic upgrade head` (migrations/env.py), so that no
+separate Python process is started for it; `python -m sdlc_lens.preflight` runs it alone.
+On success the entrypoint learns `host port log-level database-url` on one line (the log level
+lower-cased, as Uvicorn's `--log-level` takes it). An invalid setting stops the start before
+anything is migrated: exit status 2 and one line per bad setting on stderr,
 `invalid setting SDLC_LENS_X=value: reason`, without a traceback.
 """
 
@@ -95,9 +97,10 @@ def _shown(field: str, value: str) -> str:
     return value if value.isprintable() and value.strip() == value else repr(value)
 
 
-def main() -> int:
+def settings_or_exit() -> Settings:
+    """The checked settings; for invalid ones, one line each on stderr, then exit status 2."""
     try:
-        settings = check_settings()
+        return check_settings()
     except InvalidSettingsError as exc:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(log_formatter())
@@ -105,10 +108,13 @@ def main() -> int:
         logger.propagate = False
         for line in exc.lines:
             logger.error("%s", line)
-        return EXIT_INVALID_SETTINGS
-    print(settings.host, settings.port, settings.log_level.lower(), settings.database_url)
-    return 0
+        sys.exit(EXIT_INVALID_SETTINGS)
+
+
+def startup_line(settings: Settings) -> str:
+    """`host port log-level database-url`: what docker-entrypoint.sh reads."""
+    return f"{settings.host} {settings.port} {settings.log_level.lower()} {settings.database_url}"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    print(startup_line(settings_or_exit()))

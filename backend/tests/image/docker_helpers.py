@@ -43,7 +43,7 @@ CONTEXT_FILES = (
     "alembic.ini",
     "docker-entrypoint.sh",
 )
-CONTEXT_DIRS = ("src", "migrations")
+CONTEXT_DIRS = ("src", "migrations", "image")
 
 
 # The one format of every line the service prints: entrypoint, Alembic, the app and Uvicorn.

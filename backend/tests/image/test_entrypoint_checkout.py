@@ -165,7 +165,7 @@ def test_an_older_version_refuses_a_newer_schema_in_one_line(tmp_path: Path) -> 
     assert proc.returncode == EXIT_SCHEMA_TOO_NEW == 3, proc.stdout
     lines = proc.stdout.splitlines()
     assert [dh.logger_names(line) for line in lines] == [
-        {"docker-entrypoint"},  # applying database migrations ...
+        {"sdlc_lens.migrations"},  # applying database migrations ...
         {"sdlc_lens.migrations"},
     ], proc.stdout
     assert " ERROR [sdlc_lens.migrations] the database " in lines[1]

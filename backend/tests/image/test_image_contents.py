@@ -68,10 +68,11 @@ def test_build_context_holds_only_what_the_image_needs(docker_ready: None, tmp_p
         for p in (context / "migrations").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     }
-    wanted |= KEEP_ROOT_FILES
+    wanted |= KEEP_ROOT_FILES | {"image/pack_site_packages.py"}
     assert wanted <= sent, sorted(wanted - sent)
     # ...and nothing else at the top level.
-    assert {p.split("/", 1)[0] for p in sent} <= KEEP_ROOT_FILES | {"src", "migrations"}, sent
+    assert {p.split("/", 1)[0] for p in sent} <= KEEP_ROOT_FILES | {"src", "migrations", "image"}
+    assert [p for p in sent if p.startswith("image/")] == ["image/pack_site_packages.py"], sent
 
 
 def test_image_has_no_tests_git_or_databases(image: str, lab: dh.Lab) -> None:

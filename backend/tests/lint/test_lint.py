@@ -10,7 +10,7 @@ from pathlib import Path
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = BACKEND_DIR.parent
 SHELL_SCRIPTS = [BACKEND_DIR / "docker-entrypoint.sh", REPO_DIR / ".ci" / "run"]
-PYTHON_DIRS = ["src", "tests", "migrations", "benchmarks", "harness"]
+PYTHON_DIRS = ["src", "tests", "migrations", "benchmarks", "harness", "image"]
 
 
 def _tool(name: str) -> str:

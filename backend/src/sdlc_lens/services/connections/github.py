@@ -10,6 +10,8 @@ token: InvalidTokenError (401), GitHubRateLimitedError (403/429 that says so, wi
 Retry-After), GitHubError (anything else, unreachable, too slow, too large, not understood).
 """
 
+from __future__ import annotations
+
 import asyncio
 import json
 import logging
@@ -17,14 +19,15 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import httpx
 
 from sdlc_lens import __version__
 from sdlc_lens.config import Settings
 from sdlc_lens.errors import GitHubError, GitHubRateLimitedError, InvalidTokenError
+
+if TYPE_CHECKING:  # imported at the first use: a start without GitHub never needs httpx
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class Repo:
     description: str | None
 
     @classmethod
-    def from_json(cls, item: object) -> "Repo | None":
+    def from_json(cls, item: object) -> Repo | None:
         """The repository an API list item describes; None for one without the fields."""
         if not isinstance(item, dict):
             return None
@@ -88,12 +91,14 @@ class GitHubApi:
     timeout: float  # SDLC_LENS_GITHUB_TIMEOUT_SECONDS
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "GitHubApi":
+    def from_settings(cls, settings: Settings) -> GitHubApi:
         return cls(settings.github_api_url, settings.github_timeout_seconds)
 
     @asynccontextmanager
-    async def session(self, token: str) -> AsyncIterator["GitHubSession"]:
+    async def session(self, token: str) -> AsyncIterator[GitHubSession]:
         """Requests with `token`, on one pool of connections that is closed afterwards."""
+        import httpx
+
         headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
@@ -206,6 +211,8 @@ class GitHubSession:
         self, url: str, params: Mapping[str, Any] | None, *, allow_not_found: bool = False
     ) -> tuple[httpx.Response, bytes] | None:
         """One GET, its body read up to MAX_RESPONSE_BYTES; None for a 404 when allowed."""
+        import httpx
+
         # How messages name the request: the path, never the query or a host.
         shown = urlsplit(url).path if "://" in url else "/" + url
         async with self._slots:

@@ -13,11 +13,16 @@ so no change is lost in between. watchfiles' stop event is used only to stop for
 drops whatever changes are still pending.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from watchfiles._rust_notify import RustNotify
+if TYPE_CHECKING:
+    from watchfiles._rust_notify import RustNotify
+
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +40,9 @@ ChangeBatch = set[str]
 
 
 def _open(roots: Sequence[str]) -> RustNotify:
+    # Imported at the first watch: a start that follows no folder never loads it.
+    from watchfiles._rust_notify import RustNotify
+
     # force_polling False: notifications or an error, never watchfiles' own polling (the
     # watcher scans those folders itself, at its own pace). Errors are not ignored: a folder
     # that cannot be watched whole is scanned instead.

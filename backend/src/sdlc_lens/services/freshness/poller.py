@@ -31,8 +31,7 @@ from sdlc_lens.db.engine import write_transaction
 from sdlc_lens.db.models import projects
 from sdlc_lens.errors import AppError, SourceError, SyncCancelledError
 from sdlc_lens.services.projects.registry import SyncState
-from sdlc_lens.services.sources.git_remote import Remote
-from sdlc_lens.services.sources.repository import REMOTE_KINDS, RepositoryConfig, git_url
+from sdlc_lens.services.sources.repository_config import REMOTE_KINDS, RepositoryConfig, git_url
 from sdlc_lens.services.sources.source import ProjectLocation, location_columns
 from sdlc_lens.services.sync.runner import SyncRunner
 
@@ -169,6 +168,9 @@ class FreshnessPoller:
 
     def _poll(self, project_id: int, project: _Project, schedule: _Schedule) -> bool:
         """One check of one project; whether it failed (and backs off)."""
+        # Imported at the first check: dulwich and urllib3 are not needed before one.
+        from sdlc_lens.services.sources.git_remote import Remote
+
         config = self._repositories
         location = project.location
         try:

@@ -23,7 +23,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from io import BytesIO
 from typing import Any, TypeVar
@@ -39,6 +38,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from sdlc_lens.errors import SourceError, SyncCancelledError
 from sdlc_lens.services.sources.git_errors import FetchTooLargeError, HttpStatusError, explain
+from sdlc_lens.services.sources.repository_config import RemoteOptions
 from sdlc_lens.services.sources.source import MIB
 
 # dulwich logs every packet it reads at DEBUG (whole packs) and warns about servers without
@@ -63,15 +63,6 @@ _V2_HEADERS = {
 _FILTER = b"blob:none"
 # No retries of a failed connection or read: the caller reports it, the next sync tries again.
 _RETRIES = urllib3.Retry(total=3, connect=0, read=0, status=0, redirect=3)
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteOptions:
-    """The settings of every git exchange (config.py: SDLC_LENS_GIT_*)."""
-
-    username: str = "x-access-token"
-    timeout: float = 60.0
-    max_fetch_bytes: int = 200 * MIB
 
 
 class Remote:

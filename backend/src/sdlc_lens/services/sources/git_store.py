@@ -33,7 +33,6 @@ from dulwich.pack import write_pack_from_container
 
 logger = logging.getLogger(__name__)
 
-STORES_FOLDER = "repositories"
 _OBJECTS = "objects"
 _STATE = "state.json"
 # Tidy up when the packs outgrow twice what was kept, plus this much.
@@ -49,28 +48,6 @@ class StoreState:
     commit: str | None = None  # its trees below the document folder are all in the store
     filtered: bool | None = None  # whether the server left the blobs out (partial clone)
     kept_bytes: int | None = None  # the packs' size after the last tidy-up
-
-
-def store_folder(root: Path, project_id: int) -> Path:
-    """Where the store of a project is (project ids are never reused)."""
-    return root / str(project_id)
-
-
-def remove_store(root: Path, project_id: int) -> None:
-    """Delete a project's store, if it has one."""
-    shutil.rmtree(store_folder(root, project_id), ignore_errors=True)
-
-
-def remove_orphaned_stores(root: Path, project_ids: Collection[int]) -> int:
-    """At start-up: remove the stores of projects that no longer exist; how many."""
-    removed = 0
-    if not root.is_dir():
-        return removed
-    for folder in root.iterdir():
-        if folder.is_dir() and (not folder.name.isdigit() or int(folder.name) not in project_ids):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
 
 
 class RepositoryStore:

@@ -5,11 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sdlc_lens.services.sources.folder import FolderSource
-from sdlc_lens.services.sources.repository import (
-    REMOTE_KINDS,
-    RepositoryConfig,
-    RepositorySource,
-)
+from sdlc_lens.services.sources.repository_config import REMOTE_KINDS, RepositoryConfig
 from sdlc_lens.services.sources.source import ProjectLocation, Source
 
 
@@ -28,5 +24,9 @@ class Sources:
     def open(self, project_id: int, location: ProjectLocation) -> Source:
         """The project's source; SourceError when it cannot be opened."""
         if location.source_type in REMOTE_KINDS:
+            # Imported here: it brings dulwich and urllib3, which a start without repository
+            # projects never needs.
+            from sdlc_lens.services.sources.repository import RepositorySource
+
             return RepositorySource.open(project_id, location, self.repositories, self.should_stop)
         return FolderSource.open(location.sdlc_path, self.allowed_base)

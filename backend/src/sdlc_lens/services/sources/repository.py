@@ -19,23 +19,16 @@ fetch brought every blob already, bounded by SDLC_LENS_GIT_MAX_FETCH_MB.
 import logging
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.pack import UnresolvedDeltas
 
 from sdlc_lens.db.models import FileStamp
-from sdlc_lens.errors import RefusedFileError, SourceError, ValidationFailedError
-from sdlc_lens.services.projects.sources import (
-    SourceType,
-    check_git_url,
-    github_repository,
-    required,
-)
+from sdlc_lens.errors import RefusedFileError, SourceError
 from sdlc_lens.services.sources.files import size_limit_text
-from sdlc_lens.services.sources.git_remote import Remote, RemoteOptions
-from sdlc_lens.services.sources.git_store import SUBMODULE_MODE, RepositoryStore, store_folder
+from sdlc_lens.services.sources.git_remote import Remote
+from sdlc_lens.services.sources.git_store import SUBMODULE_MODE, RepositoryStore
+from sdlc_lens.services.sources.repository_config import RepositoryConfig, git_url, store_folder
 from sdlc_lens.services.sources.source import Listing, ProjectLocation
 from sdlc_lens.services.sources.walk import (
     BAD_FILE_NAME,
@@ -50,36 +43,6 @@ SETTINGS_FILES = (".config.yaml", ".version")
 SYMLINK = "is a symbolic link (links are not followed in a repository)"
 SUBMODULE = "is a submodule (its documents are not fetched)"
 NOT_SENT = "was not sent by the git server"
-REMOTE_KINDS = (SourceType.GITHUB.value, SourceType.GIT.value)
-
-
-@dataclass(frozen=True, slots=True)
-class RepositoryConfig:
-    """What opening a repository source needs besides the project's own columns."""
-
-    store_root: Path  # <database folder>/repositories
-    remote: RemoteOptions
-    github_url: str = "https://github.com"  # SDLC_LENS_GITHUB_URL
-    # The token a sync sends (the project's own, or its connection's): SourceError when the
-    # project names a token it cannot have.
-    token_for: Callable[[ProjectLocation], str | None] = lambda location: location.access_token
-
-
-def git_url(location: ProjectLocation, github_url: str) -> str:
-    """The URL to fetch from: `{github_url}/{owner}/{repo}.git` for `github`, `repo_url`
-    itself for `git`; SourceError for a URL the API would have refused (checked again here:
-    file://, ssh://, ext:: and local paths would read this server's disk or run commands)."""
-    url = (location.repo_url or "").strip()
-    try:
-        if not url:
-            raise ValidationFailedError(required("repo_url", location.source_type))
-        if location.source_type == SourceType.GITHUB:
-            owner, name = github_repository(url, github_url)
-            return f"{github_url.rstrip('/')}/{owner}/{name}.git"
-        check_git_url(url)
-    except ValidationFailedError as exc:
-        raise SourceError(exc.message) from None
-    return url
 
 
 class RepositorySource:

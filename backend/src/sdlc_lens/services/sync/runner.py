@@ -21,9 +21,12 @@ from sdlc_lens.services.projects.registry import (
     project_ids,
     purge_deleted_project,
 )
-from sdlc_lens.services.sources.git_store import remove_orphaned_stores, remove_store
 from sdlc_lens.services.sources.kinds import Sources
-from sdlc_lens.services.sources.repository import RepositoryConfig
+from sdlc_lens.services.sources.repository_config import (
+    RepositoryConfig,
+    remove_orphaned_stores,
+    remove_store,
+)
 from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
 from sdlc_lens.services.sync.progress import SyncProgressBoard
 from sdlc_lens.services.workers import release_free_memory
