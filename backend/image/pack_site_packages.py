@@ -9,11 +9,11 @@ A `.pth` file puts the zip on sys.path, after the folder. Deflate makes the code
 third of its size on disk: the image's size target could not be met otherwise.
 
 Staying in the folder, because they cannot be imported from a zip or read files next to
-themselves: packages with extension modules that are not optional (KEEP_NATIVE), namespace
-packages (no __init__.py), packages with data files (KEEP_DATA), `*.dist-info` (for
-importlib.metadata) and the application itself. The optional extension modules of the packages
-that are zipped (SQLAlchemy's Cython, dulwich's Rust) are left out: both fall back to their
-pure-Python code.
+themselves: packages with extension modules (found by their `.so` files, so a new dependency
+with one cannot break at run time), namespace packages (no __init__.py), packages with data
+files (KEEP_DATA), `*.dist-info` (for importlib.metadata) and the application itself. The
+packages whose extension modules are optional (OPTIONAL_NATIVE: SQLAlchemy's Cython, dulwich's
+Rust) are zipped without them: both fall back to their pure-Python code.
 """
 
 import py_compile
@@ -23,9 +23,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-KEEP_NATIVE = {"pydantic_core", "watchfiles", "markupsafe"}
+OPTIONAL_NATIVE = {"sqlalchemy", "dulwich"}
 KEEP_DATA = {"certifi", "fastapi_offline"}  # cacert.pem; the /docs page's scripts and styles
-KEEP = KEEP_NATIVE | KEEP_DATA | {"sdlc_lens", "__pycache__"}
+KEEP = KEEP_DATA | {"sdlc_lens", "__pycache__"}
 PTH_FILE = "zz_site_packages_zip.pth"
 
 
@@ -41,6 +41,8 @@ def zipped_entries(site: Path) -> list[Path]:
             continue
         if entry.is_dir() and not (entry / "__init__.py").exists():
             continue  # a namespace package: zipimport cannot serve those
+        if entry.is_dir() and entry.name not in OPTIONAL_NATIVE and any(entry.rglob("*.so")):
+            continue  # an extension module cannot be loaded from a zip
         if entry.is_dir() or entry.suffix == ".py":
             entries.append(entry)
     return entries

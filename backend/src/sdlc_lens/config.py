@@ -156,30 +156,19 @@ def _token_from_file(value: object) -> object:
     return token
 
 
-# A Fernet key: 32 bytes in URL-safe base64 (44 characters).
+# A Fernet key: 32 bytes in URL-safe base64 (44 characters). Checked here without importing
+# the cryptography package, which the short-lived processes that read the settings never need.
 _FERNET_KEY_RULE = (
     "must be a Fernet key: 32 bytes in URL-safe base64, e.g. the output of `python3 -c "
     '"import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`'
 )
 
 
-def fernet_key_bytes(key: str) -> bytes:
-    """The 32 bytes of a Fernet key (URL-safe base64); ValueError when it is none."""
-    try:
-        raw = base64.urlsafe_b64decode(key.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise ValueError("a Fernet key is 32 bytes in URL-safe base64") from exc
-    if len(raw) != 32:
-        raise ValueError("a Fernet key is 32 bytes in URL-safe base64")
-    return raw
-
-
 def _is_fernet_key(key: str) -> bool:
     try:
-        fernet_key_bytes(key)
-    except ValueError:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):
         return False
-    return True
 
 
 def _usable_key(key: SecretStr | None) -> SecretStr | None:

@@ -10,9 +10,7 @@ process before it serves (`db.engine.DatabaseUrlError`, `preflight.InvalidSettin
 the API's own HTTP error (`api.middleware.BodyTooLargeError`), the backup command's error
 (`backup.BackupError`, printed by that command), the git transport's signals
 (`services.sources.git_errors`: a server's HTTP status, a fetch over its limit; each becomes a
-SourceError there), the token format's refusal (`fernet.InvalidFernetToken`: a stored token
-that cannot be decrypted counts as none, services/tokens.py), and private control flow that
-never leaves its module. A test keeps it so.
+SourceError there), and private control flow that never leaves its module. A test keeps it so.
 """
 
 

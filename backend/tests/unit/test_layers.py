@@ -87,7 +87,6 @@ NOT_DOMAIN_ERRORS = {
     # The git transport's own signals, each turned into a SourceError line by git_errors.py.
     "sdlc_lens.services.sources.git_errors.HttpStatusError",
     "sdlc_lens.services.sources.git_errors.FetchTooLargeError",
-    "sdlc_lens.fernet.InvalidFernetToken",  # a stored token it cannot read: none (tokens.py)
 }
 
 

@@ -18,10 +18,9 @@ send, or None for a public repository, or SourceError saying why there is none t
 import logging
 from dataclasses import dataclass
 
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Connection, Engine, select
 
-from sdlc_lens import fernet
-from sdlc_lens.config import fernet_key_bytes
 from sdlc_lens.db.models import github_connections, projects
 from sdlc_lens.errors import SourceError
 from sdlc_lens.services.sources.source import ProjectLocation
@@ -48,10 +47,10 @@ def mask_token(token: str | None) -> str | None:
 class TokenCipher:
     """Seals tokens for storage and reveals stored ones, with the configured key or none."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_fernet",)
 
     def __init__(self, key: str | None) -> None:
-        self._key = fernet_key_bytes(key) if key else None
+        self._fernet = Fernet(key) if key else None
 
     def __repr__(self) -> str:
         return f"TokenCipher(encrypting={self.encrypting})"
@@ -59,13 +58,13 @@ class TokenCipher:
     @property
     def encrypting(self) -> bool:
         """Whether tokens are stored encrypted (a key is set)."""
-        return self._key is not None
+        return self._fernet is not None
 
     def seal(self, token: str) -> str:
         """The value to store for `token`."""
-        if self._key is None:
+        if self._fernet is None:
             return token
-        return ENCRYPTED_PREFIX + fernet.encrypt(self._key, token.encode("utf-8"))
+        return ENCRYPTED_PREFIX + self._fernet.encrypt(token.encode("utf-8")).decode("ascii")
 
     def reveal(self, stored: str | None) -> str | None:
         """The token a stored value holds; None for none, or for one that cannot be decrypted."""
@@ -73,11 +72,11 @@ class TokenCipher:
             return None
         if not stored.startswith(ENCRYPTED_PREFIX):
             return stored  # stored before the key was set
-        if self._key is None:
+        if self._fernet is None:
             return None
         try:
-            return fernet.decrypt(self._key, stored.removeprefix(ENCRYPTED_PREFIX)).decode("utf-8")
-        except (fernet.InvalidFernetToken, UnicodeDecodeError):
+            return self._fernet.decrypt(stored.removeprefix(ENCRYPTED_PREFIX)).decode("utf-8")
+        except (InvalidToken, UnicodeDecodeError):
             return None
 
     def mask(self, stored: str | None) -> str | None:
@@ -87,7 +86,7 @@ class TokenCipher:
     def reseal(self, stored: str | None) -> str | None:
         """A stored value as it should be stored now: plaintext from before the key was set
         gets encrypted; anything else (already encrypted, undecryptable, none) is kept."""
-        if stored is None or self._key is None or stored.startswith(ENCRYPTED_PREFIX):
+        if stored is None or self._fernet is None or stored.startswith(ENCRYPTED_PREFIX):
             return stored
         return self.seal(stored)
 
