@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, literal_column, or_, select, text
 
 from sdlc_lens.db.engine import row_dict, row_dicts, write_transaction
+from sdlc_lens.db.generations import generation_of_row, visible
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import (
     NotFoundError,
@@ -55,7 +56,7 @@ _PROJECT_COLUMNS = [c for c in projects.c if c.name not in _HIDDEN_COLUMNS]
 # reads only each project's range of the (project_id, ...) index.
 _DOCUMENT_COUNT = (
     select(func.count())
-    .where(documents.c.project_id == projects.c.id)
+    .where(documents.c.project_id == projects.c.id, visible(projects.c.generation))
     .correlate(projects)
     .scalar_subquery()
 )
@@ -70,6 +71,7 @@ _PROJECT_QUERY = select(
 # (at 10,000 projects: 11 ms rather than 38 ms for a count per project).
 _COUNTS = (
     select(documents.c.project_id, func.count().label("n"))
+    .where(visible(generation_of_row()))
     .group_by(documents.c.project_id)
     .subquery()
 )

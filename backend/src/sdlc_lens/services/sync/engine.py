@@ -16,12 +16,20 @@ has been issued, the sync finishes.
 
 import json
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 
+from sdlc_lens.db.batched_sync import (
+    ProjectGone,
+    clear_leftovers,
+    is_large,
+    remove_dead_rows,
+    write_in_batches,
+)
 from sdlc_lens.db.engine import begin_immediate, stop_when
 from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
 from sdlc_lens.db.models import projects
@@ -147,6 +155,7 @@ def _sync(engine: Engine, conn: Connection, request: SyncRequest) -> SyncResult 
 
 
 def _sync_source(ctx: SyncContext, source: Source) -> SyncResult | None:
+    _clear_leftovers(ctx)
     revision = source.revision()
     if _already_synced(ctx, revision):
         return finish_unchanged(ctx)
@@ -293,33 +302,77 @@ def _project_values(
 
 
 def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> bool:
-    """Write the whole plan and the project's new state in one transaction.
+    """Write the plan and the project's new state: all of it or nothing, as readers see it.
 
-    Until the COMMIT, a stop interrupts the running statement and rolls everything back.
+    A small plan goes in one transaction. A large one is written as the project's next
+    generation in short transactions, then shown by a short swap transaction that writes
+    the project's state (db/batched_sync.py); its dead rows are removed after. Until the
+    swap's COMMIT, a stop interrupts the running statement and the sync ends; what it wrote
+    shows nowhere and the next sync removes it.
     """
     conn = ctx.conn
     plan.rows.flush()
     plan.links.flush()
+    large = is_large(plan)
     logger.debug(
-        "sync of %s: writing to the database (%d new or changed, %d deleted)",
+        "sync of %s: writing to the database (%d new or changed, %d deleted%s)",
         ctx.slug,
         len(plan.rows),
         len(plan.deletes),
+        ", in batches" if large else "",
     )
-    with begin_immediate(conn):
-        try:
-            with stop_when(conn, ctx.should_stop):
-                if not write_plan(conn, ctx.project_id, plan, project_values):
+    try:
+        with _interruptible():
+            if large:
+                project_values["generation"] = write_in_batches(
+                    conn, ctx.project_id, plan, ctx.should_stop
+                )
+        with begin_immediate(conn):
+            with _interruptible(), stop_when(conn, ctx.should_stop):
+                if not write_plan(
+                    conn, ctx.project_id, plan, project_values, documents_written=large
+                ):
                     return False
-        except DBAPIError as exc:
-            if ctx.should_stop() and sqlite_error_code(exc) == SQLITE_INTERRUPT:
-                raise SyncCancelledError(WRITING) from exc
-            raise
-        if ctx.should_stop():
-            raise SyncCancelledError(WRITING)
-        # Past this point a stop waits: the COMMIT (at the end of this block) is never cut off.
-        logger.debug("sync of %s: committing", ctx.slug)
+            if ctx.should_stop():
+                raise SyncCancelledError(WRITING)
+            # Past this point a stop waits: the COMMIT (at the end of this block) is never cut
+            # off.
+            logger.debug("sync of %s: committing", ctx.slug)
+    except ProjectGone:
+        return False
+    if large:
+        _remove_dead_rows(ctx)
     return True
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """A statement interrupted by a stop ends the sync as stopped, not as failed."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if sqlite_error_code(exc) == SQLITE_INTERRUPT:
+            raise SyncCancelledError(WRITING) from exc
+        raise
+
+
+def _clear_leftovers(ctx: SyncContext) -> None:
+    """Remove what an earlier sync of the project, cut short, left (db/batched_sync.py)."""
+    with _interruptible():
+        removed = clear_leftovers(ctx.conn, ctx.project_id, ctx.should_stop)
+    if removed:
+        logger.info("sync of %s: removed %d rows an earlier sync left", ctx.slug, removed)
+
+
+def _remove_dead_rows(ctx: SyncContext) -> None:
+    """After the swap: delete the replaced rows. The sync's outcome is committed: a failure
+    or stop here only leaves them for the next sync to remove."""
+    try:
+        removed = remove_dead_rows(ctx.conn, ctx.project_id, ctx.should_stop)
+    except (DBAPIError, SyncCancelledError) as exc:
+        logger.warning("sync of %s: replaced rows are removed later (%s)", ctx.slug, exc)
+        return
+    logger.debug("sync of %s: removed %d replaced rows", ctx.slug, removed)
 
 
 def _log_finished(result: SyncResult) -> None:
