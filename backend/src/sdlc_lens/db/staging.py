@@ -1,5 +1,5 @@
 """The sync's SQL: its scratch database, the rows staged there, and the set-based statements
-that write them to `documents` in one transaction.
+that write them to `documents` in one transaction (a large sync: db/batched_sync.py).
 
 Parsed rows are streamed into a scratch database (a file next to the database, attached to
 the sync's connection), which takes no lock on the real one; the write transaction then

@@ -1,17 +1,20 @@
-"""Sync one project: list its source, skip what is unchanged, parse the rest, one transaction.
+"""Sync one project: list its source, skip what is unchanged, parse the rest, write it all or
+nothing.
 
 `_sync` is the pipeline, a short list of steps over one SyncContext: load the project, open
 its source (services/sources: the engine never knows which kind it has), stop early when its
 revision is the one already synced, list it, read the project's settings files, plan the
 changes (sync/changes.py) and apply them (db/staging.py).
 
-Reading and parsing happen before the write transaction: parsed rows are streamed into a
+Reading and parsing happen before any write transaction: parsed rows are streamed into a
 scratch database (which takes no lock on the real one), so the write lock is held only for
-the set-based statements at the end; WAL readers never wait for it. If anything fails, the
-server is stopped, or the process dies before the single COMMIT, the previous documents and
-index are untouched. A stop is noticed between files while reading, and within milliseconds
-inside the write transaction (the statement is interrupted and rolled back); once the COMMIT
-has been issued, the sync finishes.
+the set-based statements at the end; WAL readers never wait for it. A small plan is written
+in one transaction; a large one in short batches of the project's next generation that no
+reader sees, then shown by one short swap transaction (db/batched_sync.py). If anything
+fails, the server is stopped, or the process dies before the COMMIT that shows the result,
+the previous documents and index are what readers see. A stop is noticed between files while
+reading, and within milliseconds inside a write transaction (the statement is interrupted
+and rolled back); once the last COMMIT has been issued, the sync finishes.
 """
 
 import json
