@@ -6,23 +6,34 @@ app's own connections, and finds exactly the old or exactly the new documents. T
 is a repository-like one served from memory (tests/api/test_sync_sources.py).
 """
 
+import signal
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
+from harness.processes import start_server, wait_for_sync
 from sdlc_lens.db.engine import create_db_engine
 from sdlc_lens.db.staging import WRITE_CHUNK_ROWS
 from sdlc_lens.services.projects.registry import claim_sync
 from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
 from tests.api.test_sync_sources import MemoryRepository
-from tests.helpers import db_file, markdown, register, wait_until_runner_idle
+from tests.helpers import (
+    db_file,
+    markdown,
+    migrate,
+    register,
+    wait_until_runner_idle,
+    write_tree,
+)
 
 OLD, NEW = "vone", "vtwo"  # a word in every title of each version
 COUNT = 2500  # documents before: three batches
@@ -32,6 +43,8 @@ NEW_COUNT = COUNT - len(DROPPED) + len(ADDED)
 # Rows one write transaction may change, counting the search index and links that go with
 # each document (a replaced row is marked and its replacement inserted, with one entry each).
 MOST_CHANGES = 6 * WRITE_CHUNK_ROWS
+PREVIOUS = 40  # documents before the sync that is killed
+KILLED = 6000  # documents of the sync that is killed: several batches
 
 
 def tree(word: str, numbers: range | list[int]) -> dict[str, str]:
@@ -222,3 +235,48 @@ def test_deleting_a_project_while_its_sync_writes_batches_leaks_nothing(
     wait_until_runner_idle(client)  # the deleted project's purge is over
     assert client.get("/api/v1/projects/other").json()["document_count"] == 0
     assert rows(database_url) == 0  # its rows, the unseen batches too, went with it
+
+
+def test_a_sync_killed_between_batches_leaves_the_old_documents_and_the_next_one_cleans_up(
+    tmp_path: Path,
+) -> None:
+    # A real process, killed (-9) once a batch of the next generation is committed.
+    small = write_tree(tmp_path / "small", tree(OLD, range(PREVIOUS)))
+    large = write_tree(tmp_path / "large", tree(NEW, range(KILLED)))
+    database, log = tmp_path / "lens.db", tmp_path / "server.log"
+    migrate(f"sqlite:///{database}")
+    server = start_server(database, log)
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            body = {"name": "Small", "sdlc_path": str(small)}
+            assert client.post("/api/v1/projects", json=body).status_code == 201
+            assert client.post("/api/v1/projects/small/sync").status_code == 202
+            assert wait_for_sync(client, "small")["document_count"] == PREVIOUS
+            moved = client.put("/api/v1/projects/small", json={"sdlc_path": str(large)})
+            assert moved.status_code == 200
+            assert client.post("/api/v1/projects/small/sync").status_code == 202
+        deadline = time.monotonic() + 120
+        while rows(f"sqlite:///{database}", UNSEEN) == 0:
+            assert time.monotonic() < deadline and server.process.poll() is None
+            time.sleep(0.005)
+    finally:
+        server.stop(signal.SIGKILL)
+
+    assert 0 < rows(f"sqlite:///{database}", UNSEEN) < KILLED  # written, shown nowhere
+    server = start_server(database, log)
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            project = client.get("/api/v1/projects/small").json()
+            assert project["document_count"] == PREVIOUS
+            assert client.get("/api/v1/stats").json()["total_documents"] == PREVIOUS
+            for word, total in ((OLD, PREVIOUS), (NEW, 0)):
+                found = client.get("/api/v1/search", params={"q": word}).json()["total"]
+                assert found == total
+            assert client.post("/api/v1/projects/small/sync").status_code == 202
+            assert wait_for_sync(client, "small", timeout=120)["document_count"] == KILLED
+    finally:
+        server.stop(signal.SIGKILL)
+    assert rows(f"sqlite:///{database}") == KILLED  # nothing of the killed sync is left
+    with sqlite3.connect(database) as conn:
+        conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
+        assert conn.execute("SELECT count(*) FROM documents_fts_docsize").fetchone() == (KILLED,)
