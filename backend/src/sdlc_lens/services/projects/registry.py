@@ -49,8 +49,9 @@ def slugify(name: str) -> str:
     return _DASHES.sub("-", slug).strip("-")
 
 
-# Exactly the Project JSON keys (SPEC §4); the token is masked separately.
-_HIDDEN_COLUMNS = ("id", "access_token", "status_vocab", "updated_at")
+# Exactly the Project JSON keys (SPEC §4); the token is masked separately. `generation` is
+# which rows of its documents the project shows (db/generations.py), never served.
+_HIDDEN_COLUMNS = ("id", "access_token", "status_vocab", "updated_at", "generation")
 _PROJECT_COLUMNS = [c for c in projects.c if c.name not in _HIDDEN_COLUMNS]
 # One statement for one project or a page of them: the count is a correlated subquery, which
 # reads only each project's range of the (project_id, ...) index.
