@@ -30,6 +30,7 @@ from sqlalchemy import Connection
 from sdlc_lens.db.engine import begin_immediate, stop_when
 from sdlc_lens.db.generations import generation_sql
 from sdlc_lens.db.staging import COLUMNS_SQL, STAMP_SQL, WRITE_CHUNK_ROWS, SyncPlan
+from sdlc_lens.errors import ProjectGoneError
 
 # After each batch the sync lets go of the write lock for this long. A writer that found it
 # taken sleeps in SQLite's busy handler between attempts, at most 100 ms at a time: this gap
@@ -81,10 +82,6 @@ _DELETE_DEAD_SQL = (
 )
 
 
-class ProjectGone(Exception):
-    """The project was deleted while its sync wrote: nothing of the sync is to be kept."""
-
-
 def is_large(plan: SyncPlan) -> bool:
     """Whether the plan writes more rows than one short transaction may."""
     return plan.rows_written() > WRITE_CHUNK_ROWS
@@ -100,13 +97,13 @@ def write_in_batches(
     conn: Connection, project_id: int, plan: SyncPlan, should_stop: Callable[[], bool]
 ) -> int:
     """Write the plan as rows of the project's next generation, one short transaction per
-    chunk; the generation written. Raises ProjectGone when the project was deleted meanwhile;
+    chunk; the generation written. Raises ProjectGoneError when the project was deleted meanwhile;
     a stop interrupts a batch (SQLITE_INTERRUPT) or is raised by `should_stop` between them.
     """
     generation = project_generation(conn, project_id)
     conn.rollback()
     if generation is None:
-        raise ProjectGone
+        raise ProjectGoneError
     following = generation + 1
     if plan.links:
         conn.exec_driver_sql(_STAGE_LINKS_INDEX_SQL)
@@ -115,7 +112,7 @@ def write_in_batches(
     def batch(statements: list[tuple[str, tuple[object, ...]]]) -> None:
         with begin_immediate(conn), stop_when(conn, should_stop):
             if project_generation(conn, project_id) != generation:
-                raise ProjectGone
+                raise ProjectGoneError
             for sql, parameters in statements:
                 conn.exec_driver_sql(sql, parameters)
         time.sleep(BATCH_PAUSE_SECONDS)

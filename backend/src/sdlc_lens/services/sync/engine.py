@@ -27,7 +27,6 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from sdlc_lens.db.batched_sync import (
-    ProjectGone,
     clear_leftovers,
     is_large,
     remove_dead_rows,
@@ -37,7 +36,12 @@ from sdlc_lens.db.engine import begin_immediate, stop_when
 from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
 from sdlc_lens.db.models import projects
 from sdlc_lens.db.staging import SyncPlan, staging_connection, stored_epochs, write_plan
-from sdlc_lens.errors import RefusedFileError, SourceError, SyncCancelledError
+from sdlc_lens.errors import (
+    ProjectGoneError,
+    RefusedFileError,
+    SourceError,
+    SyncCancelledError,
+)
 from sdlc_lens.parsing import StatusVocabulary, parse_project_config
 from sdlc_lens.services.projects.registry import SyncState
 from sdlc_lens.services.sources.source import (
@@ -341,7 +345,7 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
             # Past this point a stop waits: the COMMIT (at the end of this block) is never cut
             # off.
             logger.debug("sync of %s: committing", ctx.slug)
-    except ProjectGone:
+    except ProjectGoneError:
         return False
     if large:
         _remove_dead_rows(ctx)
