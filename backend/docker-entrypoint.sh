@@ -46,4 +46,4 @@ export PYTHONMALLOC="${PYTHONMALLOC:-malloc}"
 # (sdlc_lens/http_server.py).
 exec uvicorn --factory sdlc_lens.main:create_app --host "$host" --port "$port" \
     --log-level "$level" --timeout-graceful-shutdown 5 \
-    --http sdlc_lens.http_server:GuardedH11Protocol "$@"
+    --http sdlc_lens.http_server:GuardedHttpToolsProtocol "$@"

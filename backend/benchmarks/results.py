@@ -161,7 +161,7 @@ class BigDocumentSearch(BaseModel):
 
 
 class TreeFigures(BaseModel):
-    """One real tree from ../shared/corpus/."""
+    """One whole tree: a real one (SDLC_LENS_TEST_CORPUS) or a generated fixture tree."""
 
     counts: dict[str, int]
     cold: float
@@ -175,6 +175,7 @@ class TreeReport(BaseModel):
     trees: dict[str, TreeFigures]
     largest: str
     largest_p50: dict[str, float]
+    source: str = "the real trees"  # which trees; runs before it was recorded measured those
 
 
 class RepositoryFigures(BaseModel):

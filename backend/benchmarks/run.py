@@ -22,7 +22,7 @@ from benchmarks.scenarios.hostile import measure_abuse, measure_big_document
 from benchmarks.scenarios.repository import measure_repository
 from benchmarks.scenarios.scale import measure_scale
 from benchmarks.scenarios.sync import measure_huge_sync, measure_sync
-from benchmarks.scenarios.trees import measure_real_trees
+from benchmarks.scenarios.trees import measure_trees
 from benchmarks.scenarios.watching import measure_watching
 from benchmarks.settings import HUGE, LARGE, SMALL
 from benchmarks.workspace import workspace
@@ -61,7 +61,7 @@ def run_all(
     with workspace() as work:
         small, large, huge = work / "corpus-5k", work / "corpus-20k", work / "corpus-50k"
         if wanted("trees"):
-            step("real trees", lambda: measure_real_trees(results, effort))
+            step("trees", lambda: measure_trees(results, effort, work))
         needs_large = wanted("sync") or wanted("api")
         if any(map(wanted, ("sync", "api", "load", "abuse", "watching", "repository"))):
             step(

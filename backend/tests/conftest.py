@@ -1,23 +1,73 @@
-"""Shared fixtures: a migrated SQLite file per test, the app around it, a client."""
+"""Shared fixtures: a migrated SQLite file per test, the app around it, a client, the trees."""
 
+import os
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from harness.github_api import GitHubStandIn
+from sdlc_lens import container
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_PROJECTS, migrate, synced_app
+from tests.fixtures import (
+    SAMPLE_PROJECTS,
+    TEST_CORPUS_VARIABLE,
+    CorpusTree,
+    corpus_tree_params,
+    write_fixture_trees,
+)
+from tests.fixtures import corpus_tree as resolve_corpus_tree
+from tests.helpers import migrate, synced_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_corpus_kept_from_the_apps() -> Iterator[None]:
+    """SDLC_LENS_TEST_CORPUS is the suite's input, read at collection (tests/fixtures.py),
+    not a setting: no app or process a test starts sees it, whatever the app makes of
+    unknown SDLC_LENS_ variables."""
+    value = os.environ.pop(TEST_CORPUS_VARIABLE, None)
+    yield
+    if value is not None:
+        os.environ[TEST_CORPUS_VARIABLE] = value
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated to head once per session, for tests to copy."""
+    path = tmp_path_factory.mktemp("migrated") / "lens.db"
+    migrate(f"sqlite:///{path}")
+    # Everything into the main file, so that a copy of that one file is the whole database.
+    with closing(sqlite3.connect(path)) as db:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0
+    return path
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A migrated database in a fresh folder."""
-    url = f"sqlite:///{tmp_path / 'db' / 'lens.db'}"
-    migrate(url)
-    return url
+def database_url(tmp_path: Path, migrated_database: Path) -> str:
+    """A migrated database in a fresh folder (a copy of the session's migrated file)."""
+    path = tmp_path / "db" / "lens.db"
+    path.parent.mkdir()
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=[False, True], ids=["on-the-host", "in-a-container"])
+def in_container(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> bool:
+    """Run the test as on a host and as in a container (the engines' marker file): paths
+    are the container's there, and messages about them say so."""
+    marker = tmp_path / ".dockerenv"
+    if request.param:
+        marker.touch()
+    monkeypatch.setattr(container, "CONTAINER_MARKERS", (marker,))
+    return bool(request.param)
 
 
 @pytest.fixture
@@ -33,10 +83,25 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """Both corpus trees synced (task-list first), shared by every read-only test: tests
-    that use it must not change it."""
-    with synced_app(tmp_path_factory.mktemp("corpus-db"), CORPUS_PROJECTS) as client:
+def fixture_tree_paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every generated tree, written once for the session: tests must not change them."""
+    return write_fixture_trees(tmp_path_factory.mktemp("fixture-trees"))
+
+
+@pytest.fixture(params=corpus_tree_params())
+def corpus_tree(request: pytest.FixtureRequest, fixture_tree_paths: dict[str, Path]) -> CorpusTree:
+    """Each generated tree, and each real tree SDLC_LENS_TEST_CORPUS names (else skipped)."""
+    return resolve_corpus_tree(request.param, fixture_tree_paths)
+
+
+@pytest.fixture(scope="session")
+def corpus(
+    tmp_path_factory: pytest.TempPathFactory, fixture_tree_paths: dict[str, Path]
+) -> Iterator[TestClient]:
+    """Both realistic projects synced (Recipe Box first), shared by every read-only test:
+    tests that use it must not change it."""
+    projects = [(name, fixture_tree_paths[tree]) for name, tree in SAMPLE_PROJECTS]
+    with synced_app(tmp_path_factory.mktemp("corpus-db"), projects) as client:
         yield client
 
 

@@ -1,6 +1,7 @@
-"""Helpers shared by the tests: paths, migrations, polling a sync, envelope and body checks."""
+"""Helpers shared by the tests: migrations, trees, polling a sync, envelope and body checks."""
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -9,13 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from harness.database import downgrade as downgrade  # re-exported: the tests' one helper module
 from harness.database import migrate as migrate
+from harness.markdown import write_tree as write_tree
+from harness.processes import free_port
 from harness.processes import wait_for_sync as wait_for_sync
 from sdlc_lens.config import Settings
+from sdlc_lens.http_server import GuardedHttpToolsProtocol
 from sdlc_lens.main import create_app
 from sdlc_lens.parsing import ParsedDocument
 from sdlc_lens.parsing.front_matter import normalise_text
@@ -23,7 +28,6 @@ from sdlc_lens.services.sources.files import ProjectFolder
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent
-CORPUS_DIR = REPO_DIR.parent / "shared" / "corpus"
 
 
 def db_file(database_url: str) -> Path:
@@ -44,18 +48,6 @@ def insert_connection(database_url: str, access_token: str, label: str = "Work")
         return int(cursor.lastrowid or 0)
 
 
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
-    """Write `{relative path: text or bytes}` below `root`; return `root`."""
-    for rel_path, text in files.items():
-        path = root / rel_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text, encoding="utf-8")
-    return root
-
-
 @contextmanager
 def synced_app(folder: Path, projects: Sequence[tuple[str, Path]]) -> Iterator[TestClient]:
     """An app on a new database in `folder`, with these (name, path) projects synced in order.
@@ -70,9 +62,6 @@ def synced_app(folder: Path, projects: Sequence[tuple[str, Path]]) -> Iterator[T
             assert sync(client, project["slug"])["sync_status"] == "synced", project
         client.database_file = str(folder / "lens.db")  # type: ignore[attr-defined]
         yield client
-
-
-CORPUS_PROJECTS = (("Task List", CORPUS_DIR / "task-list"), ("Ultron AP", CORPUS_DIR / "ultron-ap"))
 
 
 def wait_until_runner_idle(client: httpx.Client, timeout: float = 60.0) -> None:
@@ -221,3 +210,24 @@ def assert_body_loses_only_title_and_front_matter(text: str, parsed: ParsedDocum
             if _without_leading_blank_lines(kept) == body:
                 return
     raise AssertionError(f"content lost or reordered lines: {text!r} -> {parsed.content!r}")
+
+
+@contextmanager
+def served(app: Any) -> Iterator[httpx.Client]:
+    """`app` served by a real Uvicorn (in this process, on a thread; our guarded HTTP protocol)
+    on a free 127.0.0.1 port, and an HTTP client for it. In this process so that a test can
+    read the app's state (its cache's counters, its engine's statements) while it serves."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=GuardedHttpToolsProtocol, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    eventually(lambda: server.started, "Uvicorn started", timeout=20)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(30)

@@ -1,11 +1,15 @@
-"""The real trees in ../shared/corpus/: what they hold, their syncs, health and links."""
+"""Whole trees: what they hold, their syncs, health and links.
+
+The real trees SDLC_LENS_TEST_CORPUS names when it is set, else the generated fixture trees
+(harness/fixture_trees.py), so that a plain clone measures something too.
+"""
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.corpus import CORPUS_DIR
 from benchmarks.load import run_load
 from benchmarks.results import Effort, Results, Runs, TreeFigures, TreeReport
 from benchmarks.scenarios.api import endpoint_paths
@@ -17,19 +21,30 @@ from benchmarks.servers import (
     timed_sync,
     unavailable,
 )
+from harness.fixture_trees import TEST_CORPUS_VARIABLE, real_trees, write_fixture_trees
 
 MAX_PER_PAGE = 50
 
 
-def measure_real_trees(results: Results, effort: Effort) -> None:
-    """Each real tree: documents by type, syncs, health check, links; p50s on the largest."""
-    trees = sorted(p for p in CORPUS_DIR.iterdir() if p.is_dir())
+def trees_to_measure(work: Path) -> tuple[list[Path], str]:
+    """The real trees if SDLC_LENS_TEST_CORPUS names some, else the fixture trees (written
+    below `work`); and where they come from, for the report."""
+    real = real_trees()
+    if real:
+        return real, f"the real trees in {TEST_CORPUS_VARIABLE}"
+    generated = write_fixture_trees(work / "fixture-trees")
+    return sorted(generated.values()), f"the generated fixture trees (no {TEST_CORPUS_VARIABLE})"
+
+
+def measure_trees(results: Results, effort: Effort, work: Path) -> None:
+    """Each tree: documents by type, syncs, health check, links; p50s on the largest."""
+    trees, source = trees_to_measure(work)
     largest = max(trees, key=lambda tree: len(list(tree.rglob("*.md"))))
     figures: dict[str, TreeFigures] = {}
     largest_p50: dict[str, float] = {}
     for tree in trees:
         with (
-            fresh_server(f"real-{tree.name}") as server,
+            fresh_server(f"tree-{tree.name}") as server,
             httpx.Client(base_url=server.base_url) as client,
         ):
             register(client, "bench", tree)
@@ -47,7 +62,9 @@ def measure_real_trees(results: Results, effort: Effort) -> None:
                     largest_p50[name] = run_load(
                         server.base_url, [path], requests=effort.sequential
                     ).p50
-    results.trees = TreeReport(trees=figures, largest=largest.name, largest_p50=largest_p50)
+    results.trees = TreeReport(
+        trees=figures, largest=largest.name, largest_p50=largest_p50, source=source
+    )
 
 
 def add_health_check(results: Results, client: httpx.Client, figures: TreeFigures) -> None:
@@ -55,7 +72,7 @@ def add_health_check(results: Results, client: httpx.Client, figures: TreeFigure
     path = f"{PROJECT}/health-check"
     reason = unavailable(client, path)
     if reason is not None:
-        results.not_available["real trees: health check"] = reason
+        results.not_available["trees: health check"] = reason
         return
     report = client.get(path).json()
     figures.health_score = report["score"]
@@ -68,7 +85,7 @@ def add_links(results: Results, client: httpx.Client, figures: TreeFigures) -> N
     paths = [document_path(doc["type"], doc["doc_id"], "related") for doc in documents]
     reason = unavailable(client, paths[0]) if paths else "the tree has no documents"
     if reason is not None:
-        results.not_available["real trees: related"] = reason
+        results.not_available["trees: related"] = reason
         return
     figures.parent_child_links = sum(len(client.get(path).json()["children"]) for path in paths)
 

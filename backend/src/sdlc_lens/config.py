@@ -228,6 +228,8 @@ class Settings(BaseSettings):
     projects_root: Path | None = None
     # Projects that discovery registers get auto_sync: their folder is followed.
     auto_sync_discovered: bool = True
+    # Discovery deletes the projects below the root whose folder is gone (off: it reports them).
+    forget_vanished: bool = False
     # How followed folders learn of changes (services/freshness/watcher.py): `auto` watches
     # with notifications where they work, `watch` also on network/FUSE file systems, `poll`
     # scans every folder every watch_fallback_seconds.
@@ -241,6 +243,9 @@ class Settings(BaseSettings):
         list[str], NoDecode, BeforeValidator(comma_separated), AfterValidator(browser_origins)
     ] = []
     search_budget_seconds: PositiveFloat = 2.0  # work one search may do before it gets a 503
+    # Memory for answers of the read API kept until their data changes (api/caching.py);
+    # 0: none kept (ETags and 304 answers still work).
+    response_cache_mb: int = Field(default=64, ge=0, le=65536)
     # Open connections at once; one more is answered 503 (http_server.py).
     max_connections: int = Field(default=256, ge=1, le=65535)
     # How long a client may take to send a request's headers, then its body, and how long

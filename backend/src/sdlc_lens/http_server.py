@@ -1,9 +1,12 @@
 """Uvicorn's HTTP/1.1 protocol with the limits a service open to any LAN client needs.
 
-Uvicorn is started with `--http sdlc_lens.http_server:GuardedH11Protocol` (docker-entrypoint.sh,
-and the tests' and benchmarks' servers through `UVICORN_HTTP`). Uvicorn itself bounds the size
-of a request's head, not the time it takes: its keep-alive timer is cancelled by any byte, so
-500 clients trickling a header each (slowloris) held their sockets for as long as they liked.
+Uvicorn is started with `--http sdlc_lens.http_server:GuardedHttpToolsProtocol`
+(docker-entrypoint.sh, and the tests' and benchmarks' servers through `UVICORN_HTTP`): the
+httptools parser, which served about twice the requests of h11 on the same machine
+(BENCHMARKS.md, "The HTTP path"); the same guards also wrap h11 (GuardedH11Protocol).
+Uvicorn itself bounds the size of a request's head, not the time it takes: its keep-alive
+timer is cancelled by any byte, so 500 clients trickling a header each (slowloris) held their
+sockets for as long as they liked.
 Here:
 
 - a client has `SDLC_LENS_CLIENT_TIMEOUT_SECONDS` (10 s), from when its connection opens or
@@ -17,7 +20,8 @@ Here:
 - at most `SDLC_LENS_MAX_CONNECTIONS` connections are open at once (never more than half the
   process's file-descriptor limit, which SQLite and the sync need too): one more is answered
   503 and closed at once;
-- Uvicorn's own 400 for a malformed request (a header line over 16 KiB, say) carries the JSON
+- a request head still unfinished after 16 KiB gets 400 (h11 refuses it itself; httptools
+  would keep buffering it), and Uvicorn's own 400 for a malformed request carries the JSON
   error envelope, like every other error of the API.
 """
 
@@ -28,16 +32,19 @@ import resource
 import time
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from sdlc_lens.config import get_settings
 
 logger = logging.getLogger(__name__)
 
-UVICORN_HTTP = "sdlc_lens.http_server:GuardedH11Protocol"
+UVICORN_HTTP = "sdlc_lens.http_server:GuardedHttpToolsProtocol"
 REFUSAL_LOG_SECONDS = 10.0
+# The most a request's line and headers may take, as Uvicorn's h11 protocol allows.
+MAX_HEAD_BYTES = 16 * 1024
 
 
 def envelope_response(status: int, reason: str, code: str, message: str) -> bytes:
@@ -100,9 +107,17 @@ class _Refusals:
 _refusals = _Refusals()
 
 
-class GuardedH11Protocol(H11Protocol):
-    """H11Protocol with deadlines for reading a request, a send-stall limit, a connection cap
-    and JSON 400s (see the module docstring)."""
+# The guards call the protocol they are mixed into; for the type checker, that is H11Protocol
+# (HttpToolsProtocol has the same hooks and attributes: connections, transport, loop, cycle).
+if TYPE_CHECKING:
+    _Protocol = H11Protocol
+else:
+    _Protocol = object
+
+
+class _Guards(_Protocol):
+    """Deadlines for reading a request, a send-stall limit, a connection cap and JSON 400s
+    (see the module docstring), for either of Uvicorn's HTTP/1.1 protocols."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -133,7 +148,12 @@ class GuardedH11Protocol(H11Protocol):
         if self._awaiting_head:
             self._head_bytes += len(data)
         super().data_received(data)
+        if self.transport.is_closing():
+            return
         self._follow_request()
+        # h11 refuses a head that grows past this unfinished; httptools would buffer it all.
+        if self._awaiting_head and self._head_bytes > MAX_HEAD_BYTES:
+            self.send_400_response("Request head too large")
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # may start the next pipelined request
@@ -202,3 +222,11 @@ class GuardedH11Protocol(H11Protocol):
         if not self.transport.is_closing():
             logger.info("dropped a client that read nothing for %gs", client_timeout())
             self.transport.abort()
+
+
+class GuardedH11Protocol(_Guards, H11Protocol):
+    """Uvicorn's h11 protocol with the guards."""
+
+
+class GuardedHttpToolsProtocol(_Guards, HttpToolsProtocol):  # type: ignore[misc]
+    """Uvicorn's httptools protocol with the guards."""

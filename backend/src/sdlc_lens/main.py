@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from sdlc_lens import __version__
+from sdlc_lens.api.caching import AnswerCache
 from sdlc_lens.api.errors import install_error_handlers
 from sdlc_lens.api.middleware import install_middleware
 from sdlc_lens.api.openapi import OFFLINE_DOCS, install_openapi
@@ -33,7 +34,7 @@ from sdlc_lens.logging_setup import configure_logging
 from sdlc_lens.services.connections.github import GitHubApi
 from sdlc_lens.services.freshness.poller import FreshnessPoller
 from sdlc_lens.services.freshness.watcher import FolderWatcher
-from sdlc_lens.services.projects.discovery import discover_and_sync
+from sdlc_lens.services.projects.discovery import ProjectsRootState, discover_and_sync
 from sdlc_lens.services.reports.checkup import checkup_workers
 from sdlc_lens.services.search.index import repair_search_index
 from sdlc_lens.services.search.runner import SearchRunner
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     searches = SearchRunner(engine, settings.search_budget_seconds)
     checkups = checkup_workers()
     watcher = FolderWatcher(engine, runner, settings)
+    projects_root = ProjectsRootState()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poller.start()
         # SDLC_LENS_PROJECTS_ROOT's folders are registered in the background: serving starts now.
         discovery = asyncio.ensure_future(
-            run_in_threadpool(discover_and_sync, engine, runner, settings, watcher)
+            run_in_threadpool(discover_and_sync, engine, runner, settings, watcher, projects_root)
         )
         yield
         await run_in_threadpool(watcher.stop)  # first: it and the poller ask for syncs
@@ -116,6 +118,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_cipher = cipher
     app.state.github_api = GitHubApi.from_settings(settings)
     app.state.folder_watcher = watcher
+    app.state.answer_cache = AnswerCache(
+        engine, settings.response_cache_mb * MIB, runner.progress, watcher
+    )
+    app.state.projects_root = projects_root
     install_error_handlers(app)
     install_middleware(app, settings.cors_origins, settings.write_token)
 

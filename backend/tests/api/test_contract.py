@@ -23,7 +23,8 @@ from harness.github_api import GitHubStandIn
 from sdlc_lens.api.middleware import MAX_BODY_BYTES
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import CORPUS_DIR, db_file, insert_connection, register, sync
+from tests.fixtures import write_fixture_tree
+from tests.helpers import db_file, insert_connection, register, sync
 
 Setup = Callable[[TestClient, Path], None]
 
@@ -38,9 +39,9 @@ def acme(client: TestClient, tmp_path: Path) -> None:
     register(client, "Acme", tmp_path / "acme")
 
 
-def tasks(client: TestClient, _tmp_path: Path) -> None:
-    """Project `tasks`, synced from the 38-document task-list corpus."""
-    register(client, "Tasks", CORPUS_DIR / "task-list")
+def tasks(client: TestClient, tmp_path: Path) -> None:
+    """Project `tasks`, synced from the 38-document recipe-box fixture tree."""
+    register(client, "Tasks", write_fixture_tree(tmp_path, "recipe-box"))
     sync(client, "tasks")
 
 
@@ -164,13 +165,13 @@ CASES = [
     Case("GET", f"{P}/{{slug}}/documents", 200, path=f"{TASKS}/documents", setup=tasks),
     Case("GET", f"{P}/{{slug}}/documents", 404, path=f"{NOPE}/documents"),
     Case("GET", f"{P}/{{slug}}/documents", 422, path=f"{TASKS}/documents", params={"page": 0}),
-    Case("GET", DOC, 200, path=f"{TASKS}/documents/epic/EP0001-core-task-management", setup=tasks),
+    Case("GET", DOC, 200, path=f"{TASKS}/documents/epic/EP0001-recipe-catalogue", setup=tasks),
     Case("GET", DOC, 404, path=f"{TASKS}/documents/epic/EP9999", setup=tasks),
     Case(
         "GET",
         f"{DOC}/related",
         200,
-        path=f"{TASKS}/documents/epic/EP0001-core-task-management/related",
+        path=f"{TASKS}/documents/epic/EP0001-recipe-catalogue/related",
         setup=tasks,
     ),
     Case("GET", f"{DOC}/related", 404, path=f"{TASKS}/documents/epic/EP9999/related", setup=tasks),

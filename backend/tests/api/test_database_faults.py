@@ -15,8 +15,8 @@ from sqlalchemy import Engine, event
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
+from tests.fixtures import write_fixture_tree
 from tests.helpers import (
-    CORPUS_DIR,
     assert_error,
     db_file,
     register,
@@ -147,8 +147,9 @@ def test_a_write_that_meets_a_held_write_lock_gets_503_with_retry_after(
 
 
 def synced_task_list(database_url: str) -> None:
+    tree = write_fixture_tree(db_file(database_url).parent, "recipe-box")
     with TestClient(create_app(Settings(database_url=database_url))) as client:
-        register(client, "Tasks", CORPUS_DIR / "task-list")
+        register(client, "Tasks", tree)
         assert sync(client, "tasks")["sync_status"] == "synced"
 
 
@@ -163,7 +164,7 @@ def test_a_read_only_database_serves_reads_and_refuses_writes_with_503(
         # Reads are served from the committed data; health stays 200 (see docs/operations.md).
         assert client.get("/api/v1/system/health").status_code == 200
         assert client.get("/api/v1/projects/tasks").json()["document_count"] == 38
-        assert client.get("/api/v1/search", params={"q": "dentist"}).status_code == 200
+        assert client.get("/api/v1/search", params={"q": "quantity"}).status_code == 200
         writes = [
             client.post("/api/v1/projects", json={"name": "X", "sdlc_path": str(tmp_path)}),
             client.put("/api/v1/projects/tasks", json={"name": "Renamed"}),
@@ -191,7 +192,7 @@ def test_a_damaged_database_page_answers_503_without_tracebacks(
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         caplog.clear()
         listed = client.get("/api/v1/projects/tasks/documents")
-        found = client.get("/api/v1/search", params={"q": "dentist"})
+        found = client.get("/api/v1/search", params={"q": "quantity"})
     for response in (listed, found):
         assert_error(response, 503, "DATABASE_CORRUPT", "damaged")
     assert not [r for r in caplog.records if r.exc_info], "no traceback per request"

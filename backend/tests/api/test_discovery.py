@@ -123,11 +123,43 @@ def test_a_vanished_folder_is_reported_not_deleted(
         documents = client.get("/api/v1/projects/shop/documents").json()
     shop = listed["shop"]
     assert shop["sync_status"] == "error"
-    assert str(root / "shop" / "sdlc-studio") in shop["sync_error"]
-    assert "no longer below SDLC_LENS_PROJECTS_ROOT" in shop["sync_error"]
+    gone = f"the folder {root / 'shop' / 'sdlc-studio'} is gone; "
+    assert shop["sync_error"].startswith(gone), shop["sync_error"]
+    assert "remove the project with DELETE /api/v1/projects/shop" in shop["sync_error"]
     assert shop["document_count"] == 2 and documents["total"] == 2  # nothing deleted
     assert listed["task-list"]["sync_status"] == "synced"
-    assert any("project shop: Folder" in r.getMessage() for r in caplog.records), caplog.text
+    assert any(f"project shop: {gone}" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_forget_vanished_removes_the_projects_whose_folder_is_gone(
+    database_url: str, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    start_once(database_url, root, caplog)
+    shutil.rmtree(root / "shop")
+    with app_for(database_url, root, forget_vanished=True) as client:
+        listed = settle(client, caplog)
+        assert client.get("/api/v1/projects/shop").status_code == 404
+        assert client.get("/api/v1/search", params={"q": "log"}).json()["total"] == 1
+    assert set(listed) == {"task-list"}
+    assert listed["task-list"]["document_count"] == 2
+    assert "project shop removed: its folder is gone" in caplog.text
+
+
+def test_forget_vanished_keeps_everything_while_the_root_gives_no_project(
+    database_url: str, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An empty root is a missing mount far more often than every project deleted at once."""
+    start_once(database_url, root, caplog)
+    for folder in ("shop", "Task List"):
+        shutil.rmtree(root / folder)
+    with app_for(database_url, root, forget_vanished=True) as client:
+        listed = settle(client, caplog)
+    assert {slug: p["document_count"] for slug, p in listed.items()} == {
+        "shop": 2,
+        "task-list": 2,
+    }
+    assert {p["sync_status"] for p in listed.values()} == {"error"}
+    assert "2 project(s) with a gone folder kept" in caplog.text
 
 
 def test_folders_outside_the_allowed_base_are_not_registered(
@@ -140,13 +172,41 @@ def test_folders_outside_the_allowed_base_are_not_registered(
     assert f"{root.resolve()}/shop/sdlc-studio not registered: " in caplog.text
 
 
-def test_a_missing_root_is_logged_and_the_server_still_serves(
-    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("layout", "problem"),
+    [
+        ({}, "has no sdlc-studio folder"),
+        ({"notes/todo.md": "# Todo\n", ".trash/sdlc-studio/prd.md": "# PRD\n"}, "has no sdlc"),
+        (None, "does not exist"),
+        ("a file", "is a file, not a folder"),
+    ],
+    ids=["empty", "no-project-in-it", "missing", "a-file"],
+)
+def test_a_root_that_gives_no_project_says_what_was_expected_where(
+    database_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    in_container: bool,
+    layout: dict[str, str] | str | None,
+    problem: str,
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="sdlc_lens.services.projects.discovery")
-    with app_for(database_url, tmp_path / "not-mounted") as client:
-        assert client.get(HEALTH_PATH).status_code == 200
-    assert "cannot be read" in caplog.text
+    root = tmp_path / "projects"
+    if isinstance(layout, dict):
+        write_tree(root, layout).mkdir(exist_ok=True)
+    elif layout is not None:
+        root.write_text(layout)
+    with app_for(database_url, root) as client:
+        assert settle(client, caplog) == {}
+        health = client.get(HEALTH_PATH)
+        assert health.status_code == 200 and health.json()["ready"] is True
+        [warning] = health.json()["warnings"]
+        assert client.get("/").json()["warnings"] == [warning]
+    assert warning.startswith(f"SDLC_LENS_PROJECTS_ROOT={root} {problem}"), warning
+    assert f"expected {root}/<project>/sdlc-studio/ " in warning
+    # In a container, the folder is the mount's: say which setting of the host decides it.
+    assert ("(LENS_PROJECTS_DIR with compose)" in warning) is in_container, warning
+    [record] = [r for r in caplog.records if r.getMessage() == warning]
+    assert record.levelno == logging.WARNING
 
 
 def test_discovered_projects_are_followed_without_a_click(

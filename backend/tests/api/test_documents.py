@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import CORPUS_DIR, assert_error, register, sync, write_tree
+from tests.helpers import assert_error, register, sync, write_tree
 
-TASK_LIST = CORPUS_DIR / "task-list"
-DOCS = "/api/v1/projects/task-list/documents"
+DOCS = "/api/v1/projects/recipe-box/documents"
 
 # First `**Status:**` line of a file, with or without the blockquote `>`.
 STATUS_LINE = re.compile(r"^>?\s*\*\*Status:\*\*\s*(.+?)\s*$", re.MULTILINE)
@@ -44,6 +43,12 @@ def all_items(client: TestClient, url: str = DOCS, **params: Any) -> list[dict[s
         page += 1
 
 
+@pytest.fixture(scope="module")
+def recipe_box(fixture_tree_paths: dict[str, Path]) -> Path:
+    """The files behind the `corpus` fixture's project `recipe-box`."""
+    return fixture_tree_paths["recipe-box"]
+
+
 def story(title: str, status: str | None = "Draft", body: str = "Some text.") -> str:
     status_line = f"> **Status:** {status}\n" if status is not None else ""
     return f"# {title}\n\n{status_line}> **Owner:** team\n\n## Story\n\n{body}\n"
@@ -52,16 +57,18 @@ def story(title: str, status: str | None = "Draft", body: str = "Some text.") ->
 # --- list: defaults and shape ----------------------------------------------------------
 
 
-def test_list_defaults_return_every_document_without_content(corpus: TestClient) -> None:
+def test_list_defaults_return_every_document_without_content(
+    corpus: TestClient, recipe_box: Path
+) -> None:
     body = corpus.get(DOCS).json()
-    expected = len(corpus_files(TASK_LIST))
+    expected = len(corpus_files(recipe_box))
     assert expected == 38
     assert (body["total"], body["page"], body["per_page"], body["pages"]) == (38, 1, 50, 1)
     assert len(body["items"]) == 38
     # The keys of each item are checked against the response model in test_contract.py.
     assert not any("content" in item for item in body["items"])
     assert {item["doc_id"] for item in body["items"]} == {
-        expected_doc_id(p) for p in corpus_files(TASK_LIST)
+        expected_doc_id(p) for p in corpus_files(recipe_box)
     }
 
 
@@ -91,9 +98,9 @@ def test_list_of_a_never_synced_project_is_empty(client: TestClient, tmp_path: P
     [("story", "stories"), ("epic", "epics"), ("plan", "plans"), ("test-spec", "test-specs")],
 )
 def test_type_filter_counts_match_the_folders_on_disk(
-    corpus: TestClient, doc_type: str, folder: str
+    corpus: TestClient, recipe_box: Path, doc_type: str, folder: str
 ) -> None:
-    on_disk = len(corpus_files(TASK_LIST / folder))
+    on_disk = len(corpus_files(recipe_box / folder))
     body = corpus.get(DOCS, params={"type": doc_type}).json()
     assert body["total"] == on_disk > 0
     assert {item["type"] for item in body["items"]} == {doc_type}
@@ -106,12 +113,12 @@ def test_type_filter_is_exact_and_case_sensitive(corpus: TestClient) -> None:
         assert (body["items"], body["total"], body["pages"]) == ([], 0, 0)
 
 
-def test_status_filter_counts_match_the_files(corpus: TestClient) -> None:
+def test_status_filter_counts_match_the_files(corpus: TestClient, recipe_box: Path) -> None:
     on_disk: Counter[str | None] = Counter()
-    for path in corpus_files(TASK_LIST):
+    for path in corpus_files(recipe_box):
         found = STATUS_LINE.search(path.read_text(encoding="utf-8"))
         on_disk[found.group(1) if found else None] += 1
-    assert on_disk == Counter({"Complete": 29, "Done": 5, "Approved": 2, None: 2})
+    assert on_disk == Counter({"Done": 18, "Complete": 16, "Approved": 2, None: 2})
     for status, count in on_disk.items():
         body = corpus.get(DOCS, params={"status": status or "none"}).json()
         assert body["total"] == count
@@ -222,35 +229,37 @@ def test_ties_are_broken_so_pages_never_overlap(client: TestClient, tmp_path: Pa
 # --- detail ----------------------------------------------------------------------------
 
 
-def test_detail_shape_and_values(corpus: TestClient) -> None:
-    path = TASK_LIST / "stories" / "US0003-view-task-list.md"
-    response = corpus.get(f"{DOCS}/story/US0003-view-task-list")
+def test_detail_shape_and_values(corpus: TestClient, recipe_box: Path) -> None:
+    path = recipe_box / "stories" / "US0003-browse-recipes.md"
+    response = corpus.get(f"{DOCS}/story/US0003-browse-recipes")
     assert response.status_code == 200
     doc = response.json()
-    assert doc["doc_id"] == "US0003-view-task-list"
+    assert doc["doc_id"] == "US0003-browse-recipes"
     assert doc["type"] == "story"
-    assert doc["title"] == "US0003: View Task List"
-    assert doc["status"] == "Complete"
-    assert doc["owner"] == "Unassigned"
+    assert doc["title"] == "US0003: Browse Recipes"
+    assert doc["status"] == "Done"
+    assert doc["owner"] == "Kitchen Team"
+    assert (doc["priority"], doc["story_points"]) == ("P1", 3)
     assert doc["epic"] == "EP0001"
     assert doc["metadata"] == {"created": "2026-01-23"}
-    assert doc["file_path"] == "stories/US0003-view-task-list.md"
+    assert doc["file_path"] == "stories/US0003-browse-recipes.md"
     assert doc["file_hash"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    # A sentence from the middle of the file.
-    assert "Tasks must display in the order they were arranged (by position)" in doc["content"]
+    # A line from the middle of the file.
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert lines[len(lines) // 2] in doc["content"]
 
 
 def test_detail_synced_at_matches_the_list(corpus: TestClient) -> None:
     listed = {i["doc_id"]: i["updated_at"] for i in all_items(corpus)}
-    doc = corpus.get(f"{DOCS}/plan/PL0001-project-setup").json()
-    assert doc["synced_at"] == listed["PL0001-project-setup"]
+    doc = corpus.get(f"{DOCS}/plan/PL0001-project-setup-implementation-plan").json()
+    assert doc["synced_at"] == listed["PL0001-project-setup-implementation-plan"]
 
 
-def test_every_document_keeps_all_of_its_prose(corpus: TestClient) -> None:
+def test_every_document_keeps_all_of_its_prose(corpus: TestClient, recipe_box: Path) -> None:
     listed = all_items(corpus)
     assert len(listed) == 38
     by_id = {item["doc_id"]: item for item in listed}
-    for path in corpus_files(TASK_LIST):
+    for path in corpus_files(recipe_box):
         doc_id = expected_doc_id(path)
         item = by_id[doc_id]
         doc = corpus.get(f"{DOCS}/{item['type']}/{doc_id}").json()
@@ -267,25 +276,28 @@ def test_singleton_documents_live_at_type_slash_type(corpus: TestClient) -> None
         assert (doc["type"], doc["doc_id"]) == (singleton, singleton)
 
 
-def test_prd_with_a_late_quote_keeps_everything(corpus: TestClient) -> None:
-    # task-list/prd.md's first `>` line is a prose quote ~290 lines down (SPEC §12 content loss).
-    doc = corpus.get(f"{DOCS}/prd/prd").json()
-    lines = (TASK_LIST / "prd.md").read_text(encoding="utf-8").splitlines()
+def test_prd_with_a_late_quote_keeps_everything(
+    corpus: TestClient, fixture_tree_paths: dict[str, Path]
+) -> None:
+    # garden-monitor/prd.md's first `>` line is a prose quote at its end (SPEC §12 content loss).
+    doc = corpus.get("/api/v1/projects/garden-monitor/documents/prd/prd").json()
+    path = fixture_tree_paths["garden-monitor"] / "prd.md"
+    lines = path.read_text(encoding="utf-8").splitlines()
     quote_at = next(n for n, line in enumerate(lines) if line.startswith(">"))
-    assert quote_at > 250
-    for at in (20, quote_at // 2, quote_at + 5, len(lines) - 8):
+    assert quote_at > 50
+    for at in (20, quote_at // 2, quote_at, len(lines) - 1):
         line = next(line for line in lines[at:] if line.strip())
         assert line in doc["content"], line
-    assert doc["status"] == "Approved"
+    assert doc["status"] == "Draft"
 
 
 @pytest.mark.parametrize(
     "path",
     [
         "story/US9999-missing",
-        "epic/US0003-view-task-list",  # right id, wrong type
-        "Story/US0003-view-task-list",
-        "story/us0003-view-task-list",
+        "epic/US0003-browse-recipes",  # right id, wrong type
+        "Story/US0003-browse-recipes",
+        "story/us0003-browse-recipes",
         "story/US0003",
         "nope/prd",
     ],

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sdlc_lens.api.schemas.checkup import HealthCheck
 from sdlc_lens.services.reports.checkup import check_project
 from sdlc_lens.services.sources import folder as folder_source
-from tests.fixture_project import E2E_FILES
+from tests.fixtures import E2E_FILES
 from tests.helpers import (
     BODY,
     assert_error,

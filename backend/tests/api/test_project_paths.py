@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from harness.processes import WITHOUT_MODE_OVERRIDE, start_server
-from sdlc_lens import container
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from tests.helpers import assert_error, migrate
@@ -19,26 +18,21 @@ HINT = "paths are as the container sees them"
 MOUNT_EXAMPLE = "-v /host/path:/data/projects/name:ro"
 
 
-@pytest.fixture(params=[False, True], ids=["on-the-host", "in-a-container"])
-def in_container(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> bool:
-    """Run the test as on a host and as in a container (the engines' marker file)."""
-    marker = tmp_path / ".dockerenv"
-    if request.param:
-        marker.touch()
-    monkeypatch.setattr(container, "CONTAINER_MARKERS", (marker,))
-    return request.param
-
-
 def create(client: TestClient, path: str | Path) -> httpx.Response:
     return client.post("/api/v1/projects", json={"name": "P", "sdlc_path": str(path)})
 
 
 def assert_hint(response: httpx.Response, in_container: bool) -> None:
+    """The mount hint, in a container only: where a path that is not there was not mounted."""
     message = response.json()["error"]["message"]
     assert (HINT in message and MOUNT_EXAMPLE in message) is in_container, message
     assert "\n" not in message
+
+
+def assert_no_mount_hint(response: httpx.Response) -> None:
+    """No mount hint: the path is there, so mounting is not what is wrong."""
+    message = response.json()["error"]["message"]
+    assert HINT not in message and "mount" not in message, message
 
 
 def test_a_missing_folder_names_the_resolved_path(
@@ -64,7 +58,7 @@ def test_a_file_is_not_a_folder(client: TestClient, tmp_path: Path, in_container
     response = create(client, tmp_path / "prd.md")
     expected = f"Project sdlc-studio path is a file, not a folder: {tmp_path / 'prd.md'}"
     assert_error(response, 400, "PATH_NOT_A_DIRECTORY", expected)
-    assert_hint(response, in_container)
+    assert_no_mount_hint(response)
 
 
 def test_a_folder_outside_the_allowed_base_names_both(
@@ -112,7 +106,7 @@ def test_update_gets_the_same_path_errors(
     (tmp_path / "notes.md").write_text("x")
     response = client.put("/api/v1/projects/p", json={"sdlc_path": str(tmp_path / "notes.md")})
     assert_error(response, 400, "PATH_NOT_A_DIRECTORY", str(tmp_path / "notes.md"))
-    assert_hint(response, in_container)
+    assert_no_mount_hint(response)
 
 
 @pytest.fixture
@@ -131,14 +125,20 @@ def test_an_unreadable_folder_names_the_service_uid(tmp_path: Path, unreadable: 
     try:
         body = {"name": "Locked", "sdlc_path": str(unreadable)}
         response = httpx.post(f"{server.base_url}/api/v1/projects", json=body, timeout=5)
-        expected = f"not readable by the service user (uid {os.geteuid()}): {unreadable}"
+        uid = os.geteuid()
+        expected = f"not readable by the service user (uid {uid}): {unreadable}"
         assert_error(response, 400, "PATH_NOT_READABLE", expected)
+        # It is there (mounted, in a container): what it needs is a mode or an owner.
+        assert_no_mount_hint(response)
+        assert_error(response, 400, "PATH_NOT_READABLE", f"let uid {uid} read it")
+        assert_error(response, 400, "PATH_NOT_READABLE", "chmod -R a+rX")
+        assert_error(response, 400, "PATH_NOT_READABLE", f"chown -R {uid}")
         # A folder below one it cannot enter: the same answer, not "does not exist".
         (unreadable.parent / "inner").mkdir(mode=0o755)
         unreadable.parent.chmod(0o000)
         body = {"name": "Inner", "sdlc_path": str(unreadable.parent / "inner")}
         response = httpx.post(f"{server.base_url}/api/v1/projects", json=body, timeout=5)
-        assert_error(response, 400, "PATH_NOT_READABLE", f"uid {os.geteuid()}")
+        assert_error(response, 400, "PATH_NOT_READABLE", f"chown -R {uid}")
     finally:
         unreadable.parent.chmod(0o755)
         server.stop(signal.SIGKILL)

@@ -12,7 +12,8 @@ from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
 from sdlc_lens.services.projects import registry as projects_service
 from sdlc_lens.services.projects.registry import slugify
-from tests.helpers import CORPUS_DIR, assert_error, migrate, register, sync, wait_until_runner_idle
+from tests.fixtures import write_fixture_tree
+from tests.helpers import assert_error, migrate, register, sync, wait_until_runner_idle
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_list_is_ordered_by_creation_with_live_counts(client: TestClient, folder
     assert client.get("/api/v1/projects").json() == []
     for name in ("Zeta", "Alpha", "Mid"):
         register(client, name, folder)
-    register(client, "Corpus", CORPUS_DIR / "task-list")
+    register(client, "Corpus", write_fixture_tree(folder.parent, "recipe-box"))
     sync(client, "corpus")
     listed = client.get("/api/v1/projects").json()
     assert [p["slug"] for p in listed] == ["zeta", "alpha", "mid", "corpus"]
@@ -89,7 +90,7 @@ def test_the_list_pages_on_request_with_the_same_items_and_counts(
 ) -> None:
     for name in ("Zeta", "Alpha", "Mid", "Last"):
         register(client, name, folder)
-    register(client, "Corpus", CORPUS_DIR / "task-list")
+    register(client, "Corpus", write_fixture_tree(folder.parent, "recipe-box"))
     sync(client, "corpus")
     whole = client.get("/api/v1/projects")
     assert whole.headers["X-Total-Count"] == "5"
@@ -188,21 +189,21 @@ def test_update_repoints_to_a_new_folder(client: TestClient, folder: Path, tmp_p
     assert response.json()["sdlc_path"] == str(other)
 
 
-def test_delete_removes_project_documents_and_index(client: TestClient) -> None:
-    register(client, "Tasks", CORPUS_DIR / "task-list")
+def test_delete_removes_project_documents_and_index(client: TestClient, tmp_path: Path) -> None:
+    register(client, "Tasks", write_fixture_tree(tmp_path, "recipe-box"))
     sync(client, "tasks")
     engine = client.app.state.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM documents").scalar() == 38
         # The FTS index answers for the project's words before the delete.
-        hits = "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'task'"
+        hits = "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'recipe'"
         assert conn.exec_driver_sql(hits).scalar() > 0
     response = client.delete("/api/v1/projects/tasks")
     assert response.status_code == 204 and response.content == b""
     assert_error(client.get("/api/v1/projects/tasks"), 404, "NOT_FOUND")
     assert_error(client.delete("/api/v1/projects/tasks"), 404, "NOT_FOUND", "Project not found")
     # Gone for clients at once; the rows themselves are removed in the background.
-    assert client.get("/api/v1/search", params={"q": "task"}).json()["total"] == 0
+    assert client.get("/api/v1/search", params={"q": "recipe"}).json()["total"] == 0
     wait_until_runner_idle(client)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM documents").scalar() == 0
@@ -219,12 +220,12 @@ def count_rows(client: TestClient, sql: str) -> int:
 
 
 def test_a_large_delete_removes_rows_in_batches(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(projects_service, "PURGE_BATCH_ROWS", 10)  # 38 documents: 4 batches
-    register(client, "Tasks", CORPUS_DIR / "task-list")
+    register(client, "Tasks", write_fixture_tree(tmp_path, "recipe-box"))
     sync(client, "tasks")
-    register(client, "Other", CORPUS_DIR / "ultron-ap")
+    register(client, "Other", write_fixture_tree(tmp_path, "garden-monitor"))
     kept = sync(client, "other")["document_count"]
     assert client.delete("/api/v1/projects/tasks").status_code == 204
     wait_until_runner_idle(client)
@@ -236,7 +237,7 @@ def test_a_large_delete_removes_rows_in_batches(
 def test_a_project_created_while_a_deleted_one_is_purged_starts_empty(
     client: TestClient, folder: Path
 ) -> None:
-    register(client, "Tasks", CORPUS_DIR / "task-list")
+    register(client, "Tasks", write_fixture_tree(folder.parent, "recipe-box"))
     sync(client, "tasks")
     release = threading.Event()
     client.app.state.sync_runner._executor.submit(release.wait)  # type: ignore[attr-defined]
@@ -257,7 +258,7 @@ def test_a_purge_cut_short_is_finished_at_the_next_start(tmp_path: Path) -> None
     url = f"sqlite:///{tmp_path / 'lens.db'}"
     migrate(url)
     with TestClient(create_app(Settings(database_url=url))) as client:
-        register(client, "Tasks", CORPUS_DIR / "task-list")
+        register(client, "Tasks", write_fixture_tree(tmp_path, "recipe-box"))
         sync(client, "tasks")
     # What a stop in the middle of a purge leaves: the project row gone, its documents not.
     with sqlite3.connect(tmp_path / "lens.db") as conn:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sdlc_lens.api.schemas.relations import DocumentRelationships
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.fixture_project import E2E_FILES, PRD_AFTER_TITLE, US0001_BODY
+from tests.fixtures import E2E_FILES, PRD_AFTER_TITLE, US0001_BODY
 from tests.helpers import (
     assert_error,
     markdown,

@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 
 from sdlc_lens.config import Settings
 from sdlc_lens.db.fts import DROP_FTS
+from tests.fixtures import SAMPLE_PROJECTS
 from tests.helpers import (
-    CORPUS_DIR,
-    CORPUS_PROJECTS,
     assert_error,
     register,
     sync,
@@ -58,10 +57,12 @@ SAMPLE = {
 
 
 @pytest.fixture(scope="module")
-def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """The two corpus projects plus the sample tree, synced once for the module."""
+def app_client(
+    tmp_path_factory: pytest.TempPathFactory, fixture_tree_paths: dict[str, Path]
+) -> Iterator[TestClient]:
+    """The two realistic projects plus the sample tree, synced once for the module."""
     sample = write_tree(tmp_path_factory.mktemp("sample"), SAMPLE)
-    projects = (*CORPUS_PROJECTS, ("Sample", sample))
+    projects = (*((n, fixture_tree_paths[t]) for n, t in SAMPLE_PROJECTS), ("Sample", sample))
     with synced_app(tmp_path_factory.mktemp("search-db"), projects) as client:
         yield client
 
@@ -132,13 +133,15 @@ def test_trailing_star_is_a_prefix(app_client: TestClient) -> None:
     }
 
 
-def test_single_word_matches_every_document_containing_it(app_client: TestClient) -> None:
+def test_single_word_matches_every_document_containing_it(
+    app_client: TestClient, fixture_tree_paths: dict[str, Path]
+) -> None:
     on_disk = sorted(
         p
-        for p in (CORPUS_DIR / "task-list").rglob("*.md")
-        if p.name != "_index.md" and re.search(r"\bdeadline\b", p.read_text(), re.IGNORECASE)
+        for p in fixture_tree_paths["recipe-box"].rglob("*.md")
+        if p.name != "_index.md" and re.search(r"\breminder\b", p.read_text(), re.IGNORECASE)
     )
-    hits = all_hits(app_client, "deadline", project="task-list")
+    hits = all_hits(app_client, "reminder", project="recipe-box")
     assert len(hits) == len(on_disk) > 3
 
 
@@ -191,8 +194,8 @@ def test_a_repeated_word_counts_once(app_client: TestClient) -> None:
 
 def test_project_filter(app_client: TestClient) -> None:
     everywhere = all_hits(app_client, "docker")
-    assert {item["project_slug"] for item in everywhere} == {"task-list", "ultron-ap"}
-    for slug in ("task-list", "ultron-ap"):
+    assert {item["project_slug"] for item in everywhere} == {"recipe-box", "garden-monitor"}
+    for slug in ("recipe-box", "garden-monitor"):
         own = all_hits(app_client, "docker", project=slug)
         assert own == [item for item in everywhere if item["project_slug"] == slug]
     assert search(app_client, "docker", project="nope") == {
@@ -242,7 +245,7 @@ def assert_ranked(items: list[dict[str, Any]]) -> None:
             assert tuple(before[k] for k in key) <= tuple(after[k] for k in key)
 
 
-@pytest.mark.parametrize("q", ["docker", "task", "alert config", "the", "US0003", "deploy*"])
+@pytest.mark.parametrize("q", ["docker", "recipe", "alert telegram", "the", "US0003", "deploy*"])
 def test_scores_never_increase_and_ties_are_stable(app_client: TestClient, q: str) -> None:
     items = all_hits(app_client, q)
     assert items
@@ -273,8 +276,8 @@ def test_scores_are_rounded_negated_bm25(app_client: TestClient) -> None:
 def test_exact_id_ranks_that_document_first(app_client: TestClient) -> None:
     items = all_hits(app_client, "US0003")
     assert {item["doc_id"] for item in items[:3]} == {
-        "US0003-view-task-list",
-        "US0003-dark-mode-layout",
+        "US0003-browse-recipes",
+        "US0003-session-handling",
         "US0003-profile",
     }
     assert all(not item["doc_id"].startswith("US0003") for item in items[3:])
@@ -304,7 +307,8 @@ def test_only_a_whole_id_query_gets_the_boost(app_client: TestClient) -> None:
     items = search(app_client, "US0042 identifier")["items"]
     assert ids({"items": items}) == ["US0042-quiet"]
     assert items[0]["score"] < 1000
-    items = search(app_client, "US0003 view", project="task-list")["items"]
+    items = search(app_client, "US0003 browse", project="recipe-box")["items"]
+    assert items
     assert all(item["score"] < 1000 for item in items)
 
 
@@ -317,7 +321,7 @@ def test_snippet_marks_matches(app_client: TestClient) -> None:
 
 
 def test_snippets_cut_long_text_with_ellipsis(app_client: TestClient) -> None:
-    items = search(app_client, "docker compose", project="task-list")["items"]
+    items = search(app_client, "docker compose", project="recipe-box")["items"]
     assert items
     for item in items:
         assert "<mark>" in item["snippet"]

@@ -79,7 +79,7 @@ def test_any_query_text_is_answered(corpus: TestClient, q: str) -> None:
 )
 @given(
     q=st.one_of(st.text(max_size=520), fragment_lists),
-    project=st.one_of(st.none(), st.just("task-list"), st.text(max_size=10)),
+    project=st.one_of(st.none(), st.just("recipe-box"), st.text(max_size=10)),
     doc_type=st.one_of(st.none(), st.sampled_from(["story", "epic", "prd"]), st.text(max_size=6)),
     status=st.one_of(st.none(), st.sampled_from(["Done", "none", "Complete"]), st.text(max_size=6)),
     page=st.integers(min_value=1, max_value=2**63 - 1),

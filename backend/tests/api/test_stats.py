@@ -50,7 +50,7 @@ def write_stories(
     return root
 
 
-@pytest.mark.parametrize("slug", ["task-list", "ultron-ap"])
+@pytest.mark.parametrize("slug", ["recipe-box", "garden-monitor"])
 def test_project_stats_match_the_documents_list(corpus: TestClient, slug: str) -> None:
     items = documents_of(corpus, slug)
     by_type, by_status, stories, terminal = expected_counts(items)
@@ -65,17 +65,20 @@ def test_project_stats_match_the_documents_list(corpus: TestClient, slug: str) -
     assert stats["last_synced_at"] == project["last_synced_at"] is not None
 
 
-def test_task_list_figures(corpus: TestClient) -> None:
-    # Known values of the fixed corpus, so a wrong recomputation cannot hide a wrong answer.
-    stats = corpus.get("/api/v1/projects/task-list/stats").json()
+def test_sample_project_figures(corpus: TestClient) -> None:
+    # Known values of the generated projects, so a wrong recomputation cannot hide.
+    stats = corpus.get("/api/v1/projects/recipe-box/stats").json()
     assert stats["total_documents"] == 38
     assert stats["by_type"]["story"] == 12
-    assert stats["by_status"] == {"Complete": 29, "Done": 5, "Approved": 2, "null": 2}
+    assert stats["by_status"] == {"Done": 18, "Complete": 16, "Approved": 2, "null": 2}
     assert stats["completion_percentage"] == 100.0
+    stats = corpus.get("/api/v1/projects/garden-monitor/stats").json()
+    assert (stats["total_documents"], stats["by_type"]["story"]) == (33, 15)
+    assert stats["completion_percentage"] == 0.0
 
 
 def test_global_stats_are_sums_and_weighted(corpus: TestClient) -> None:
-    per_project = {slug: documents_of(corpus, slug) for slug in ("task-list", "ultron-ap")}
+    per_project = {slug: documents_of(corpus, slug) for slug in ("recipe-box", "garden-monitor")}
     everything = [item for items in per_project.values() for item in items]
     by_type, by_status, stories, terminal = expected_counts(everything)
     stats = corpus.get("/api/v1/stats").json()
@@ -92,7 +95,7 @@ def test_global_stats_are_sums_and_weighted(corpus: TestClient) -> None:
     assert stats["by_type"] == by_type
     assert stats["by_status"] == by_status
     assert stats["completion_percentage"] == round(100 * terminal / stories, 1)
-    assert [p["slug"] for p in stats["projects"]] == ["task-list", "ultron-ap"]
+    assert [p["slug"] for p in stats["projects"]] == ["recipe-box", "garden-monitor"]
     for line in stats["projects"]:
         assert set(line) == {
             "slug",

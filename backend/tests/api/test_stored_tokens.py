@@ -92,7 +92,7 @@ def test_plaintext_from_before_the_key_works_and_is_encrypted_on_its_next_write(
         assert client.get("/api/v1/projects/web").json()["masked_token"] == "****7777"
 
 
-@pytest.mark.parametrize("key", [OTHER_KEY, None])
+@pytest.mark.parametrize("key", [OTHER_KEY, None], ids=["another-key", "no-key"])
 def test_a_token_that_cannot_be_decrypted_counts_as_none(
     database_url: str, key: str | None
 ) -> None:

@@ -5,7 +5,6 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,8 @@ from sdlc_lens.db import staging
 from sdlc_lens.db.fts import INDEXED_CHARS
 from sdlc_lens.parsing import parse_front_matter
 from sdlc_lens.services.sync import engine as sync_module
+from tests.fixtures import CorpusTree
 from tests.helpers import (
-    CORPUS_DIR,
     assert_body_loses_only_title_and_front_matter,
     assert_error,
     deny_reading,
@@ -26,32 +25,6 @@ from tests.helpers import (
     wait_for_sync,
     write_tree,
 )
-
-# Independent of the code under test: which folder holds which kind of document.
-FOLDER_TYPES = {
-    "epics": "epic",
-    "stories": "story",
-    "plans": "plan",
-    "test-specs": "test-spec",
-    "workflows": "workflow",
-    "bugs": "bug",
-}
-ROOT_SINGLETONS = {"prd", "trd", "tsd", "personas"}
-
-
-def expected_counts(tree: Path) -> Counter[str]:
-    """Count the tree's documents by type straight from the file system."""
-    counts: Counter[str] = Counter()
-    for path in tree.rglob("*"):
-        if not path.is_file() or path.suffix.lower() != ".md" or path.name == "_index.md":
-            continue
-        relative = path.relative_to(tree)
-        if len(relative.parts) == 1:
-            assert path.stem.lower() in ROOT_SINGLETONS, path
-            counts[path.stem.lower()] += 1
-        else:
-            counts[FOLDER_TYPES[relative.parts[0]]] += 1
-    return counts
 
 
 def db_rows(client: TestClient, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -114,36 +87,36 @@ def blocked_runner(client: TestClient):
 # --- Corpus -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tree_name", sorted(p.name for p in CORPUS_DIR.iterdir() if p.is_dir()))
-def test_corpus_tree_syncs_every_document(client: TestClient, tree_name: str) -> None:
-    tree = CORPUS_DIR / tree_name
-    expected = expected_counts(tree)
-    project = register(client, tree_name, tree)
+def test_corpus_tree_syncs_every_document(client: TestClient, corpus_tree: CorpusTree) -> None:
+    project = register(client, corpus_tree.name, corpus_tree.path)
     result = sync(client, project["slug"])
     assert result["sync_status"] == "synced", result["sync_error"]
     assert result["sync_error"] is None
-    assert result["document_count"] == sum(expected.values())
-    counted = Counter(dict(db_rows(client, "SELECT doc_type, count(*) FROM documents GROUP BY 1")))
-    assert counted == expected
+    assert result["document_count"] == len(corpus_tree.types)
+    # The type of every document, as the tree's own oracle says (not the code under test).
+    stored = dict(db_rows(client, "SELECT file_path, doc_type FROM documents"))
+    assert stored == corpus_tree.types
     assert result["last_synced_at"] is not None
     # The body is stored: the file's text without its title line and front matter only.
     for rel, doc in documents_by_path(client).items():
-        text = (tree / rel).read_text(encoding="utf-8")
+        text = (corpus_tree.path / rel).read_text(encoding="utf-8")
         assert_body_loses_only_title_and_front_matter(text, parse_front_matter(text))
         assert doc["content"] == parse_front_matter(text).content
         assert not doc["content"].startswith(f"# {doc['title']}\n")
 
 
-def test_task_list_statuses_come_from_front_matter(client: TestClient) -> None:
-    register(client, "Tasks", CORPUS_DIR / "task-list")
-    sync(client, "tasks")
+def test_sample_statuses_come_from_front_matter(
+    client: TestClient, fixture_tree_paths: dict[str, Path]
+) -> None:
+    register(client, "Recipes", fixture_tree_paths["recipe-box"])
+    sync(client, "recipes")
     docs = documents_by_path(client)
-    assert docs["stories/US0002-create-task.md"]["status"] == "Complete"
-    assert docs["stories/US0002-create-task.md"]["epic"] == "EP0001"
-    assert docs["workflows/WF0011-docker-compose.md"]["story"] == "US0011"
+    assert docs["stories/US0002-add-a-recipe.md"]["status"] == "Done"
+    assert docs["stories/US0002-add-a-recipe.md"]["epic"] == "EP0001"
+    assert docs["workflows/WF0011-docker-compose-stack-story-workflow.md"]["story"] == "US0011"
     assert docs["prd.md"]["status"] == "Approved"  # bold-line fallback at the top
     assert docs["prd.md"]["doc_id"] == "prd"
-    assert docs["stories/US0002-create-task.md"]["title"] == "US0002: Create Task"
+    assert docs["stories/US0002-add-a-recipe.md"]["title"] == "US0002: Add a Recipe"
 
 
 # --- Trigger and states -------------------------------------------------------------------

@@ -160,11 +160,13 @@ def test_progress_is_null_while_a_sync_waits_its_turn(
 
 def test_progress_board_forgets_a_sync_that_failed() -> None:
     board = SyncProgressBoard()
-    with pytest.raises(RuntimeError), board.track(7) as tracked:
+    with pytest.raises(RuntimeError), board.track(7, "demo") as tracked:
         tracked.file_seen()
         assert board.snapshot(7) == progress("scanning", 1, 0, 0)
+        assert board.state_of("demo") == ("scanning", 1, 0, 0)
         raise RuntimeError
     assert board.snapshot(7) is None
+    assert board.state_of("demo") is None and board.states() == ()
 
 
 def test_sync_logs_name_the_project_and_each_file_decision(

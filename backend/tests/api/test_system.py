@@ -15,9 +15,9 @@ from sdlc_lens.config import Settings
 from sdlc_lens.db.schema import MIGRATION_HEAD
 from sdlc_lens.healthcheck import HEALTH_PATH
 from sdlc_lens.main import create_app
+from tests.fixtures import write_fixture_tree
 from tests.helpers import (
     BACKEND_DIR,
-    CORPUS_DIR,
     assert_error,
     db_file,
     migrate,
@@ -37,6 +37,7 @@ def test_health_when_ready(client: TestClient) -> None:
         "migration_ok": True,
         "fts_ok": True,
         "ready": True,
+        "warnings": [],
     }
 
 
@@ -73,6 +74,7 @@ def test_health_is_503_when_the_database_cannot_be_opened(tmp_path: Path) -> Non
         "migration_ok": False,
         "fts_ok": False,
         "ready": False,
+        "warnings": [],
     }
 
 
@@ -89,9 +91,10 @@ def test_health_reports_a_missing_index_without_creating_it(database_url: str) -
         assert "documents_fts" not in tables
 
 
-def test_startup_recreates_and_refills_a_missing_index(database_url: str) -> None:
+def test_startup_recreates_and_refills_a_missing_index(database_url: str, tmp_path: Path) -> None:
+    tree = write_fixture_tree(tmp_path, "recipe-box")
     with TestClient(create_app(Settings(database_url=database_url))) as client:
-        register(client, "Tasks", CORPUS_DIR / "task-list")
+        register(client, "Tasks", tree)
         sync(client, "tasks")
     with sqlite3.connect(db_file(database_url)) as conn:
         conn.execute("DROP TRIGGER documents_fts_insert")
@@ -102,12 +105,10 @@ def test_startup_recreates_and_refills_a_missing_index(database_url: str) -> Non
         assert client.get(HEALTH_PATH).status_code == 200
     with sqlite3.connect(db_file(database_url)) as conn:
         hits = conn.execute(
-            "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'dentist'"
+            "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'quantity'"
         ).fetchone()[0]
         expected = sum(
-            "dentist" in p.read_text().lower()
-            for p in (CORPUS_DIR / "task-list").rglob("*.md")
-            if p.name != "_index.md"
+            "quantity" in p.read_text().lower() for p in tree.rglob("*.md") if p.name != "_index.md"
         )
     assert hits == expected > 0
 
@@ -201,5 +202,6 @@ def test_the_root_names_the_product_and_links_the_docs_and_health(client: TestCl
     body = response.json()
     assert body["name"] == "SDLC Lens" and body["version"] == __version__
     assert body["health"] == HEALTH_PATH and body["docs"] == "/docs"
+    assert body["warnings"] == []  # no SDLC_LENS_PROJECTS_ROOT: nothing to warn of
     for link in (body["docs"], body["redoc"], body["health"], body["openapi"]):
         assert client.get(link).status_code == 200, link

@@ -7,6 +7,7 @@ then they fail, so a CI machine without Docker cannot pass silently.
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,12 @@ def image(docker_ready: None) -> Iterator[str]:
         dh.remove_image(tag)
 
 
+@pytest.fixture(scope="session")
+def sample_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample project to mount into containers (read-only): a generated tree."""
+    return dh.write_sample_tree(tmp_path_factory.mktemp("mounted"))
+
+
 @pytest.fixture
 def lab(docker_ready: None) -> Iterator[dh.Lab]:
     """Creates containers and volumes for one test and removes all of them afterwards."""
@@ -53,3 +60,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("image measurements")
         for name, value in MEASURED.items():
             terminalreporter.write_line(f"{name}: {value}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: a new test cannot slip through
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the Docker engine (the `docker_ready` fixture, which `image` and
+    `lab` take) carries the `image` marker, so the everyday loop (`-m "not image and not
+    fuzz"`) never builds an image, whatever a new test file forgets. The tests here that run
+    the image's scripts without Docker stay in the loop."""
+    for item in items:
+        if "docker_ready" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.image)

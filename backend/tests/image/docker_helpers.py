@@ -25,9 +25,13 @@ from docker.errors import DockerException, NotFound
 from testcontainers.core.container import DockerContainer
 
 from harness.processes import HEALTH_PATH
+from tests.fixtures import fixture_trees, write_fixture_tree
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
-CORPUS_DIR = BACKEND_DIR.parent.parent / "shared" / "corpus"
+# The project the image tests mount: a generated tree (tests/fixtures.py), readable by the
+# image's user, with this many documents (every .md but the `_index.md` registries).
+SAMPLE_TREE = "recipe-box"
+SAMPLE_DOCUMENTS = len(fixture_trees()[SAMPLE_TREE].types)
 BASE_IMAGE = "python:3.12-slim"
 APP_PORT = 8000
 # Files the Dockerfile reads from the build context (a temporary copy needs no more).
@@ -72,6 +76,11 @@ class BuildResult:
     tag: str
     seconds: float
     output: str
+
+
+def write_sample_tree(root: Path) -> Path:
+    """The sample project below `root`, every file readable by the image's user."""
+    return write_fixture_tree(root, SAMPLE_TREE)
 
 
 def pyproject_version(backend_dir: Path = BACKEND_DIR) -> str:

@@ -1,6 +1,7 @@
 """The running container: start-up order, settings, users, volumes, failures, shutdown."""
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,8 +14,6 @@ from tests.image.conftest import MEASURED
 
 pytestmark = pytest.mark.image
 
-TASK_LIST = dh.CORPUS_DIR / "task-list"
-TASK_LIST_DOCUMENTS = 38  # every .md under task-list except the _index.md files
 MIGRATION_FAILED = "database migration failed"
 
 
@@ -216,12 +215,12 @@ def test_sigterm_shuts_down_gracefully(image: str, lab: dh.Lab) -> None:
     ), output
 
 
-def test_read_only_root_without_capabilities(image: str, lab: dh.Lab) -> None:
+def test_read_only_root_without_capabilities(image: str, lab: dh.Lab, sample_tree: Path) -> None:
     container = lab.container(
         image,
         volumes={
             lab.volume(): ("/data/db", "rw"),
-            str(TASK_LIST): ("/data/projects/task-list", "ro"),
+            str(sample_tree): ("/data/projects/recipe-box", "ro"),
         },
         tmpfs=["/tmp"],
         read_only=True,
@@ -236,14 +235,14 @@ def test_read_only_root_without_capabilities(image: str, lab: dh.Lab) -> None:
     created = dh.api(
         "POST",
         url + "/api/v1/projects",
-        json={"name": "Task List", "sdlc_path": "/data/projects/task-list"},
+        json={"name": "Recipe Box", "sdlc_path": "/data/projects/recipe-box"},
     )
     assert created.status_code == 201, created.text
-    assert dh.api("POST", url + "/api/v1/projects/task-list/sync").status_code == 202
+    assert dh.api("POST", url + "/api/v1/projects/recipe-box/sync").status_code == 202
     with httpx.Client(base_url=url, timeout=10) as client:
-        project = wait_for_sync(client, "task-list")
+        project = wait_for_sync(client, "recipe-box")
     assert project["sync_status"] == "synced", project
-    assert project["document_count"] == TASK_LIST_DOCUMENTS
+    assert project["document_count"] == dh.SAMPLE_DOCUMENTS
     code, output = dh.exec_in(container, ["touch", "/intruder"])
     assert code != 0 and "Read-only file system" in output, output
 

@@ -12,7 +12,6 @@ from tests.image import docker_helpers as dh
 
 pytestmark = pytest.mark.image
 
-TASK_LIST = dh.CORPUS_DIR / "task-list"
 SERVICE_UID = 10001
 IMPORT_LINE = re.compile(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)\s*$", re.MULTILINE)
 # Run inside the image: which of the named modules come from a .py file without a .pyc next to
@@ -89,23 +88,25 @@ def test_another_uid_with_the_default_data_folder(image: str, lab: dh.Lab) -> No
     assert "fix: chown -R 12345:12345 the host folder or volume mounted at /data/db" in lines[0]
 
 
-def test_every_module_a_start_imports_is_precompiled(image: str, lab: dh.Lab) -> None:
+def test_every_module_a_start_imports_is_precompiled(
+    image: str, lab: dh.Lab, sample_tree: Path
+) -> None:
     """The builder's standard-library warm-up list must cover what a real session imports."""
     profile = {"PYTHONPROFILEIMPORTTIME": "1"}  # each Python process lists its imports
     container = lab.container(
-        image, env=profile, volumes={str(TASK_LIST): ("/data/projects/task-list", "ro")}
+        image, env=profile, volumes={str(sample_tree): ("/data/projects/recipe-box", "ro")}
     )
     url = dh.wait_healthy(container, timeout=60)
-    body = {"name": "Task List", "sdlc_path": "/data/projects/task-list"}
+    body = {"name": "Recipe Box", "sdlc_path": "/data/projects/recipe-box"}
     assert dh.api("POST", url + "/api/v1/projects", json=body).status_code == 201
-    assert dh.api("POST", url + "/api/v1/projects/task-list/sync").status_code == 202
+    assert dh.api("POST", url + "/api/v1/projects/recipe-box/sync").status_code == 202
     with httpx.Client(base_url=url, timeout=10) as client:
-        assert wait_for_sync(client, "task-list")["sync_status"] == "synced"
+        assert wait_for_sync(client, "recipe-box")["sync_status"] == "synced"
     for path in (
-        "/api/v1/projects/task-list/documents?per_page=5",
-        "/api/v1/projects/task-list/documents/story/US0002-create-task",
-        "/api/v1/projects/task-list/stats",
-        "/api/v1/search?q=dentist",
+        "/api/v1/projects/recipe-box/documents?per_page=5",
+        "/api/v1/projects/recipe-box/documents/story/US0002-add-a-recipe",
+        "/api/v1/projects/recipe-box/stats",
+        "/api/v1/search?q=pantry",
         "/docs",
         "/openapi.json",
     ):

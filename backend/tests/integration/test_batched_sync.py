@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from harness.processes import start_server, wait_for_sync
-from sdlc_lens.db.engine import create_db_engine
 from sdlc_lens.db.staging import WRITE_CHUNK_ROWS
 from sdlc_lens.services.projects.registry import claim_sync
 from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
@@ -80,18 +79,22 @@ def seen_version(client: TestClient) -> str:
 
 @contextmanager
 def between_transactions(engine: Engine, action: Callable[[], None]) -> Iterator[list[int]]:
-    """Call `action` as each transaction of `engine` begins (once BEGIN has run: a write in
-    `action` would wait for it); collect the rows each transaction changed (SQLite's own
-    count, triggers included)."""
+    """Call `action` as each transaction of `engine` on this thread begins (once BEGIN has
+    run: a write in `action` would wait for it); collect the rows each transaction changed
+    (SQLite's own count, triggers included)."""
     changes: list[int] = []
     at_begin: dict[int, int] = {}
 
     def begin(conn: Any) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # a read the app serves (the sync runs on the test's thread)
         action()
         raw = conn.connection.driver_connection
         at_begin[id(raw)] = raw.total_changes
 
     def commit(conn: Any) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
         raw = conn.connection.driver_connection
         changes.append(raw.total_changes - at_begin.pop(id(raw), raw.total_changes))
 
@@ -105,10 +108,10 @@ def between_transactions(engine: Engine, action: Callable[[], None]) -> Iterator
 
 
 @pytest.fixture
-def sync_engine(database_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
-    yield engine
-    engine.dispose()
+def sync_engine(client: TestClient) -> Engine:
+    """The app's own engine: its commits step the data versions the answer cache keys on."""
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    return engine
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from harness.processes import Server, start_server
-from tests.helpers import CORPUS_DIR, assert_error, migrate
+from tests.fixtures import write_fixture_tree
+from tests.helpers import assert_error, migrate
 
 SEARCH = "/api/v1/search"
 # 16 prefixes, each expanding to thousands of the generated words: about a second of work
@@ -117,7 +118,9 @@ def test_a_search_stops_when_its_client_disconnects(start) -> None:  # type: ign
         assert client.get(SEARCH, params={"q": "US00042"}).status_code == 200
 
 
-async def _attack_and_browse(base_url: str) -> tuple[dict[str, float], int, list[httpx.Response]]:
+async def _attack_and_browse(
+    base_url: str, tree: Path
+) -> tuple[dict[str, float], int, list[httpx.Response]]:
     """80 costly searches in flight while a user browses, creates and syncs a project."""
     limits = httpx.Limits(max_connections=100)
     async with (
@@ -138,7 +141,7 @@ async def _attack_and_browse(base_url: str) -> tuple[dict[str, float], int, list
         await timed("list", user.get("/api/v1/projects/heavy/documents", params={"per_page": 50}))
         await timed("project stats", user.get("/api/v1/projects/heavy/stats"))
         await timed("global stats", user.get("/api/v1/stats"))
-        body = {"name": "Tasks", "sdlc_path": str(CORPUS_DIR / "task-list")}
+        body = {"name": "Tasks", "sdlc_path": str(tree)}
         await timed("create", user.post("/api/v1/projects", json=body))
         await timed("sync trigger", user.post("/api/v1/projects/tasks/sync"))
         started = time.perf_counter()
@@ -149,9 +152,10 @@ async def _attack_and_browse(base_url: str) -> tuple[dict[str, float], int, list
         return timings, still_searching, await asyncio.gather(*attack)
 
 
-def test_browsing_and_syncing_stay_prompt_under_costly_searches(start) -> None:  # type: ignore[no-untyped-def]
+def test_browsing_and_syncing_stay_prompt_under_costly_searches(start, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     server = start("0.2")
-    timings, still_searching, searches = asyncio.run(_attack_and_browse(server.base_url))
+    tree = write_fixture_tree(tmp_path, "recipe-box")
+    timings, still_searching, searches = asyncio.run(_attack_and_browse(server.base_url, tree))
     # Measured while the searches were still running or waiting...
     assert still_searching > 0, timings
     # ... and none of it waited for them (before: 40 of them held every worker thread).

@@ -16,13 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from benchmarks.corpus import generate
 from harness.processes import Server, wait_for_sync
-from tests.helpers import CORPUS_DIR
+from tests.fixtures import scaled_corpus, write_fixture_tree
 
 # The line the sync logs when it ends, one way or the other.
 SYNC_ENDED = re.compile(r"sync of small (finished|interrupted)")
-PREVIOUS = 38  # the task-list tree, synced before each test
+PREVIOUS = 38  # the recipe-box tree, synced before each test
 LARGE = 6000  # documents: reading and parsing them takes long enough to stop in the middle
 WRITE = 300  # documents: few, because each insert is slowed down on purpose (late stop)
 SIGNALS = [signal.SIGTERM, signal.SIGINT]
@@ -30,19 +29,20 @@ SIGNALS = [signal.SIGTERM, signal.SIGINT]
 
 @pytest.fixture(scope="module")
 def large_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(LARGE, tmp_path_factory.mktemp("large") / "sdlc-studio")
+    return scaled_corpus(LARGE, tmp_path_factory.mktemp("large") / "sdlc-studio")
 
 
 @pytest.fixture(scope="module")
 def write_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(WRITE, tmp_path_factory.mktemp("write") / "sdlc-studio")
+    return scaled_corpus(WRITE, tmp_path_factory.mktemp("write") / "sdlc-studio")
 
 
 @pytest.fixture
-def server(debug_server: Server) -> Server:
-    """A server whose project `small` holds the 38 task-list documents."""
+def server(debug_server: Server, tmp_path: Path) -> Server:
+    """A server whose project `small` holds the 38 recipe-box documents."""
+    tree = write_fixture_tree(tmp_path, "recipe-box")
     with httpx.Client(base_url=debug_server.base_url, timeout=5) as client:
-        body = {"name": "Small", "sdlc_path": str(CORPUS_DIR / "task-list")}
+        body = {"name": "Small", "sdlc_path": str(tree)}
         assert client.post("/api/v1/projects", json=body).status_code == 201
         assert client.post("/api/v1/projects/small/sync").status_code == 202
         assert wait_for_sync(client, "small")["document_count"] == PREVIOUS

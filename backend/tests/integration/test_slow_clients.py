@@ -157,6 +157,21 @@ def test_an_overlong_header_line_gets_400_in_the_envelope(server: Server) -> Non
     assert (status, error["code"]) == (400, "BAD_REQUEST")
 
 
+def test_a_long_head_that_is_complete_and_a_large_body_are_served(
+    server: Server, tmp_path: Path
+) -> None:
+    # The head limit counts an unfinished head only: a big body in the same packets is fine.
+    body = json.dumps({"name": "Big Body", "sdlc_path": str(tmp_path), "x": "a" * 900_000})
+    sock = connect(server)
+    sock.sendall(
+        b"POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + b"X-Padding: " + b"p" * 15_000 + b"\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body.encode()
+    )  # fmt: skip
+    assert read_until_closed(sock, timeout=10).startswith(b"HTTP/1.1 201 ")
+
+
 def test_the_image_serves_with_the_same_guarded_protocol() -> None:
     # The tests' servers and the image's entrypoint start Uvicorn with one protocol class.
     entrypoint = (BACKEND_DIR / "docker-entrypoint.sh").read_text()

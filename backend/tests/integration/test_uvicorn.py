@@ -11,18 +11,23 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.processes import CLEAN_EXITS, Server, start_server
+from harness.processes import CLEAN_EXITS, Server, start_server, wait_for_sync
 from sdlc_lens.healthcheck import HEALTH_PATH
-from tests.helpers import CORPUS_DIR
+from tests.fixtures import write_fixture_tree
 
-COPIES = 60  # 60 x 38 task-list documents: a sync that lasts long enough to talk over
+COPIES = 60  # 60 x 38 recipe-box documents: a sync that lasts long enough to talk over
 
 
 @pytest.fixture(scope="module")
-def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fixture_tree(tmp_path_factory.mktemp("small"), "recipe-box")
+
+
+@pytest.fixture(scope="module")
+def big_tree(tmp_path_factory: pytest.TempPathFactory, small_tree: Path) -> Path:
     root = tmp_path_factory.mktemp("big") / "sdlc-studio"
     for index in range(COPIES):
-        shutil.copytree(CORPUS_DIR / "task-list", root / f"copy-{index:02d}")
+        shutil.copytree(small_tree, root / f"copy-{index:02d}")
     return root
 
 
@@ -32,19 +37,18 @@ def register_and_trigger(client: httpx.Client, path: Path) -> None:
     assert client.post("/api/v1/projects/big/sync").status_code == 202
 
 
-def sync_small_project(client: httpx.Client) -> None:
-    """Register the 38-document task-list tree as `small` and sync it to the end."""
-    body = {"name": "Small", "sdlc_path": str(CORPUS_DIR / "task-list")}
+def sync_small_project(client: httpx.Client, tree: Path) -> None:
+    """Register the 38-document recipe-box tree as `small` and sync it to the end."""
+    body = {"name": "Small", "sdlc_path": str(tree)}
     assert client.post("/api/v1/projects", json=body).status_code == 201
     assert client.post("/api/v1/projects/small/sync").status_code == 202
-    while client.get("/api/v1/projects/small").json()["sync_status"] == "syncing":
-        time.sleep(0.02)
+    assert wait_for_sync(client, "small")["sync_status"] == "synced"
 
 
-def start_big_sync_over_small_project(server: Server, big_tree: Path) -> None:
+def start_big_sync_over_small_project(server: Server, small_tree: Path, big_tree: Path) -> None:
     """Sync the 38-document tree, then re-point the project at the big tree and trigger."""
     with httpx.Client(base_url=server.base_url, timeout=5) as client:
-        sync_small_project(client)
+        sync_small_project(client, small_tree)
         repoint = client.put("/api/v1/projects/small", json={"sdlc_path": str(big_tree)})
         assert repoint.status_code == 200
         assert client.post("/api/v1/projects/small/sync").status_code == 202
@@ -82,9 +86,9 @@ def test_sigterm_shuts_down_gracefully(server: Server) -> None:
 
 
 def test_sigterm_during_a_sync_keeps_previous_documents(
-    server: Server, big_tree: Path, tmp_path: Path
+    server: Server, small_tree: Path, big_tree: Path
 ) -> None:
-    start_big_sync_over_small_project(server, big_tree)
+    start_big_sync_over_small_project(server, small_tree, big_tree)
     assert server.stop(signal.SIGTERM, timeout=30) in CLEAN_EXITS
     with sqlite3.connect(server.database) as conn:
         status, error = conn.execute("SELECT sync_status, sync_error FROM projects").fetchone()
@@ -95,8 +99,10 @@ def test_sigterm_during_a_sync_keeps_previous_documents(
         assert "interrupted" in error
 
 
-def test_killed_mid_sync_leaves_previous_documents_intact(server: Server, big_tree: Path) -> None:
-    start_big_sync_over_small_project(server, big_tree)
+def test_killed_mid_sync_leaves_previous_documents_intact(
+    server: Server, small_tree: Path, big_tree: Path
+) -> None:
+    start_big_sync_over_small_project(server, small_tree, big_tree)
     time.sleep(0.2)
     server.stop(signal.SIGKILL)
     with sqlite3.connect(server.database) as conn:
@@ -113,12 +119,14 @@ def test_killed_mid_sync_leaves_previous_documents_intact(server: Server, big_tr
         assert restarted.stop() in CLEAN_EXITS
 
 
-def test_a_burst_beyond_the_pool_and_thread_limits_is_served(server: Server) -> None:
+def test_a_burst_beyond_the_pool_and_thread_limits_is_served(
+    server: Server, small_tree: Path
+) -> None:
     """More concurrent requests than pooled connections (20) and worker threads (40):
     every one is answered, none waits on a connection the event loop would have to return."""
     with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        sync_small_project(client)
-    paths = ["/api/v1/search?q=task", "/api/v1/projects/small", HEALTH_PATH]
+        sync_small_project(client, small_tree)
+    paths = ["/api/v1/search?q=recipe", "/api/v1/projects/small", HEALTH_PATH]
 
     async def burst() -> list[int]:
         limits = httpx.Limits(max_connections=150)

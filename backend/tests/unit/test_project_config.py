@@ -1,21 +1,17 @@
 """Best-effort `.config.yaml` / `.version` reading."""
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.sample_projects import VERSION_FILE
 from sdlc_lens.parsing import ProjectConfig, parse_project_config
-
-CORPUS_VERSION = Path("/work/shared/corpus/task-list/.version")
 
 EMPTY = ProjectConfig(schema_version=None, profile=None, status_vocab={})
 
 
-@pytest.mark.skipif(not CORPUS_VERSION.exists(), reason="corpus not available")
-def test_corpus_version_file() -> None:
-    config = parse_project_config(None, CORPUS_VERSION.read_text())
+def test_version_file_as_sdlc_studio_writes_it() -> None:
+    config = parse_project_config(None, VERSION_FILE)
     assert config == ProjectConfig(schema_version=2, profile=None, status_vocab={})
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine
 from sdlc_lens.config import Settings
 from sdlc_lens.services.connections.github import GitHubApi
 from sdlc_lens.services.freshness.watcher import FolderWatcher
+from sdlc_lens.services.projects.discovery import ProjectsRootState
 from sdlc_lens.services.projects.editing import ProjectRules
 from sdlc_lens.services.search.runner import SearchRunner
 from sdlc_lens.services.sync.progress import SyncProgressBoard
@@ -69,6 +70,13 @@ async def get_folder_watcher(request: Request) -> FolderWatcher:
     return found
 
 
+async def get_service_warnings(request: Request) -> list[str]:
+    """What works but is probably a mistake (SDLC_LENS_PROJECTS_ROOT gives no project), for
+    the system health and `GET /`."""
+    root: ProjectsRootState = request.app.state.projects_root
+    return root.warnings()
+
+
 async def get_token_cipher(request: Request) -> TokenCipher:
     """How this server stores and reads access tokens (its encryption key, or none)."""
     found: TokenCipher = request.app.state.token_cipher
@@ -107,3 +115,4 @@ FolderWatcherDep = Annotated[FolderWatcher, Depends(get_folder_watcher)]
 TokenCipherDep = Annotated[TokenCipher, Depends(get_token_cipher)]
 ProjectRulesDep = Annotated[ProjectRules, Depends(get_project_rules)]
 GitHubApiDep = Annotated[GitHubApi, Depends(get_github_api)]
+ServiceWarningsDep = Annotated[list[str], Depends(get_service_warnings)]

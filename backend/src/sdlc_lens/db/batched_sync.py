@@ -30,12 +30,16 @@ from sqlalchemy import Connection
 from sdlc_lens.db.engine import begin_immediate, stop_when
 from sdlc_lens.db.generations import generation_sql
 from sdlc_lens.db.staging import COLUMNS_SQL, STAMP_SQL, WRITE_CHUNK_ROWS, SyncPlan
+from sdlc_lens.db.versions import Changes
 from sdlc_lens.errors import ProjectGoneError
 
 # After each batch the sync lets go of the write lock for this long. A writer that found it
 # taken sleeps in SQLite's busy handler between attempts, at most 100 ms at a time: this gap
 # lets it in, rather than the sync's next batch taking the lock again at once.
 BATCH_PAUSE_SECONDS = 0.11
+
+# What the batches change for readers: nothing (the narrowest scope the answer cache knows).
+NOTHING_SHOWN: Changes = ()
 
 _GENERATION = generation_sql("?")
 _PROJECT_GENERATION_SQL = "SELECT generation FROM projects WHERE id = ?"
@@ -110,7 +114,7 @@ def write_in_batches(
         conn.commit()
 
     def batch(statements: list[tuple[str, tuple[object, ...]]]) -> None:
-        with begin_immediate(conn), stop_when(conn, should_stop):
+        with begin_immediate(conn, changes=NOTHING_SHOWN), stop_when(conn, should_stop):
             if project_generation(conn, project_id) != generation:
                 raise ProjectGoneError
             for sql, parameters in statements:
@@ -129,7 +133,7 @@ def write_in_batches(
         ids = json.dumps(plan.deletes[start : start + WRITE_CHUNK_ROWS])
         batch([(_MARK_DELETED_SQL, (following, project_id, ids))])
     for start in range(0, len(plan.stamps), WRITE_CHUNK_ROWS):
-        with begin_immediate(conn), stop_when(conn, should_stop):
+        with begin_immediate(conn, changes=NOTHING_SHOWN), stop_when(conn, should_stop):
             conn.exec_driver_sql(STAMP_SQL, plan.stamps[start : start + WRITE_CHUNK_ROWS])
         time.sleep(BATCH_PAUSE_SECONDS)
     plan.stamps.clear()  # written
@@ -160,7 +164,7 @@ def _repeat(conn: Connection, sql: str, project_id: int, should_stop: Callable[[
     """Run a batch statement until it changes fewer rows than a batch (or a stop)."""
     total = 0
     while not should_stop():
-        with begin_immediate(conn), stop_when(conn, should_stop):
+        with begin_immediate(conn, changes=NOTHING_SHOWN), stop_when(conn, should_stop):
             changed = conn.exec_driver_sql(sql, (project_id, project_id, WRITE_CHUNK_ROWS)).rowcount
         total += changed
         if changed < WRITE_CHUNK_ROWS:

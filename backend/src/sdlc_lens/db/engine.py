@@ -12,6 +12,8 @@ from sqlalchemy import Connection, Engine, Result, Row, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from sdlc_lens.db.versions import EVERYTHING, Changes, data_versions
+
 logger = logging.getLogger(__name__)
 
 # How long a statement waits for a lock another connection holds (in WAL mode that is the
@@ -141,36 +143,55 @@ def _on_begin(connection: Any) -> None:
 
 
 @contextmanager
-def write_transaction(engine: Engine, *, foreign_keys: bool = True) -> Iterator[Connection]:
+def write_transaction(
+    engine: Engine, *, foreign_keys: bool = True, changes: Changes = EVERYTHING
+) -> Iterator[Connection]:
     """A transaction that holds SQLite's write lock from its first statement (BEGIN IMMEDIATE).
 
     Use it for every read-then-write; a deferred transaction that reads first can fail at
     once with SQLITE_BUSY when it tries to upgrade after another writer committed.
     `foreign_keys=False` leaves out ON DELETE CASCADE (for a delete whose dependent rows are
-    removed later, in batches).
+    removed later, in batches). `changes` says which answers the commit can change (the
+    response cache's data versions, db/versions.py); everything unless the caller knows less.
     """
     with engine.connect() as conn:
         if foreign_keys:
-            with begin_immediate(conn):
+            with begin_immediate(conn, changes=changes):
                 yield conn
             return
         # The pragma is ignored inside a transaction: set it before BEGIN, restore it after.
         dbapi_connection = driver_connection(conn)
         dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         try:
-            with begin_immediate(conn):
+            with begin_immediate(conn, changes=changes):
                 yield conn
         finally:
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 @contextmanager
-def begin_immediate(conn: Connection) -> Iterator[Connection]:
-    """`write_transaction` on a connection the caller already holds."""
+def begin_immediate(conn: Connection, *, changes: Changes = EVERYTHING) -> Iterator[Connection]:
+    """`write_transaction` on a connection the caller already holds.
+
+    The data versions of `changes` are stepped around the COMMIT (db/versions.py), so that
+    no cached answer outlives what the commit changed.
+    """
     conn.execution_options(sqlite_immediate=True)
     try:
-        with conn.begin():
+        transaction = conn.begin()
+        try:
             yield conn
+        except BaseException:
+            transaction.rollback()
+            raise
+        if not transaction.is_active:  # ended inside the block: nothing left to commit
+            return
+        versions = data_versions(conn.engine)
+        versions.begin_commit(changes)
+        try:
+            transaction.commit()
+        finally:
+            versions.end_commit(changes)
     finally:
         conn.execution_options(sqlite_immediate=False)
 

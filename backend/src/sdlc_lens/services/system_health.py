@@ -5,6 +5,7 @@ The project checkup (services/reports/checkup.py) is another thing: it grades do
 """
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -17,8 +18,9 @@ from sdlc_lens.db.schema import MIGRATION_HEAD, database_revision
 logger = logging.getLogger(__name__)
 
 
-def check_system_health(engine: Engine) -> dict[str, Any]:
-    """The system health body; never raises and never creates anything."""
+def check_system_health(engine: Engine, warnings: Sequence[str] = ()) -> dict[str, Any]:
+    """The system health body, with the service's `warnings` (what works but is probably a
+    mistake: they leave `ready` alone); never raises and never creates anything."""
     connected = migration_ok = fts_ok = False
     try:
         with engine.connect() as conn:
@@ -35,4 +37,5 @@ def check_system_health(engine: Engine) -> dict[str, Any]:
         "migration_ok": migration_ok,
         "fts_ok": fts_ok,
         "ready": ready,
+        "warnings": list(warnings),
     }

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from sdlc_lens.api.caching import AnswerScope, CachedRoute, cached
 from sdlc_lens.api.deps import ConnectionDep, EngineDep
 from sdlc_lens.api.openapi import ErrorAnswer, error_responses
 from sdlc_lens.api.responses import JSON, JSONStream, json_response
@@ -13,10 +14,11 @@ from sdlc_lens.api.schemas.relations import DocumentRelationships
 from sdlc_lens.services.documents import browse as service
 from sdlc_lens.services.documents import detail, relations
 
-router = APIRouter(prefix="/projects/{slug}/documents", tags=["documents"])
+router = APIRouter(prefix="/projects/{slug}/documents", tags=["documents"], route_class=CachedRoute)
 
 
 @router.get("", response_model=DocumentList, responses=error_responses(404, 422))
+@cached(AnswerScope.PROJECT)
 def list_documents(
     slug: str,
     conn: ConnectionDep,
@@ -71,6 +73,7 @@ def list_documents(
         },
     ),
 )
+@cached(AnswerScope.PROJECT)
 def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> Any:
     """Parents, children, dependencies and dependents of one document (by its full doc_id).
 
@@ -93,6 +96,7 @@ def get_related(slug: str, doc_type: str, doc_id: str, conn: ConnectionDep) -> A
         },
     ),
 )
+@cached(AnswerScope.PROJECT)
 def get_document(slug: str, doc_type: str, doc_id: str, engine: EngineDep) -> Response:
     """One document with its metadata and whole text (`/documents/prd/prd` for singletons).
 

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from sdlc_lens.api.caching import AnswerScope, CachedRoute, cached
 from sdlc_lens.api.deps import (
     ConnectionDep,
     EngineDep,
@@ -21,7 +22,7 @@ from sdlc_lens.services.freshness.watcher import FolderWatcher
 from sdlc_lens.services.projects import editing
 from sdlc_lens.services.projects import registry as service
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], route_class=CachedRoute)
 
 # A page of the project list holds at most this many (`?limit=`).
 MAX_PROJECTS_PER_PAGE = 1000
@@ -82,6 +83,7 @@ def create_project(
         **error_responses(422),
     },
 )
+@cached(AnswerScope.PROJECT_LIST)
 def list_projects(
     conn: ConnectionDep,
     cipher: TokenCipherDep,
@@ -108,6 +110,7 @@ def list_projects(
 
 
 @router.get("/{slug}", response_model=ProjectOut, responses=error_responses(404))
+@cached(AnswerScope.ONE_PROJECT)
 def get_project(
     slug: str,
     conn: ConnectionDep,

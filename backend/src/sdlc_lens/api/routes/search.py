@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from sdlc_lens.api.caching import AnswerScope, CachedRoute, cached
 from sdlc_lens.api.deps import SearchRunnerDep
 from sdlc_lens.api.openapi import COMMON_ERRORS, ErrorAnswer, error_responses
 from sdlc_lens.api.responses import json_response
@@ -13,7 +14,7 @@ from sdlc_lens.services.search import service
 from sdlc_lens.services.search.query import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, MIN_PREFIX_CHARS
 from sdlc_lens.services.search.runner import SEARCH_BUSY_MESSAGE
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], route_class=CachedRoute)
 
 
 @router.get(
@@ -56,6 +57,7 @@ router = APIRouter(tags=["search"])
         },
     ),
 )
+@cached(AnswerScope.ALL_PROJECTS)
 async def search(
     request: Request,
     runner: SearchRunnerDep,

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response
 
 from sdlc_lens import __version__
-from sdlc_lens.api.deps import ConnectionDep, EngineDep
+from sdlc_lens.api.deps import ConnectionDep, EngineDep, ServiceWarningsDep
 from sdlc_lens.api.responses import json_response
 from sdlc_lens.api.schemas.system import Health, VersionInfo
 from sdlc_lens.db.schema import database_revision
@@ -17,9 +17,10 @@ router = APIRouter(tags=["system"])
     response_model=Health,
     responses={503: {"model": Health, "description": "Not ready: same body, `ready` false"}},
 )
-async def health(engine: EngineDep) -> Response:
-    """Readiness of the database, its migrations and the search index (a point read)."""
-    body = check_system_health(engine)
+async def health(engine: EngineDep, warnings: ServiceWarningsDep) -> Response:
+    """Readiness of the database, its migrations and the search index (a point read), and
+    the service's warnings: what works but is probably a mistake (they never make it 503)."""
+    body = check_system_health(engine, warnings)
     return json_response(body, 200 if body["ready"] else 503)
 
 

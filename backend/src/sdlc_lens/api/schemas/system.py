@@ -1,10 +1,16 @@
-"""Health response (SPEC §5)."""
+"""Health response (SPEC §5), `GET /` and `GET /version`."""
 
 from typing import Literal
 
 from pydantic import Field
 
 from sdlc_lens.api.schemas.common import ResponseModel, with_examples
+
+WARNINGS_DESCRIPTION = (
+    "What works but is probably a mistake, one sentence each, as logged at WARNING: e.g. "
+    "SDLC_LENS_PROJECTS_ROOT holds no sdlc-studio folder (a mistyped mount). Empty when none; "
+    "never a reason for 503."
+)
 
 
 class Health(ResponseModel):
@@ -18,6 +24,7 @@ class Health(ResponseModel):
             "migration_ok": True,
             "fts_ok": True,
             "ready": True,
+            "warnings": [],
         }
     )
 
@@ -27,6 +34,7 @@ class Health(ResponseModel):
     migration_ok: bool
     fts_ok: bool
     ready: bool
+    warnings: list[str] = Field(description=WARNINGS_DESCRIPTION)
 
 
 class ServiceInfo(ResponseModel):
@@ -40,6 +48,7 @@ class ServiceInfo(ResponseModel):
             "redoc": "/redoc",
             "openapi": "/openapi.json",
             "health": "/api/v1/system/health",
+            "warnings": [],
         }
     )
 
@@ -49,6 +58,7 @@ class ServiceInfo(ResponseModel):
     redoc: str = Field(description="The same documentation as one page (ReDoc).")
     openapi: str = Field(description="The OpenAPI description of the API.")
     health: str = Field(description="Readiness check: 200 when ready, 503 otherwise.")
+    warnings: list[str] = Field(description=WARNINGS_DESCRIPTION)
 
 
 class VersionInfo(ResponseModel):

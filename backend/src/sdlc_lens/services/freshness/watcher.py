@@ -92,6 +92,9 @@ class FolderWatcher:
         self._lock = threading.Condition(threading.RLock())
         self._followed: dict[str, Followed] = {}
         self._modes: dict[str, Mode] = {}  # read by the API without the lock
+        # Stepped at every change of a mode: part of what the project list's cached answer
+        # and ETag depend on (api/caching.py).
+        self.modes_version = 0
         self._batches: list[ChangeBatch] = []
         self._ended: set[int] = set()  # projects whose sync ended since the last look
         self._rewatch = False
@@ -163,7 +166,7 @@ class FolderWatcher:
 
     def _unfollow(self, slug: str) -> None:
         followed = self._followed.pop(slug, None)
-        self._modes.pop(slug, None)
+        self._set_mode(slug, None)
         if followed is not None:
             logger.info("project %s: no longer following %s", slug, followed.root)
             # Its watches go, and the budget they took may let a scanned folder be watched.
@@ -177,7 +180,7 @@ class FolderWatcher:
             return "poll"
         followed.mode, followed.folders = "watch", folders
         followed.identity, followed.watch_later = _identity(followed.root), False
-        self._modes[followed.slug] = "watch"
+        self._set_mode(followed.slug, "watch")
         return "watch"
 
     def _why_not_watch(self, root: str) -> tuple[str | None, bool, int]:
@@ -209,7 +212,16 @@ class FolderWatcher:
             followed.next_scan = time.monotonic() + self._interval
         followed.mode, followed.reason, followed.watch_later = "poll", reason, watch_later
         followed.folders, followed.identity = 0, None
-        self._modes[followed.slug] = "poll"
+        self._set_mode(followed.slug, "poll")
+
+    def _set_mode(self, slug: str, mode: Mode | None) -> None:
+        if self._modes.get(slug) == mode:
+            return
+        if mode is None:
+            del self._modes[slug]
+        else:
+            self._modes[slug] = mode
+        self.modes_version += 1
 
     def _watch_again(self) -> None:
         """Make the watches match the projects in watch mode, first trying to watch again the

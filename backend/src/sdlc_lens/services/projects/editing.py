@@ -95,7 +95,7 @@ def create_project(engine: Engine, new: NewProject, rules: ProjectRules) -> dict
     try:
         # The answer comes from the insert itself (RETURNING): a delete that commits right
         # after it cannot turn a successful create into a 404.
-        with write_transaction(engine) as conn:
+        with write_transaction(engine, changes=(slug,)) as conn:
             check_connection_exists(conn, source.connection_id)
             row = conn.execute(insert.returning(*CREATED_PROJECT_COLUMNS)).one()
     except IntegrityError as exc:
@@ -122,7 +122,7 @@ def update_project(
     resolve = cache(lambda path: resolve_project_path(path, rules.allowed_base))
     with engine.connect() as conn:
         _planned_update(_stored_source(conn, slug), changes, rules, resolve)
-    with write_transaction(engine) as conn:
+    with write_transaction(engine, changes=(slug,)) as conn:
         values = _planned_update(_stored_source(conn, slug), changes, rules, resolve)
         check_connection_exists(conn, values.get("connection_id"))
         if values:

@@ -1,5 +1,7 @@
 """A project's folder: where `sdlc_path` points, whether the service may read it, and the
-messages that say why not (SPEC §3-§4)."""
+messages that say why not (SPEC §3-§4), each with the hint that fits its cause: a missing
+folder (in a container: not mounted) gets the mount hint, an unreadable one the chmod/chown
+hint naming the service's uid, a file neither."""
 
 import os
 import re
@@ -41,11 +43,12 @@ def resolve_project_path(raw_path: str, allowed_base: Path | None) -> str:
         resolved = Path(raw_path).expanduser().resolve()
     except (OSError, ValueError, RuntimeError):
         # A NUL byte or a name the OS cannot encode: nothing can exist there.
-        raise PathNotFoundError(path_message(PATH_MISSING, raw_path)) from None
+        raise PathNotFoundError(mount_message(PATH_MISSING, raw_path)) from None
     if allowed_base is not None and not is_within(resolved, allowed_base):
         base = allowed_base.expanduser().resolve()
         raise PathOutsideBaseError(
-            path_message(f"{PATH_OUTSIDE_BASE} {base} (SDLC_LENS_ALLOWED_PROJECT_BASE)", resolved)
+            # A host path given to a container is the usual cause: the mount hint fits.
+            mount_message(f"{PATH_OUTSIDE_BASE} {base} (SDLC_LENS_ALLOWED_PROJECT_BASE)", resolved)
         )
     try:
         mode = resolved.stat().st_mode
@@ -53,7 +56,7 @@ def resolve_project_path(raw_path: str, allowed_base: Path | None) -> str:
         raise PathNotReadableError(_not_readable(resolved)) from None
     except (OSError, ValueError):
         # Missing, name too long, symlink loop: all "not there".
-        raise PathNotFoundError(path_message(PATH_MISSING, resolved)) from None
+        raise PathNotFoundError(mount_message(PATH_MISSING, resolved)) from None
     if not stat.S_ISDIR(mode):
         raise PathNotADirectoryError(path_message(PATH_NOT_A_FOLDER, resolved))
     # The sync lists the folder (read) and opens what is in it (search).
@@ -63,16 +66,40 @@ def resolve_project_path(raw_path: str, allowed_base: Path | None) -> str:
 
 
 def path_message(problem: str, path: str | Path) -> str:
-    """`<problem>: <path>`, with the container hint where paths are the container's."""
-    shown = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(path))
-    if len(shown) > _SHOWN_PATH_CHARS:
-        shown = shown[:_SHOWN_PATH_CHARS] + "..."
-    message = f"{problem}: {shown}"
+    """`<problem>: <path>`, the path on one line and cut to a readable length."""
+    return f"{problem}: {printable_path(path)}"
+
+
+def mount_message(problem: str, path: str | Path) -> str:
+    """`path_message`, with the mount hint where paths are the container's: a path that is
+    not there, in a container, is most often one that was never mounted."""
+    message = path_message(problem, path)
     return f"{message} ({CONTAINER_HINT})" if running_in_container() else message
 
 
+def readable_hint(path: str | Path) -> str:
+    """What lets the service's user read `path`: its mode or its owner, changed on the host
+    when the folder is mounted into a container (named by uid: the host may not know it)."""
+    uid = os.geteuid()
+    folder = "<host folder>" if running_in_container() else printable_path(path)
+    where = "on the host, " if running_in_container() else ""
+    return (
+        f"{where}let uid {uid} read it and enter the folders above it: "
+        f"chmod -R a+rX {folder}, or chown -R {uid} {folder}"
+    )
+
+
+def printable_path(path: str | Path) -> str:
+    """The path on one line (control characters as `\\xNN`), cut to a readable length."""
+    shown = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(path))
+    if len(shown) > _SHOWN_PATH_CHARS:
+        shown = shown[:_SHOWN_PATH_CHARS] + "..."
+    return shown
+
+
 def _not_readable(path: Path) -> str:
-    return path_message(f"{PATH_NOT_READABLE} (uid {os.geteuid()})", path)
+    message = path_message(f"{PATH_NOT_READABLE} (uid {os.geteuid()})", path)
+    return f"{message} ({readable_hint(path)})"
 
 
 def is_within(path: Path, base: Path) -> bool:

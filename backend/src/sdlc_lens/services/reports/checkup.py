@@ -28,6 +28,7 @@ The SPEC-2 §15.5 improvements, all deliberate:
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
@@ -45,6 +46,7 @@ from sdlc_lens.services.reports.checkup_rules import (
     STALE_DOCUMENT,
     AnyFinding,
     Rule,
+    next_stale_time,
     stale_documents,
 )
 from sdlc_lens.services.workers import CLIENT_LEFT, WorkerPool, release_free_memory
@@ -80,6 +82,15 @@ def score(summary: dict[str, int]) -> int:
     return max(0, min(100, 100 - penalty))
 
 
+@dataclass(frozen=True, slots=True)
+class Checkup:
+    """One checkup: its answer, and until when that answer holds if no sync changes the
+    documents (the next document to turn stale changes it then; None: never)."""
+
+    answer: dict[str, Any]
+    holds_until: datetime | None
+
+
 def check_project(
     conn: Connection,
     slug: str,
@@ -92,7 +103,12 @@ def check_project(
     into the answer, each with at most AFFECTED_PER_FINDING documents: the answer stays small
     whatever the project. `should_stop` is asked between rules (a client that left).
     """
-    now = now or datetime.now(UTC)
+    return _checkup(conn, slug, now or datetime.now(UTC), should_stop).answer
+
+
+def _checkup(
+    conn: Connection, slug: str, now: datetime, should_stop: Callable[[], bool]
+) -> Checkup:
     found = conn.exec_driver_sql(_PROJECT_SQL, (slug,)).first()
     if found is None:
         raise NotFoundError(PROJECT_NOT_FOUND)
@@ -120,7 +136,7 @@ def check_project(
         if count:
             per_rule[rule.rule_id] = count
             summary[rule.severity] += count
-    return {
+    answer = {
         "project_slug": slug,
         "checked_at": now.isoformat(timespec="microseconds"),
         "total_documents": len(docs),
@@ -129,6 +145,7 @@ def check_project(
         "score": score(summary),
         "findings_per_rule": per_rule,
     }
+    return Checkup(answer, next_stale_time(project, project_synced_at, now))
 
 
 def checkup_workers() -> WorkerPool:
@@ -141,11 +158,11 @@ def checkup_workers() -> WorkerPool:
     )
 
 
-def run_check(engine: Engine, slug: str, should_stop: Callable[[], bool]) -> dict[str, Any]:
-    """`check_project` on a connection of its own, as a worker runs it; the memory its rows
-    took is handed back to the OS afterwards."""
+def run_check(engine: Engine, slug: str, should_stop: Callable[[], bool]) -> Checkup:
+    """The checkup on a connection of its own, as a worker runs it; the memory its rows took
+    is handed back to the OS afterwards."""
     try:
         with engine.connect() as conn:
-            return check_project(conn, slug, should_stop=should_stop)
+            return _checkup(conn, slug, datetime.now(UTC), should_stop)
     finally:
         release_free_memory()

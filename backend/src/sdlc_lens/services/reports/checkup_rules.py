@@ -384,20 +384,9 @@ def _as_utc(timestamp: str) -> datetime:
 def stale_documents(
     project: Project, project_synced_at: str | None, now: datetime
 ) -> Iterator[Finding]:
-    """Documents no sync has seen for over 30 days.
-
-    A row is rewritten only when its file changes, so its own `synced_at` can be old while
-    every sync since has seen the file: `last_seen_at` is NULL then, meaning "as of the
-    project's last sync". It holds a time only for files a later sync could not read.
-    """
+    """Documents no sync has seen for over 30 days."""
     cutoff = now - STALE_AFTER
-    parsed: dict[str | None, datetime] = {None: datetime.min.replace(tzinfo=UTC)}
-    for doc in project.docs:
-        seen = doc.last_seen_at or project_synced_at
-        for value in (doc.synced_at, seen):
-            if value is not None and value not in parsed:  # one sync's rows share their time
-                parsed[value] = _as_utc(value)
-        last_seen = max(parsed[doc.synced_at], parsed[seen])
+    for doc, last_seen in _last_seen(project, project_synced_at):
         if last_seen < cutoff:
             yield Finding(
                 f"Document '{doc.title}' has not been synced in over 30 days "
@@ -405,3 +394,29 @@ def stale_documents(
                 f"Review and re-sync {doc.doc_id} to ensure it is still current.",
                 (doc,),
             )
+
+
+def next_stale_time(
+    project: Project, project_synced_at: str | None, now: datetime
+) -> datetime | None:
+    """When the next document that is not stale now turns stale: until then, the checkup of
+    these documents stays what it is (None: none will, without a sync)."""
+    cutoff = now - STALE_AFTER
+    fresh = [seen for _doc, seen in _last_seen(project, project_synced_at) if seen >= cutoff]
+    return min(fresh) + STALE_AFTER if fresh else None
+
+
+def _last_seen(project: Project, project_synced_at: str | None) -> Iterator[tuple[Doc, datetime]]:
+    """Each document with when a sync last saw it.
+
+    A row is rewritten only when its file changes, so its own `synced_at` can be old while
+    every sync since has seen the file: `last_seen_at` is NULL then, meaning "as of the
+    project's last sync". It holds a time only for files a later sync could not read.
+    """
+    parsed: dict[str | None, datetime] = {None: datetime.min.replace(tzinfo=UTC)}
+    for doc in project.docs:
+        seen = doc.last_seen_at or project_synced_at
+        for value in (doc.synced_at, seen):
+            if value is not None and value not in parsed:  # one sync's rows share their time
+                parsed[value] = _as_utc(value)
+        yield doc, max(parsed[doc.synced_at], parsed[seen])

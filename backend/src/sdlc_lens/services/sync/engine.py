@@ -334,7 +334,9 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
                 project_values["generation"] = write_in_batches(
                     conn, ctx.project_id, plan, ctx.should_stop
                 )
-        with begin_immediate(conn):
+        # Only this transaction changes what readers see: its commit invalidates their
+        # cached answers (the batches before it show nothing).
+        with begin_immediate(conn, changes=(ctx.slug,)):
             with _interruptible(), stop_when(conn, ctx.should_stop):
                 if not write_plan(
                     conn, ctx.project_id, plan, project_values, documents_written=large

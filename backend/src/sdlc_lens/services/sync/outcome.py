@@ -24,7 +24,7 @@ def project_exists(engine: Engine, project_id: int) -> bool:
 
 def finish_early(ctx: SyncContext, message: str) -> SyncResult:
     """End a sync that wrote nothing: `error`, message kept, `last_synced_at` untouched."""
-    _mark(ctx.engine, ctx.project_id, sync_status=SyncState.ERROR, sync_error=message)
+    _mark(ctx.engine, ctx.project_id, ctx.slug, sync_status=SyncState.ERROR, sync_error=message)
     return SyncResult(slug=ctx.slug, status=SyncState.ERROR, error=message)
 
 
@@ -35,6 +35,7 @@ def finish_unchanged(ctx: SyncContext) -> SyncResult:
     _mark(
         ctx.engine,
         ctx.project_id,
+        ctx.slug,
         sync_status=SyncState.SYNCED,
         sync_error=None,
         last_synced_at=now,
@@ -47,7 +48,7 @@ def record_error(engine: Engine, project_id: int, slug: str, message: str) -> No
     """Mark the project `error`; when even that cannot be written (a full or read-only disk),
     say so in the log. The runner releases its claim either way, so a new sync can start."""
     try:
-        _mark(engine, project_id, sync_status=SyncState.ERROR, sync_error=message)
+        _mark(engine, project_id, slug, sync_status=SyncState.ERROR, sync_error=message)
     except Exception as exc:
         fault = database_fault(exc)
         logger.error(
@@ -59,8 +60,8 @@ def record_error(engine: Engine, project_id: int, slug: str, message: str) -> No
         )
 
 
-def _mark(engine: Engine, project_id: int, **values: Any) -> None:
-    with write_transaction(engine) as conn:
+def _mark(engine: Engine, project_id: int, slug: str, **values: Any) -> None:
+    with write_transaction(engine, changes=(slug,)) as conn:
         conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
 
 

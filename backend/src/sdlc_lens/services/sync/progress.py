@@ -50,15 +50,17 @@ class SyncProgress:
         with self._lock:
             self._phase = SyncPhase.WRITING
 
+    def state(self) -> tuple[str, int, int, int]:
+        """(phase, files seen, files to process, files done), as one consistent reading."""
+        with self._lock:
+            return (self._phase.value, self._files_seen, self._files_to_process, self._files_done)
+
     def snapshot(self) -> dict[str, Any]:
         """The `sync_progress` JSON object."""
-        with self._lock:
-            return {
-                "phase": self._phase.value,
-                "files_seen": self._files_seen,
-                "files_to_process": self._files_to_process,
-                "files_done": self._files_done,
-            }
+        return dict(zip(_SNAPSHOT_KEYS, self.state(), strict=True))
+
+
+_SNAPSHOT_KEYS = ("phase", "files_seen", "files_to_process", "files_done")
 
 
 class SyncProgressBoard:
@@ -67,18 +69,34 @@ class SyncProgressBoard:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: dict[int, SyncProgress] = {}
+        self._by_slug: dict[str, SyncProgress] = {}
 
     @contextmanager
-    def track(self, project_id: int) -> Iterator[SyncProgress]:
+    def track(self, project_id: int, slug: str) -> Iterator[SyncProgress]:
         """Publish a new progress record for the duration of one sync."""
         progress = SyncProgress()
         with self._lock:
             self._running[project_id] = progress
+            self._by_slug[slug] = progress
         try:
             yield progress
         finally:
             with self._lock:
                 self._running.pop(project_id, None)
+                if self._by_slug.get(slug) is progress:
+                    del self._by_slug[slug]
+
+    def state_of(self, slug: str) -> tuple[str, int, int, int] | None:
+        """`SyncProgress.state()` of the project's running sync, or None: what its answers'
+        cache keys hold of the progress they show."""
+        progress = self._by_slug.get(slug)
+        return None if progress is None else progress.state()
+
+    def states(self) -> tuple[tuple[str, tuple[str, int, int, int]], ...]:
+        """(slug, state) of every running sync: what the project list's cache key holds."""
+        with self._lock:
+            running = sorted(self._by_slug.items())
+        return tuple((slug, progress.state()) for slug, progress in running)
 
     def snapshot(self, project_id: int) -> dict[str, Any] | None:
         """The project's `sync_progress`, or None when no sync of it is running."""

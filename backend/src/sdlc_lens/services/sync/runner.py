@@ -108,7 +108,7 @@ class SyncRunner:
 
     def _sync(self, project_id: int, slug: str, allow_empty: bool) -> SyncResult | None:
         try:
-            with self.progress.track(project_id) as progress:
+            with self.progress.track(project_id, slug) as progress:
                 request = SyncRequest(
                     project_id,
                     self._open_source,
