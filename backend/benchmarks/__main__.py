@@ -39,6 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "writes no file unless --output says where",
     )
     parser.add_argument(
+        "--corpora",
+        type=Path,
+        help="keep the growth scenario's generated corpora (up to 100,000 documents, ~1 GB) "
+        "in this folder and reuse them in later runs",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="where to write the report (and its .json); default BENCHMARKS.md, none for --quick",
@@ -64,7 +70,7 @@ def main() -> None:
         effort = effort.model_copy(update={"huge_corpus": True})
 
     only = frozenset(args.only) if args.only else None
-    results = run_all(effort, image=not args.skip_image, only=only)
+    results = run_all(effort, image=not args.skip_image, only=only, corpora=args.corpora)
     report = render(results)
     if output is None:
         print(report)

@@ -101,8 +101,10 @@ IMAGE_TIMINGS = (  # label, field of ImageFigures, digits shown, target (seconds
 
 def render(results: Results) -> str:
     """The whole report as markdown."""
+    from benchmarks.report_scale import scale_table  # it builds on this module's cells
+
     parts = [header(results)]
-    for section in SECTIONS:
+    for section in (*SECTIONS, scale_table):
         table = section(results)
         if table is not None:
             parts.append(markdown(table))

@@ -224,6 +224,20 @@ class WatchFigures(BaseModel):
     inotify_watches: int  # with the 100 projects followed
 
 
+class ScaleRun(BaseModel):
+    """One size of the growth to 100,000 documents (scenarios/scale.py)."""
+
+    documents: int
+    cold: float
+    unchanged: Runs
+    edited: Runs  # 10 files edited
+    full_change: float  # every file edited
+    p50: dict[str, float]  # sequential p50 per read endpoint
+    rss_after: Memory  # once the server settled after all of the syncs and reads
+    writer_wait_cold: float  # the longest another writer waited for the lock, cold sync
+    writer_wait_full_change: float  # ... and during the full-change re-sync
+
+
 class Results(BaseModel):
     """Everything one run measured. A figure that could not be measured says why instead."""
 
@@ -240,6 +254,7 @@ class Results(BaseModel):
     repository: RepositoryFigures | None = None
     image: ImageFigures | None = None
     watching: WatchFigures | None = None
+    scale: dict[str, ScaleRun] = Field(default_factory=dict)  # by corpus size ("100,000")
     not_available: dict[str, str] = Field(default_factory=dict)  # figure -> why not
 
     def write_json(self, path: Path) -> None:

@@ -20,6 +20,7 @@ from benchmarks.results import Effort, Results
 from benchmarks.scenarios.api import measure_api, measure_load
 from benchmarks.scenarios.hostile import measure_abuse, measure_big_document
 from benchmarks.scenarios.repository import measure_repository
+from benchmarks.scenarios.scale import measure_scale
 from benchmarks.scenarios.sync import measure_huge_sync, measure_sync
 from benchmarks.scenarios.trees import measure_trees
 from benchmarks.scenarios.watching import measure_watching
@@ -38,13 +39,20 @@ SCENARIOS = (
     "watching",
     "repository",
     "huge",
+    "scale",
     "image",
 )
 
 
-def run_all(effort: Effort, *, image: bool, only: frozenset[str] | None = None) -> Results:
+def run_all(
+    effort: Effort,
+    *,
+    image: bool,
+    only: frozenset[str] | None = None,
+    corpora: Path | None = None,
+) -> Results:
     """Run every scenario (or those in `only`); corpora and databases live in the workspace,
-    removed at the end."""
+    removed at the end (the growth scenario's corpora in `corpora`, kept, when given)."""
     results = Results(machine=machine_info(), effort=effort)
 
     def wanted(name: str) -> bool:
@@ -82,6 +90,11 @@ def run_all(effort: Effort, *, image: bool, only: frozenset[str] | None = None) 
         elif wanted("huge"):
             results.not_available[f"memory at {HUGE:,} documents"] = (
                 "left out of a --quick run; add --huge to include it"
+            )
+        if wanted("scale"):
+            step(
+                "growth to 100,000 documents",
+                lambda: measure_scale(results, work, effort, corpora),
             )
         if image and wanted("image"):
             step("image", lambda: measure_image(results, effort))

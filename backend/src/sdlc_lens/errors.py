@@ -169,6 +169,11 @@ class SyncCancelledError(Exception):
         self.phase = phase
 
 
+class ProjectGoneError(Exception):
+    """The project was deleted while its large sync wrote batches (db/batched_sync.py): the
+    sync ends having shown nothing; the project's purge removes what it wrote."""
+
+
 class DocumentChangedError(Exception):
     """A sync rewrote a document while its answer was being streamed; the answer is cut off
     (the connection closes) rather than mix two versions. Never an envelope: the answer had

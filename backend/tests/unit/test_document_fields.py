@@ -18,7 +18,7 @@ from sdlc_lens.services.reports.checkup_documents import DOCUMENTS_SQL, STORED_F
 
 COLUMNS = document_columns()
 # The table's own key, and columns the sync reads but a row does not carry as a field.
-NOT_WRITTEN = {"id"}
+NOT_WRITTEN = {"id", "born_gen", "died_gen"}  # the generations: set by the sync's SQL
 SQL_TYPES = {int: Integer, str: (String, Text), bool: Boolean}
 
 

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 # How long a statement waits for a lock another connection holds (in WAL mode that is the
 # write lock; readers never wait for it), then fails with SQLITE_BUSY, which the API answers
 # with 503 and Retry-After. It bounds every writer's wait under 2 s, well within a client's
-# patience: a sync of up to ~15,000 changed documents holds the lock for less than this.
+# patience: a sync holds the lock for one batch of documents at a time (db/batched_sync.py).
 BUSY_TIMEOUT_MS = 1500
 # Whenever the WAL is reset it is truncated to this size, and a checkpoint follows every sync
 # and project delete (services/sync/runner.py), so it never stays large between syncs.

@@ -49,6 +49,8 @@ projects = Table(
     Column("connection_id", Integer, index=True),  # github_connections.id, no foreign key (0006)
     Column("auto_sync", Boolean, nullable=False, server_default=text("0")),
     Column("last_synced_commit_sha", String(64)),
+    # The generation of documents the project shows (0010, db/generations.py).
+    Column("generation", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("slug", name="uq_projects_slug"),
     # Ids are never reused (0004): a sync or purge of a deleted project can never reach
     # a project created after it.
@@ -103,19 +105,53 @@ documents = Table(
     Column("content_epic", String(64)),  # the epic a `**Epic:**` line of the body names
     # NULL while the project's latest sync saw the file; else when a sync last saw it.
     Column("last_seen_at", String(40)),
+    # The project generations the row is visible in: from born_gen, until died_gen (0010,
+    # db/generations.py). A large sync writes rows of the next generation, then moves to it.
+    Column("born_gen", Integer, nullable=False, server_default=text("0")),
+    Column("died_gen", Integer),
     # Large values last: SQLite stores a row in column order and spills it into overflow
     # pages, so any column after `content` would cost a walk of the document's text to read.
     Column("metadata_json", Text),
     Column("content", Text, nullable=False),
-    UniqueConstraint("project_id", "file_path", name="uq_documents_project_path"),
+    # Unique among rows not marked dead: a row a sync replaces and its replacement coexist
+    # until the sync's swap.
+    Index(
+        "uq_documents_project_path",
+        "project_id",
+        "file_path",
+        unique=True,
+        sqlite_where=text("died_gen IS NULL"),
+    ),
     # One index per list sort, ending in the (doc_id, id) tie-breaker, so ORDER BY ... LIMIT
     # walks the index instead of sorting; they also serve the type/status filters and stats.
     Index("ix_documents_project_synced", "project_id", "synced_at", "doc_id", "id"),
     Index("ix_documents_project_title", "project_id", "title", "doc_id", "id"),
-    Index("ix_documents_project_type", "project_id", "doc_type", "doc_id", "id"),
+    # ... and with the generations, so that a search of a common word, which walks it, stays
+    # within it (services/search).
+    Index(
+        "ix_documents_project_type",
+        "project_id",
+        "doc_type",
+        "doc_id",
+        "id",
+        "born_gen",
+        "died_gen",
+    ),
     Index("ix_documents_project_status", "project_id", "status", "doc_id", "id"),
     # Covers the grouped stats query (counts by type and status) without touching rows.
-    Index("ix_documents_project_type_status", "project_id", "doc_type", "status"),
+    Index(
+        "ix_documents_project_type_status",
+        "project_id",
+        "doc_type",
+        "status",
+        "born_gen",
+        "died_gen",
+    ),
+    # What a sync cut short left behind, found without a scan (db/generations.py).
+    Index("ix_documents_born", "project_id", "born_gen"),
+    Index(
+        "ix_documents_dying", "project_id", "died_gen", sqlite_where=text("died_gen IS NOT NULL")
+    ),
     Index("ix_documents_ref_id", "ref_id"),
     # Covers the sync's read of every stored file's fingerprint: with the text inline, a
     # lookup of each row would touch a page (or more) per document.

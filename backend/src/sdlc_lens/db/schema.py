@@ -4,7 +4,7 @@ from sqlalchemy import Connection, text
 
 # Keep equal to the newest revision in migrations/versions (a test checks it). A constant,
 # because the installed package cannot rely on finding the migrations folder at run time.
-MIGRATION_HEAD = "0007_fingerprint_blob_id"
+MIGRATION_HEAD = "0010_sync_generations"
 
 # The exit status of `alembic upgrade` when the database is newer than this code (a downgrade):
 # the migrations said why in one line, so docker-entrypoint.sh adds none of its own.

@@ -1,5 +1,5 @@
 """The sync's SQL: its scratch database, the rows staged there, and the set-based statements
-that write them to `documents` in one transaction.
+that write them to `documents` in one transaction (a large sync: db/batched_sync.py).
 
 Parsed rows are streamed into a scratch database (a file next to the database, attached to
 the sync's connection), which takes no lock on the real one; the write transaction then
@@ -33,14 +33,17 @@ STAGE_BATCH_CHARS = 8_000_000
 # copies a statement's rows into a temporary table (the target has triggers), in memory: for
 # a whole 50,000-document sync in one statement that copy took 450 MB. Chunks bound it.
 WRITE_CHUNK_CHARS = 32_000_000
+# ... and of at most this many rows: a large sync writes one chunk per transaction
+# (db/batched_sync.py), and a writer waits for at most one of them.
+WRITE_CHUNK_ROWS = 1000
 
 # The staging table's columns are `id` (the stored row to update, NULL for a new one)
 # followed by DocumentRow's columns, so the column list and the values come from one place.
 _ROW_COLUMNS = DocumentRow.column_names()
-_COLUMNS_SQL = ", ".join(_ROW_COLUMNS)
-_STAGE_TABLE_SQL = f"CREATE TABLE sync_stage.sync_rows (id INTEGER, {_COLUMNS_SQL})"
+COLUMNS_SQL = ", ".join(_ROW_COLUMNS)
+_STAGE_TABLE_SQL = f"CREATE TABLE sync_stage.sync_rows (id INTEGER, {COLUMNS_SQL})"
 _STAGE_SQL = (
-    f"INSERT INTO sync_stage.sync_rows (id, {_COLUMNS_SQL}) "  # noqa: S608
+    f"INSERT INTO sync_stage.sync_rows (id, {COLUMNS_SQL}) "  # noqa: S608
     f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 1))})"
 )
 _UPDATE_SQL = (
@@ -49,18 +52,22 @@ _UPDATE_SQL = (
     "WHERE s.rowid BETWEEN ? AND ? AND s.id IS NOT NULL AND documents.id = s.id"
 )
 _INSERT_SQL = (
-    f"INSERT INTO documents ({_COLUMNS_SQL}) "  # noqa: S608
-    f"SELECT {_COLUMNS_SQL} FROM sync_stage.sync_rows "
+    f"INSERT INTO documents ({COLUMNS_SQL}) "  # noqa: S608
+    f"SELECT {COLUMNS_SQL} FROM sync_stage.sync_rows "
     "WHERE rowid BETWEEN ? AND ? AND id IS NULL ORDER BY rowid"
 )
 # A rewritten document's links are replaced: the old ones go before the row is updated, and
 # every staged document's links are then inserted by (project, path), which the new rows'
 # ids are only known by. A deleted document's links go with it (FK cascade).
+# `stage_row` is the staged document's row number in sync_rows, so that a chunk of documents
+# finds its links (db/batched_sync.py).
 _STAGE_LINKS_TABLE_SQL = (
-    "CREATE TABLE sync_stage.sync_links (file_path TEXT, kind TEXT, ref_key TEXT, position INTEGER)"
+    "CREATE TABLE sync_stage.sync_links "
+    "(file_path TEXT, kind TEXT, ref_key TEXT, position INTEGER, stage_row INTEGER)"
 )
 _STAGE_LINKS_SQL = (
-    "INSERT INTO sync_stage.sync_links (file_path, kind, ref_key, position) VALUES (?, ?, ?, ?)"
+    "INSERT INTO sync_stage.sync_links (file_path, kind, ref_key, position, stage_row) "
+    "VALUES (?, ?, ?, ?, ?)"
 )
 _DELETE_OLD_LINKS_SQL = (
     "DELETE FROM document_links WHERE document_id IN "
@@ -69,7 +76,7 @@ _DELETE_OLD_LINKS_SQL = (
 _INSERT_LINKS_SQL = (
     "INSERT INTO document_links (document_id, project_id, kind, ref_key, position) "
     "SELECT d.id, d.project_id, l.kind, l.ref_key, l.position FROM sync_stage.sync_links AS l "
-    "JOIN documents AS d ON d.project_id = ? AND d.file_path = l.file_path"
+    "JOIN documents AS d ON d.project_id = ? AND d.file_path = l.file_path AND d.died_gen IS NULL"
 )
 # The scratch database is a file next to the database (its folder is writable by definition),
 # never written durably: a crash only leaves a file that the next sync replaces.
@@ -90,7 +97,7 @@ _MARK_SEEN_SQL = (
 )
 _DELETE_SQL = "DELETE FROM documents WHERE id IN (SELECT value FROM json_each(?))"
 # Only the stamp: title/content are not in the SET list, so the FTS trigger stays idle.
-_STAMP_SQL = (
+STAMP_SQL = (
     f"UPDATE documents SET {', '.join(f'{c} = ?' for c in FileStamp._fields)} "  # noqa: S608
     "WHERE id = ?"
 )
@@ -119,7 +126,10 @@ class ScratchTable:
     def append(self, row: tuple[Any, ...]) -> None:
         """Stage one row (for documents: the stored row's id or None, *DocumentRow.values())."""
         chars = sum(len(value) for value in row if isinstance(value, str))
-        if self._chunk_chars and self._chunk_chars + chars > WRITE_CHUNK_CHARS:
+        chunk_rows = self.count - (self._chunk_ends[-1] if self._chunk_ends else 0)
+        if chunk_rows >= WRITE_CHUNK_ROWS or (
+            self._chunk_chars and self._chunk_chars + chars > WRITE_CHUNK_CHARS
+        ):
             self._chunk_ends.append(self.count)
             self._chunk_chars = 0
         self._chunk_chars += chars
@@ -143,8 +153,8 @@ class ScratchTable:
             self._batch_chars = 0
 
     def chunks(self) -> list[tuple[int, int]]:
-        """The staged rows as (first, last) rowid ranges of at most WRITE_CHUNK_CHARS each
-        (rows are numbered from 1 in the order they were staged)."""
+        """The staged rows as (first, last) rowid ranges of at most WRITE_CHUNK_ROWS rows and
+        WRITE_CHUNK_CHARS each (rows are numbered from 1 in the order they were staged)."""
         if not self.count:
             return []
         ends = [*self._chunk_ends, self.count]
@@ -164,6 +174,10 @@ class SyncPlan:
     stamps: list[tuple[Any, ...]] = field(default_factory=list)  # (*FileStamp, id): re-stamped
     deletes: list[int] = field(default_factory=list)
     unseen: list[int] = field(default_factory=list)  # kept rows whose file this sync missed
+
+    def rows_written(self) -> int:
+        """How many rows the plan writes (inserts, updates, deletes, stamps)."""
+        return len(self.rows) + len(self.deletes) + len(self.stamps)
 
 
 def new_plan(conn: Connection, synced_at: str) -> SyncPlan:
@@ -252,24 +266,21 @@ def stored_epochs(conn: Connection, project_id: int, epoch: int) -> tuple[int, i
 
 
 def write_plan(
-    conn: Connection, project_id: int, plan: SyncPlan, project_values: dict[str, Any]
+    conn: Connection,
+    project_id: int,
+    plan: SyncPlan,
+    project_values: dict[str, Any],
+    *,
+    documents_written: bool = False,
 ) -> bool:
     """Apply the plan and the project's new state inside the caller's transaction; False (and
-    nothing written) when the project was deleted meanwhile."""
+    nothing written) when the project was deleted meanwhile. With `documents_written`, the
+    plan's documents are already written (db/batched_sync.py): only the project's state."""
     exists = conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first()
     if exists is None:
         return False
-    if plan.deletes:
-        conn.exec_driver_sql(_DELETE_SQL, (json.dumps(plan.deletes),))
-    if plan.rows:
-        conn.exec_driver_sql(_DELETE_OLD_LINKS_SQL)
-    for first, last in plan.rows.chunks():
-        conn.exec_driver_sql(_UPDATE_SQL, (first, last))
-        conn.exec_driver_sql(_INSERT_SQL, (first, last))
-    if plan.links:
-        conn.exec_driver_sql(_INSERT_LINKS_SQL, (project_id,))
-    if plan.stamps:
-        conn.exec_driver_sql(_STAMP_SQL, plan.stamps)
+    if not documents_written:
+        _write_documents(conn, project_id, plan)
     unseen = json.dumps(plan.unseen)
     if plan.unseen:
         conn.exec_driver_sql(_MARK_UNSEEN_SQL, (project_id, unseen))
@@ -280,3 +291,17 @@ def write_plan(
         .values(**project_values, updated_at=project_values["last_synced_at"])
     )
     return True
+
+
+def _write_documents(conn: Connection, project_id: int, plan: SyncPlan) -> None:
+    if plan.deletes:
+        conn.exec_driver_sql(_DELETE_SQL, (json.dumps(plan.deletes),))
+    if plan.rows:
+        conn.exec_driver_sql(_DELETE_OLD_LINKS_SQL)
+    for first, last in plan.rows.chunks():
+        conn.exec_driver_sql(_UPDATE_SQL, (first, last))
+        conn.exec_driver_sql(_INSERT_SQL, (first, last))
+    if plan.links:
+        conn.exec_driver_sql(_INSERT_LINKS_SQL, (project_id,))
+    if plan.stamps:
+        conn.exec_driver_sql(STAMP_SQL, plan.stamps)

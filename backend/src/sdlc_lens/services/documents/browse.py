@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import ColumnElement, Connection, func, select
 
 from sdlc_lens.db.engine import row_dict
+from sdlc_lens.db.generations import visible_in_project
 from sdlc_lens.db.models import documents
 from sdlc_lens.services.projects.registry import project_id_for
 
@@ -86,7 +87,7 @@ def list_documents(
     """A page of a project's documents: items, total, page, per_page (capped) and pages."""
     per_page = min(per_page, MAX_PER_PAGE)
     project_id = project_id_for(conn, slug)
-    conditions = [documents.c.project_id == project_id]
+    conditions = [documents.c.project_id == project_id, visible_in_project(project_id)]
     if doc_type is not None:
         conditions.append(documents.c.doc_type == doc_type)
     if status is not None:

@@ -29,6 +29,7 @@ from pydantic_core import to_json
 from sqlalchemy import Engine, select
 
 from sdlc_lens.db.engine import driver_connection, row_dict
+from sdlc_lens.db.generations import visible_in_project
 from sdlc_lens.db.models import documents
 from sdlc_lens.errors import DocumentChangedError, NotFoundError
 from sdlc_lens.services.documents.browse import (
@@ -84,6 +85,7 @@ def document_answer(
             select(documents.c.id, documents.c.parser_epoch, *_HEAD_COLUMNS)
             .where(
                 documents.c.project_id == project_id,
+                visible_in_project(project_id),
                 documents.c.doc_type == doc_type,
                 documents.c.doc_id == doc_id,
             )

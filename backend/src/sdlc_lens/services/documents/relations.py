@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from sdlc_lens.db.generations import generation_sql, visible_sql
 from sdlc_lens.errors import NotFoundError
 from sdlc_lens.parsing import LinkKind
 from sdlc_lens.services.documents.browse import PREFERRED_COPY_COLUMNS
@@ -49,6 +50,7 @@ _DOCUMENT_SQL = (
     "SELECT p.id, d.id, d.ref_id, d.aliases, d.epic, d.story, d.depends_on, d.title "  # noqa: S608
     "FROM projects AS p LEFT JOIN documents AS d "
     "ON d.project_id = p.id AND d.doc_type = ? AND d.doc_id = ? "
+    f"AND {visible_sql('d', 'p.generation')} "
     f"WHERE p.slug = ? ORDER BY {_ORDER} LIMIT 1"
 )
 
@@ -80,12 +82,15 @@ class Linked:
         }
 
 
+# The project's current generation, for a row linked from `l` (db/generations.py).
+_GENERATION = generation_sql("l.project_id")
 # The link's kind and key, then the linked document's stored columns (Linked's fields).
 _LINKED_COLUMNS = "l.kind, l.ref_key, " + ", ".join(f"d.{f.name}" for f in fields(Linked))
 # A duplicated (type, doc_id) takes part only through its preferred copy.
 _PREFERRED = (
     "NOT EXISTS (SELECT 1 FROM documents AS o WHERE o.project_id = d.project_id "  # noqa: S608
     "AND o.doc_type = d.doc_type AND o.doc_id = d.doc_id "
+    f"AND {visible_sql('o', _GENERATION)} "
     f"AND ({_COPY.format(alias='o')}) < ({_COPY.format(alias='d')}))"
 )
 # Documents linked to the keys of a JSON array, through the (project, kind, key) index.
@@ -93,6 +98,7 @@ _LINKED_SQL = (
     f"SELECT {_LINKED_COLUMNS} FROM document_links AS l "  # noqa: S608
     "JOIN documents AS d ON d.id = l.document_id "
     "WHERE l.project_id = ? AND l.kind IN ({kinds}) "
+    f"AND {visible_sql('d', _GENERATION)} "
     f"AND l.ref_key IN (SELECT value FROM json_each(?)) AND {_PREFERRED}"
 )
 _KEY_KINDS = f"'{LinkKind.REF}', '{LinkKind.ALIAS}'"

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, literal_column, or_, select, text
 
 from sdlc_lens.db.engine import row_dict, row_dicts, write_transaction
+from sdlc_lens.db.generations import generation_of_row, visible
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import (
     NotFoundError,
@@ -48,14 +49,15 @@ def slugify(name: str) -> str:
     return _DASHES.sub("-", slug).strip("-")
 
 
-# Exactly the Project JSON keys (SPEC §4); the token is masked separately.
-_HIDDEN_COLUMNS = ("id", "access_token", "status_vocab", "updated_at")
+# Exactly the Project JSON keys (SPEC §4); the token is masked separately. `generation` is
+# which rows of its documents the project shows (db/generations.py), never served.
+_HIDDEN_COLUMNS = ("id", "access_token", "status_vocab", "updated_at", "generation")
 _PROJECT_COLUMNS = [c for c in projects.c if c.name not in _HIDDEN_COLUMNS]
 # One statement for one project or a page of them: the count is a correlated subquery, which
 # reads only each project's range of the (project_id, ...) index.
 _DOCUMENT_COUNT = (
     select(func.count())
-    .where(documents.c.project_id == projects.c.id)
+    .where(documents.c.project_id == projects.c.id, visible(projects.c.generation))
     .correlate(projects)
     .scalar_subquery()
 )
@@ -70,6 +72,7 @@ _PROJECT_QUERY = select(
 # (at 10,000 projects: 11 ms rather than 38 ms for a count per project).
 _COUNTS = (
     select(documents.c.project_id, func.count().label("n"))
+    .where(visible(generation_of_row()))
     .group_by(documents.c.project_id)
     .subquery()
 )

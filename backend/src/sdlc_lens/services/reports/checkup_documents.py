@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from sdlc_lens.db.generations import generation_sql, visible_sql
 from sdlc_lens.parsing import TERMINAL, VOCABULARY, is_terminal
 
 RECORD_TYPES = frozenset(
@@ -113,7 +114,8 @@ DERIVED_FIELDS = ("key", "terminal")
 STORED_FIELDS = tuple(name for name in Doc._fields if name not in DERIVED_FIELDS)
 DOCUMENTS_SQL = (
     f"SELECT {', '.join(STORED_FIELDS)} FROM documents "  # noqa: S608 - constant names
-    "WHERE project_id = ? ORDER BY file_path"
+    f"WHERE project_id = ? AND {visible_sql('documents', generation_sql('documents.project_id'))} "
+    "ORDER BY file_path"
 )
 _DOC_TYPE, _DOC_ID, _STATUS, _REF_ID = (
     STORED_FIELDS.index(name) for name in ("doc_type", "doc_id", "status", "ref_id")

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from sdlc_lens.db.generations import generation_of, generation_of_row, visible
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import NotFoundError
 from sdlc_lens.parsing import is_terminal
@@ -71,9 +72,12 @@ def completion_percentage(terminal: int, stories: int) -> float:
 
 
 def _tallies(conn: Connection, project_id: int | None = None) -> dict[int, Tally]:
-    query = _GROUPED_COUNTS
-    if project_id is not None:
-        query = query.where(documents.c.project_id == project_id)
+    if project_id is None:
+        query = _GROUPED_COUNTS.where(visible(generation_of_row()))
+    else:
+        query = _GROUPED_COUNTS.where(
+            documents.c.project_id == project_id, visible(generation_of(project_id))
+        )
     tallies: dict[int, Tally] = {}
     for pid, doc_type, status, count in conn.execute(query):
         tallies.setdefault(pid, Tally()).add(doc_type, status, count)

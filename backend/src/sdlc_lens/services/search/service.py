@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError
 
 from sdlc_lens.db.engine import driver_connection, row_dict, stop_when
 from sdlc_lens.db.fts import FTS_TABLE, fts_table_exists
+from sdlc_lens.db.generations import visible
 from sdlc_lens.db.models import documents, projects
 from sdlc_lens.errors import (
     AppError,
@@ -237,7 +238,7 @@ def _joined(hits: CTE, *, walk_index: bool) -> Join:
 
 
 def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [visible(projects.c.generation)]
     if filters.project is not None:
         conditions.append(projects.c.slug == filters.project)
     if filters.doc_type is not None:

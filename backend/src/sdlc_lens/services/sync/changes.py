@@ -143,7 +143,8 @@ def _plan_file(
         return
     row = DocumentRow(ctx.project_id, rel_path, record, digest, stamp, PARSER_EPOCH, plan.synced_at)
     plan.rows.append((None if known is None else known.id, *row.values()))
-    plan.links.extend((rel_path, kind.value, key, pos) for kind, key, pos in record.links())
+    staged = plan.rows.count  # the row number of the row just staged
+    plan.links.extend((rel_path, kind.value, key, pos, staged) for kind, key, pos in record.links())
     if known is None:
         result.added += 1
     else:

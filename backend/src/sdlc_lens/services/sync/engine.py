@@ -1,32 +1,47 @@
-"""Sync one project: list its source, skip what is unchanged, parse the rest, one transaction.
+"""Sync one project: list its source, skip what is unchanged, parse the rest, write it all or
+nothing.
 
 `_sync` is the pipeline, a short list of steps over one SyncContext: load the project, open
 its source (services/sources: the engine never knows which kind it has), stop early when its
 revision is the one already synced, list it, read the project's settings files, plan the
 changes (sync/changes.py) and apply them (db/staging.py).
 
-Reading and parsing happen before the write transaction: parsed rows are streamed into a
+Reading and parsing happen before any write transaction: parsed rows are streamed into a
 scratch database (which takes no lock on the real one), so the write lock is held only for
-the set-based statements at the end; WAL readers never wait for it. If anything fails, the
-server is stopped, or the process dies before the single COMMIT, the previous documents and
-index are untouched. A stop is noticed between files while reading, and within milliseconds
-inside the write transaction (the statement is interrupted and rolled back); once the COMMIT
-has been issued, the sync finishes.
+the set-based statements at the end; WAL readers never wait for it. A small plan is written
+in one transaction; a large one in short batches of the project's next generation that no
+reader sees, then shown by one short swap transaction (db/batched_sync.py). If anything
+fails, the server is stopped, or the process dies before the COMMIT that shows the result,
+the previous documents and index are what readers see. A stop is noticed between files while
+reading, and within milliseconds inside a write transaction (the statement is interrupted
+and rolled back); once the last COMMIT has been issued, the sync finishes.
 """
 
 import json
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 
+from sdlc_lens.db.batched_sync import (
+    clear_leftovers,
+    is_large,
+    remove_dead_rows,
+    write_in_batches,
+)
 from sdlc_lens.db.engine import begin_immediate, stop_when
 from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
 from sdlc_lens.db.models import projects
 from sdlc_lens.db.staging import SyncPlan, staging_connection, stored_epochs, write_plan
-from sdlc_lens.errors import RefusedFileError, SourceError, SyncCancelledError
+from sdlc_lens.errors import (
+    ProjectGoneError,
+    RefusedFileError,
+    SourceError,
+    SyncCancelledError,
+)
 from sdlc_lens.parsing import StatusVocabulary, parse_project_config
 from sdlc_lens.services.projects.registry import SyncState
 from sdlc_lens.services.sources.source import (
@@ -147,6 +162,7 @@ def _sync(engine: Engine, conn: Connection, request: SyncRequest) -> SyncResult 
 
 
 def _sync_source(ctx: SyncContext, source: Source) -> SyncResult | None:
+    _clear_leftovers(ctx)
     revision = source.revision()
     if _already_synced(ctx, revision):
         return finish_unchanged(ctx)
@@ -293,33 +309,79 @@ def _project_values(
 
 
 def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> bool:
-    """Write the whole plan and the project's new state in one transaction.
+    """Write the plan and the project's new state: all of it or nothing, as readers see it.
 
-    Until the COMMIT, a stop interrupts the running statement and rolls everything back.
+    A small plan goes in one transaction. A large one is written as the project's next
+    generation in short transactions, then shown by a short swap transaction that writes
+    the project's state (db/batched_sync.py); its dead rows are removed after. Until the
+    swap's COMMIT, a stop interrupts the running statement and the sync ends; what it wrote
+    shows nowhere and the next sync removes it.
     """
     conn = ctx.conn
     plan.rows.flush()
     plan.links.flush()
+    large = is_large(plan)
     logger.debug(
-        "sync of %s: writing to the database (%d new or changed, %d deleted)",
+        "sync of %s: writing to the database (%d new or changed, %d deleted%s)",
         ctx.slug,
         len(plan.rows),
         len(plan.deletes),
+        ", in batches" if large else "",
     )
-    with begin_immediate(conn, changes=(ctx.slug,)):
-        try:
-            with stop_when(conn, ctx.should_stop):
-                if not write_plan(conn, ctx.project_id, plan, project_values):
+    try:
+        with _interruptible():
+            if large:
+                project_values["generation"] = write_in_batches(
+                    conn, ctx.project_id, plan, ctx.should_stop
+                )
+        # Only this transaction changes what readers see: its commit invalidates their
+        # cached answers (the batches before it show nothing).
+        with begin_immediate(conn, changes=(ctx.slug,)):
+            with _interruptible(), stop_when(conn, ctx.should_stop):
+                if not write_plan(
+                    conn, ctx.project_id, plan, project_values, documents_written=large
+                ):
                     return False
-        except DBAPIError as exc:
-            if ctx.should_stop() and sqlite_error_code(exc) == SQLITE_INTERRUPT:
-                raise SyncCancelledError(WRITING) from exc
-            raise
-        if ctx.should_stop():
-            raise SyncCancelledError(WRITING)
-        # Past this point a stop waits: the COMMIT (at the end of this block) is never cut off.
-        logger.debug("sync of %s: committing", ctx.slug)
+            if ctx.should_stop():
+                raise SyncCancelledError(WRITING)
+            # Past this point a stop waits: the COMMIT (at the end of this block) is never cut
+            # off.
+            logger.debug("sync of %s: committing", ctx.slug)
+    except ProjectGoneError:
+        return False
+    if large:
+        _remove_dead_rows(ctx)
     return True
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """A statement interrupted by a stop ends the sync as stopped, not as failed."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if sqlite_error_code(exc) == SQLITE_INTERRUPT:
+            raise SyncCancelledError(WRITING) from exc
+        raise
+
+
+def _clear_leftovers(ctx: SyncContext) -> None:
+    """Remove what an earlier sync of the project, cut short, left (db/batched_sync.py)."""
+    with _interruptible():
+        removed = clear_leftovers(ctx.conn, ctx.project_id, ctx.should_stop)
+    if removed:
+        logger.info("sync of %s: removed %d rows an earlier sync left", ctx.slug, removed)
+
+
+def _remove_dead_rows(ctx: SyncContext) -> None:
+    """After the swap: delete the replaced rows. The sync's outcome is committed: a failure
+    or stop here only leaves them for the next sync to remove."""
+    try:
+        removed = remove_dead_rows(ctx.conn, ctx.project_id, ctx.should_stop)
+    except (DBAPIError, SyncCancelledError) as exc:
+        logger.warning("sync of %s: replaced rows are removed later (%s)", ctx.slug, exc)
+        return
+    logger.debug("sync of %s: removed %d replaced rows", ctx.slug, removed)
 
 
 def _log_finished(result: SyncResult) -> None:
