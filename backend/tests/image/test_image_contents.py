@@ -1,5 +1,6 @@
 """.dockerignore keeps junk out of the build; the image holds only what the service runs."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -91,3 +92,22 @@ def test_image_has_no_tests_git_or_databases(image: str, lab: dh.Lab) -> None:
     assert found.strip() == "", found
     # The venv's copy of the application (its zip: image/pack_site_packages.py), no other.
     assert package.strip().startswith("/app/.venv/lib/python3.12/sdlc_lens.zip/"), package
+
+
+def test_a_traceback_through_the_application_shows_its_lines(image: str, lab: dh.Lab) -> None:
+    """The application runs from a zip (image/pack_site_packages.py) that keeps its sources:
+    an operator reading a traceback in the log sees each of its frames' line of code."""
+    code, output = lab.run(
+        image, ["python", "-c", "from sdlc_lens.main import create_app; create_app(settings=42)"]
+    )
+    assert code == 1, output
+    lines = output.splitlines()
+    frame = re.compile(
+        r'File "/app/\.venv/lib/python3\.12/sdlc_lens\.zip/sdlc_lens/main\.py", line (\d+)'
+    )
+    found = [(at, match) for at, line in enumerate(lines) if (match := frame.search(line))]
+    assert found, output
+    at, match = found[0]
+    number = int(match[1])
+    source = (dh.BACKEND_DIR / "src" / "sdlc_lens" / "main.py").read_text().splitlines()
+    assert lines[at + 1].strip() == source[number - 1].strip(), output
