@@ -109,13 +109,7 @@ def write_zip(archive: Path, site: Path, entries: list[Path], *, with_sources: b
                     zf.mkdir(name)  # a namespace package is found by its folder's entry
                 elif path.suffix == ".py":
                     # Tracebacks name the source's place inside the zip.
-                    py_compile.compile(
-                        str(path),
-                        cfile=str(compiled),
-                        dfile=f"{archive}/{name}",
-                        doraise=True,
-                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-                    )
+                    compile_to(compiled, path, shown_as=f"{archive}/{name}")
                     zf.write(compiled, name[:-3] + ".pyc")
                     if with_sources:
                         zf.write(path, name)
@@ -138,12 +132,7 @@ def compile_beside(site: Path) -> None:
     for cache in list(site.rglob("__pycache__")):
         shutil.rmtree(cache)
     for source in sorted(site.rglob("*.py")):
-        py_compile.compile(
-            str(source),
-            cfile=str(source.with_suffix(".pyc")),
-            doraise=True,
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
+        compile_to(source.with_suffix(".pyc"), source)
         source.unlink()
 
 
@@ -203,13 +192,20 @@ def stdlib_bytecode(path: Path) -> bytes:
         return b""
     with tempfile.TemporaryDirectory() as scratch:
         compiled = Path(scratch) / "module.pyc"
-        py_compile.compile(
-            str(path),
-            cfile=str(compiled),
-            doraise=True,
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
+        compile_to(compiled, path)
         return compiled.read_bytes()
+
+
+def compile_to(pyc: Path, source: Path, *, shown_as: str | None = None) -> None:
+    """Compile `source` into `pyc`, used without checking the source (nothing in the image
+    edits it); tracebacks name `shown_as`, or the source itself."""
+    py_compile.compile(
+        str(source),
+        cfile=str(pyc),
+        dfile=shown_as,
+        doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
 
 
 if __name__ == "__main__":
