@@ -20,7 +20,7 @@ and rolled back); once the last COMMIT has been issued, the sync finishes.
 import json
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -34,6 +34,7 @@ from sdlc_lens.db.batched_sync import (
 )
 from sdlc_lens.db.engine import begin_immediate, stop_when
 from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
+from sdlc_lens.db.lock_sharing import LockSharing
 from sdlc_lens.db.models import projects
 from sdlc_lens.db.staging import SyncPlan, staging_connection, stored_epochs, write_plan
 from sdlc_lens.errors import (
@@ -321,6 +322,7 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
     plan.rows.flush()
     plan.links.flush()
     large = is_large(plan)
+    sharing = LockSharing(ctx.engine)  # one writer's turns, from the first batch to the last
     logger.debug(
         "sync of %s: writing to the database (%d new or changed, %d deleted%s)",
         ctx.slug,
@@ -332,11 +334,12 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
         with _interruptible():
             if large:
                 project_values["generation"] = write_in_batches(
-                    conn, ctx.project_id, plan, ctx.should_stop
+                    conn, ctx.project_id, plan, ctx.should_stop, sharing
                 )
         # Only this transaction changes what readers see: its commit invalidates their
         # cached answers (the batches before it show nothing).
-        with begin_immediate(conn, changes=(ctx.slug,)):
+        # After a large sync's swap come its dead rows' batches: the swap is one more turn.
+        with sharing.turn() if large else nullcontext(), begin_immediate(conn, changes=(ctx.slug,)):
             with _interruptible(), stop_when(conn, ctx.should_stop):
                 if not write_plan(
                     conn, ctx.project_id, plan, project_values, documents_written=large
@@ -350,7 +353,7 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
     except ProjectGoneError:
         return False
     if large:
-        _remove_dead_rows(ctx)
+        _remove_dead_rows(ctx, sharing)
     return True
 
 
@@ -373,15 +376,20 @@ def _clear_leftovers(ctx: SyncContext) -> None:
         logger.info("sync of %s: removed %d rows an earlier sync left", ctx.slug, removed)
 
 
-def _remove_dead_rows(ctx: SyncContext) -> None:
+def _remove_dead_rows(ctx: SyncContext, sharing: LockSharing) -> None:
     """After the swap: delete the replaced rows. The sync's outcome is committed: a failure
     or stop here only leaves them for the next sync to remove."""
     try:
-        removed = remove_dead_rows(ctx.conn, ctx.project_id, ctx.should_stop)
+        removed = remove_dead_rows(ctx.conn, ctx.project_id, ctx.should_stop, sharing)
     except (DBAPIError, SyncCancelledError) as exc:
         logger.warning("sync of %s: replaced rows are removed later (%s)", ctx.slug, exc)
         return
-    logger.debug("sync of %s: removed %d replaced rows", ctx.slug, removed)
+    logger.debug(
+        "sync of %s: removed %d replaced rows; let other writers in %d time(s)",
+        ctx.slug,
+        removed,
+        sharing.pauses,
+    )
 
 
 def _log_finished(result: SyncResult) -> None:
