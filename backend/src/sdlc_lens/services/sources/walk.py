@@ -4,6 +4,7 @@ import logging
 import os
 import stat
 from collections.abc import Callable
+from operator import attrgetter
 
 from sdlc_lens.db.models import FileStamp
 from sdlc_lens.services.sources.files import escapes_folder, not_regular_reason
@@ -57,32 +58,37 @@ def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Listi
     """
     real_root = os.path.realpath(root)
     walk = Listing()
+    files = walk.files
     pending = [("", real_root)]
+    # This loop runs once per file of the project on every sync, changed or not (100,000 at
+    # the benchmarks' largest): it keeps to one stat and the fewest Python calls per file.
     while pending:
         rel_dir, abs_dir = pending.pop()
         try:
             with os.scandir(abs_dir) as scan:
-                entries = sorted(scan, key=lambda entry: entry.name)
+                entries = sorted(scan, key=_name)
         except OSError as exc:
             logger.warning("cannot read folder %r: %s", rel_dir or ".", exc.strerror or exc)
             walk.unreadable_dirs.append(rel_dir)
             continue
         if not rel_dir and not entries:
             walk.root_is_empty = True
+        prefix = f"{rel_dir}/" if rel_dir else ""
         subdirs = []
         for entry in entries:
-            rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            name = entry.name
+            rel_path = prefix + name
             try:
                 if entry.is_symlink():
                     found = _symlinked_file(entry, real_root)
                 elif entry.is_dir(follow_symlinks=False):
-                    if not is_skipped_folder(entry.name):
-                        if _is_utf8(rel_path):
+                    if not is_skipped_folder(name):
+                        if _is_utf8(name):
                             subdirs.append((rel_path, entry.path))
                         else:
                             walk.problems[_printable(rel_path)] = BAD_FOLDER_NAME
                     continue
-                elif is_markdown(entry.name):
+                elif is_markdown(name):
                     found = _regular_file(walk, rel_path, entry.stat(follow_symlinks=False))
                 else:
                     continue
@@ -96,10 +102,11 @@ def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Listi
                 continue
             if found is None:
                 continue
-            if not _is_utf8(rel_path):
+            # The folders above were checked before they were walked: only the name is left.
+            if not _is_utf8(name):
                 walk.problems[_printable(rel_path)] = BAD_FILE_NAME
                 continue
-            walk.files[rel_path] = found
+            files[rel_path] = found
             on_file()
         # Depth-first in name order: reversed so that pop() takes the first name next.
         pending.extend(reversed(subdirs))
@@ -131,9 +138,14 @@ def _file_stat(st: os.stat_result) -> FileStamp:
     return FileStamp(st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+_name = attrgetter("name")
+
+
 def _is_utf8(name: str) -> bool:
     # os.scandir decodes names with surrogateescape: bytes that are not UTF-8 become lone
     # surrogates, which SQLite (and JSON) cannot store.
+    if name.isascii():  # nearly every name: no encoding needed to know
+        return True
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:

@@ -54,7 +54,7 @@ from sdlc_lens.services.sources.source import (
 )
 from sdlc_lens.services.sync.changes import (
     ProjectSettings,
-    StoredFile,
+    StoredRow,
     plan_changes,
     stored_files,
 )
@@ -268,9 +268,7 @@ def _read_settings(ctx: SyncContext, source: Source) -> ProjectSettings:
     )
 
 
-def _emptied_source(
-    ctx: SyncContext, listing: Listing, stored: dict[str, StoredFile]
-) -> str | None:
+def _emptied_source(ctx: SyncContext, listing: Listing, stored: dict[str, StoredRow]) -> str | None:
     """Why a source that lists no document must not delete the stored ones, if it must not."""
     if listing.files or not stored:
         return None

@@ -31,8 +31,10 @@ class SyncProgress:
 
     def file_seen(self) -> None:
         """The walk found one more document file."""
-        with self._lock:
-            self._files_seen += 1
+        # Once per file of the project, on every sync: no lock. Only this thread writes the
+        # counter, and while it walks no other field changes, so a reader's snapshot is one
+        # the walk was in (at most one file behind).
+        self._files_seen += 1
 
     def start_parsing(self, files_to_process: int) -> None:
         """The walk is over; this many new or changed files are to be read and parsed."""
