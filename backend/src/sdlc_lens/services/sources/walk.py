@@ -31,6 +31,11 @@ SKIPPED_DIRS = frozenset(
     }
 )
 
+# Files found are reported in steps of at most this many (and at the end of each folder):
+# `sync_progress` moves a few times per second during a walk of 100,000 files rather than on
+# every poll, so that a poll between two steps is answered from the answer cache.
+FILES_PER_REPORT = 1000
+
 BAD_FILE_NAME = "has a name that is not valid UTF-8 (rename it to sync it)"
 BAD_FOLDER_NAME = "is a folder whose name is not valid UTF-8 (rename it to sync what it holds)"
 
@@ -46,7 +51,7 @@ def is_markdown(name: str) -> bool:
     return lowered.endswith(".md") and lowered != "_index.md"
 
 
-def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Listing:
+def walk_project(root: str, on_files: Callable[[int], None] = lambda _: None) -> Listing:
     """Every markdown file below `root`, keyed by POSIX relative path, in sorted order, with
     its stat fingerprint (the target's, for a symlink) as its stamp.
 
@@ -54,7 +59,8 @@ def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Listi
     file counts only when its target is a regular file inside the project folder. A `.md`
     entry that is not a regular file (a FIFO, a device) or whose name is not UTF-8 is listed
     in `problems`, a folder that cannot be listed in `unreadable_dirs` ("" for the root).
-    `on_file` is called for each file found, for progress reports.
+    `on_files(n)` reports n more files found, for progress: at the end of each folder and
+    every FILES_PER_REPORT files within one.
     """
     real_root = os.path.realpath(root)
     walk = Listing()
@@ -75,6 +81,7 @@ def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Listi
             walk.root_is_empty = True
         prefix = f"{rel_dir}/" if rel_dir else ""
         subdirs = []
+        found_here = 0  # files found in this folder, not yet reported
         for entry in entries:
             name = entry.name
             rel_path = prefix + name
@@ -107,7 +114,12 @@ def walk_project(root: str, on_file: Callable[[], None] = lambda: None) -> Listi
                 walk.problems[_printable(rel_path)] = BAD_FILE_NAME
                 continue
             files[rel_path] = found
-            on_file()
+            found_here += 1
+            if found_here == FILES_PER_REPORT:
+                on_files(found_here)
+                found_here = 0
+        if found_here:
+            on_files(found_here)
         # Depth-first in name order: reversed so that pop() takes the first name next.
         pending.extend(reversed(subdirs))
     return walk

@@ -218,7 +218,7 @@ def _already_synced(ctx: SyncContext, revision: str | None) -> bool:
 
 def _list_files(ctx: SyncContext, source: Source) -> Listing:
     started = time.perf_counter()
-    listing = source.list_files(ctx.request.progress.file_seen)
+    listing = source.list_files(ctx.request.progress.files_seen)
     logger.info(
         "sync of %s: found %d document file(s) in %.3fs",
         ctx.slug,
