@@ -90,17 +90,16 @@ _ONE_CREDENTIAL = ErrorAnswer(
 )
 
 
+def _asking_github(own: dict[int, ErrorAnswer], *, body: bool = True) -> dict[int | str, Any]:
+    """`responses=` of a route that asks GitHub: its own answers, GitHub's, 422, and (when it
+    takes a body) 413."""
+    statuses = {*own, 422, *_GITHUB_ANSWERS} | ({413} if body else set())
+    return error_responses(*sorted(statuses), own=own | _GITHUB_ANSWERS)
+
+
 # What the two repository routes of the picker can answer besides 200.
-_PICKER_ERRORS = error_responses(
-    400,
-    401,
-    404,
-    413,
-    422,
-    429,
-    502,
-    own={400: _ONE_CREDENTIAL, 401: _refused("AUTH_FAILED", _UNREADABLE), 404: _NOT_FOUND}
-    | _GITHUB_ANSWERS,
+_PICKER_ERRORS = _asking_github(
+    {400: _ONE_CREDENTIAL, 401: _refused("AUTH_FAILED", _UNREADABLE), 404: _NOT_FOUND}
 )
 
 
@@ -120,16 +119,7 @@ async def list_connections(engine: EngineDep, cipher: TokenCipherDep) -> Any:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ConnectionOut,
-    responses=error_responses(
-        400,
-        401,
-        409,
-        413,
-        422,
-        429,
-        502,
-        own={400: _NOT_JSON, 401: _refused("INVALID_TOKEN"), 409: _LABEL_EXISTS} | _GITHUB_ANSWERS,
-    ),
+    responses=_asking_github({400: _NOT_JSON, 401: _refused("INVALID_TOKEN"), 409: _LABEL_EXISTS}),
 )
 async def create_connection(
     body: ConnectionCreate, engine: EngineDep, cipher: TokenCipherDep, github: GitHubApiDep
@@ -173,16 +163,7 @@ async def list_connection_repos(
 @router.put(
     "/{connection_id:int}",
     response_model=ConnectionOut,
-    responses=error_responses(
-        400,
-        401,
-        404,
-        413,
-        422,
-        429,
-        502,
-        own={400: _NOT_JSON, 401: _refused("INVALID_TOKEN"), 404: _NOT_FOUND} | _GITHUB_ANSWERS,
-    ),
+    responses=_asking_github({400: _NOT_JSON, 401: _refused("INVALID_TOKEN"), 404: _NOT_FOUND}),
 )
 async def replace_token(
     body: ConnectionTokenUpdate,
@@ -203,13 +184,8 @@ async def replace_token(
 @router.post(
     "/{connection_id:int}/validate",
     response_model=ConnectionOut,
-    responses=error_responses(
-        401,
-        404,
-        422,
-        429,
-        502,
-        own={401: _refused("INVALID_TOKEN", _UNREADABLE), 404: _NOT_FOUND} | _GITHUB_ANSWERS,
+    responses=_asking_github(
+        {401: _refused("INVALID_TOKEN", _UNREADABLE), 404: _NOT_FOUND}, body=False
     ),
 )
 async def validate_connection(
