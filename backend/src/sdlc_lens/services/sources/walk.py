@@ -4,7 +4,7 @@ import logging
 import os
 import stat
 from collections.abc import Callable
-from operator import attrgetter
+from typing import Any
 
 from sdlc_lens.db.models import FileStamp
 from sdlc_lens.services.sources.files import escapes_folder, not_regular_reason
@@ -66,37 +66,67 @@ def walk_project(root: str, on_files: Callable[[int], None] = lambda _: None) ->
     walk = Listing()
     files = walk.files
     pending = [("", real_root)]
-    # This loop runs once per file of the project on every sync, changed or not (100,000 at
-    # the benchmarks' largest): it keeps to one stat and the fewest Python calls per file.
     while pending:
         rel_dir, abs_dir = pending.pop()
         try:
-            with os.scandir(abs_dir) as scan:
-                entries = sorted(scan, key=_name)
+            found = _list_folder(abs_dir, f"{rel_dir}/" if rel_dir else "", real_root, on_files)
         except OSError as exc:
             logger.warning("cannot read folder %r: %s", rel_dir or ".", exc.strerror or exc)
             walk.unreadable_dirs.append(rel_dir)
             continue
-        if not rel_dir and not entries:
+        if not rel_dir and found is None:
             walk.root_is_empty = True
-        prefix = f"{rel_dir}/" if rel_dir else ""
         subdirs = []
-        found_here = 0  # files found in this folder, not yet reported
-        for entry in entries:
+        for rel_path, kind, value in sorted(found or ()):  # in name order
+            if kind is _FILE:
+                files[rel_path] = value
+            elif kind is _FOLDER:
+                subdirs.append((rel_path, value))
+            else:
+                walk.problems[_printable(rel_path)] = value
+        # Depth-first in name order: reversed so that pop() takes the first name next.
+        pending.extend(reversed(subdirs))
+    return walk
+
+
+# What `_list_folder` found an entry to be: a document file (its stamp), a folder to walk
+# (its path) or a problem (the reason).
+_FILE, _FOLDER, _PROBLEM = "file", "folder", "problem"
+type _Found = tuple[str, str, Any]
+
+
+def _list_folder(
+    abs_dir: str, prefix: str, real_root: str, on_files: Callable[[int], None]
+) -> list[_Found] | None:
+    """What the folder's entries are, as (relative path, kind, value), in no order; None for
+    an empty folder. OSError when the folder cannot be listed.
+
+    This runs once per file of the project on every sync, changed or not (100,000 at the
+    benchmarks' largest): one stat and few Python calls per file, and each directory entry
+    let go of as soon as it is looked at. (Holding a large folder's entries to sort them
+    first made the walk twice as slow under glibc's malloc, which the server runs with, and
+    slower with every sync.)
+    """
+    found: list[_Found] = []
+    entries = 0
+    unreported = 0  # files found, not yet reported
+    with os.scandir(abs_dir) as scan:
+        for entry in scan:
+            entries += 1
             name = entry.name
             rel_path = prefix + name
             try:
                 if entry.is_symlink():
-                    found = _symlinked_file(entry, real_root)
+                    stamp = _symlinked_file(entry, real_root)
                 elif entry.is_dir(follow_symlinks=False):
                     if not is_skipped_folder(name):
                         if _is_utf8(name):
-                            subdirs.append((rel_path, entry.path))
+                            found.append((rel_path, _FOLDER, entry.path))
                         else:
-                            walk.problems[_printable(rel_path)] = BAD_FOLDER_NAME
+                            found.append((rel_path, _PROBLEM, BAD_FOLDER_NAME))
                     continue
                 elif is_markdown(name):
-                    found = _regular_file(walk, rel_path, entry.stat(follow_symlinks=False))
+                    stamp = _regular_file(found, rel_path, entry.stat(follow_symlinks=False))
                 else:
                     continue
             except OSError as exc:
@@ -105,24 +135,22 @@ def walk_project(root: str, on_files: Callable[[int], None] = lambda _: None) ->
                     logger.info("not following %r: %s", rel_path, exc.strerror or exc)
                 else:
                     reason = f"cannot be read ({exc.strerror or 'I/O error'})"
-                    walk.problems[_printable(rel_path)] = reason
+                    found.append((rel_path, _PROBLEM, reason))
                 continue
-            if found is None:
+            if stamp is None:
                 continue
             # The folders above were checked before they were walked: only the name is left.
             if not _is_utf8(name):
-                walk.problems[_printable(rel_path)] = BAD_FILE_NAME
+                found.append((rel_path, _PROBLEM, BAD_FILE_NAME))
                 continue
-            files[rel_path] = found
-            found_here += 1
-            if found_here == FILES_PER_REPORT:
-                on_files(found_here)
-                found_here = 0
-        if found_here:
-            on_files(found_here)
-        # Depth-first in name order: reversed so that pop() takes the first name next.
-        pending.extend(reversed(subdirs))
-    return walk
+            found.append((rel_path, _FILE, stamp))
+            unreported += 1
+            if unreported == FILES_PER_REPORT:
+                on_files(unreported)
+                unreported = 0
+    if unreported:
+        on_files(unreported)
+    return found if entries else None
 
 
 def _symlinked_file(entry: os.DirEntry[str], real_root: str) -> FileStamp | None:
@@ -139,18 +167,15 @@ def _symlinked_file(entry: os.DirEntry[str], real_root: str) -> FileStamp | None
     return _file_stat(st)
 
 
-def _regular_file(walk: Listing, rel_path: str, st: os.stat_result) -> FileStamp | None:
+def _regular_file(found: list[_Found], rel_path: str, st: os.stat_result) -> FileStamp | None:
     if not stat.S_ISREG(st.st_mode):
-        walk.problems[rel_path] = not_regular_reason(st.st_mode)
+        found.append((rel_path, _PROBLEM, not_regular_reason(st.st_mode)))
         return None
     return _file_stat(st)
 
 
 def _file_stat(st: os.stat_result) -> FileStamp:
     return FileStamp(st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-_name = attrgetter("name")
 
 
 def _is_utf8(name: str) -> bool:
