@@ -7,6 +7,16 @@ With `-x settings_fd=N` it also writes `host port log-level database-url` on one
 file descriptor, for the entrypoint's `exec uvicorn`.
 """
 
+# ruff: noqa: E402  (the collector is switched off before the imports: see below)
+
+import gc
+
+# The imports below (the settings' pydantic models among them) and the migrations make objects
+# that live until the process ends; the cyclic collector would only scan them again and again
+# (about a tenth of the container's first process). Off until the migrations are done.
+collecting = gc.isenabled()
+gc.disable()
+
 import logging
 import os
 import sys
@@ -59,10 +69,6 @@ def database_from_settings() -> str:
     return settings.database_url
 
 
-# Programmatic callers (the tests) configure logging themselves and pass the URL directly.
-database_url = config.attributes.get("database_url") or database_from_settings()
-
-
 def run_migrations_offline() -> None:
     """Emit SQL to stdout instead of touching a database (`alembic upgrade --sql`)."""
     context.configure(url=database_url, target_metadata=target_metadata(), literal_binds=True)
@@ -105,7 +111,13 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+try:
+    # Programmatic callers (the tests) configure logging themselves and pass the URL directly.
+    database_url = config.attributes.get("database_url") or database_from_settings()
+    if context.is_offline_mode():
+        run_migrations_offline()
+    else:
+        run_migrations_online()
+finally:
+    if collecting:  # programmatic callers (the tests) go on with their collector as it was
+        gc.enable()

@@ -4,7 +4,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,8 @@ def recorded_statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     finally:
         event.remove(engine, "checkout", trace)
         for dbapi_connection in traced:
-            dbapi_connection.set_trace_callback(None)
+            with suppress(sqlite3.ProgrammingError):  # closed meanwhile (a sync's connection)
+                dbapi_connection.set_trace_callback(None)
 
 
 def deny_reading(monkeypatch: pytest.MonkeyPatch, name_suffix: str) -> None:

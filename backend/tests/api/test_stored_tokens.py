@@ -5,9 +5,12 @@ unauthenticated fetch."""
 
 import logging
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -180,3 +183,19 @@ def test_an_undecryptable_connection_token_says_to_enter_it_again(database_url: 
             token_for_sync(conn, location(client, "web"), TokenCipher(KEY))
     assert "connection 'Work' cannot be decrypted" in caught.value.message
     assert "enter it again on the Settings page" in caught.value.message
+
+
+def test_a_start_without_a_key_leaves_cryptography_unloaded(tmp_path: Path) -> None:
+    """Loading cryptography's Rust extension is about 20 ms of a start: only a key needs it."""
+    url = f"sqlite:///{tmp_path / 'lens.db'}"
+    check = (
+        "import sys\n"
+        "from sdlc_lens.config import Settings\n"
+        "from sdlc_lens.main import create_app\n"
+        f"create_app(Settings(database_url={url!r}))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('cryptography')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout

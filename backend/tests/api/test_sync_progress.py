@@ -161,7 +161,7 @@ def test_progress_is_null_while_a_sync_waits_its_turn(
 def test_progress_board_forgets_a_sync_that_failed() -> None:
     board = SyncProgressBoard()
     with pytest.raises(RuntimeError), board.track(7, "demo") as tracked:
-        tracked.file_seen()
+        tracked.files_seen(1)
         assert board.snapshot(7) == progress("scanning", 1, 0, 0)
         assert board.state_of("demo") == ("scanning", 1, 0, 0)
         raise RuntimeError

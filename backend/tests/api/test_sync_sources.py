@@ -45,13 +45,13 @@ class MemoryRepository:
             raise SourceError(self.failure)
         return self.head
 
-    def list_files(self, on_file: Callable[[], None]) -> Listing:
+    def list_files(self, on_files: Callable[[int], None]) -> Listing:
         self.listed += 1
         listing = Listing()
         for path, data in sorted(self.files.items()):
             if path.endswith(".md"):
                 listing.files[path] = FileStamp(blob_sha=hashlib.sha1(data).hexdigest())
-                on_file()
+                on_files(1)
         return listing
 
     def read(self, path: str, limit: int) -> bytes:

@@ -1,5 +1,6 @@
 """.dockerignore keeps junk out of the build; the image holds only what the service runs."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -82,11 +83,38 @@ def test_image_has_no_tests_git_or_databases(image: str, lab: dh.Lab) -> None:
         "-o -name '*.db' -o -name '*.db-wal' -o -name '*.db-shm' -o -name '*.sqlite*' "
         "-o -name .env -o -name BENCHMARKS.md \\) -print "
         "2>/dev/null; echo ---; "
-        "find /app/.venv/lib/python3.12/site-packages/sdlc_lens -name '*.py' | head -1"
+        "python -c 'import sdlc_lens.main as m; print(m.__file__)'"
     )
     code, output = lab.run(image, ["sh", "-c", script])
     assert code == 0, output
     top, found, package = output.split("---\n")
     assert set(top.split()) == {".venv", "alembic.ini", "docker-entrypoint.sh", "migrations"}
     assert found.strip() == "", found
-    assert package.strip(), "the application package is missing from the venv"
+    # The venv's copy of the application (its zip: image/pack_site_packages.py), no other.
+    assert package.strip().startswith("/app/.venv/lib/python3.12/sdlc_lens.zip/"), package
+
+
+def test_a_traceback_through_the_application_shows_its_lines(image: str, lab: dh.Lab) -> None:
+    """The application runs from a zip (image/pack_site_packages.py) that keeps its sources:
+    an operator reading a traceback in the log (written through `logging`, as Uvicorn's and
+    the app's are) sees each of its frames' line of code."""
+    script = (
+        "import logging\n"
+        "from sdlc_lens.main import create_app\n"
+        "try:\n"
+        "    create_app(settings=42)\n"
+        "except AttributeError:\n"
+        "    logging.exception('start failed')\n"
+    )
+    code, output = lab.run(image, ["python", "-c", script])
+    assert code == 0, output
+    lines = output.splitlines()
+    frame = re.compile(
+        r'File "/app/\.venv/lib/python3\.12/sdlc_lens\.zip/sdlc_lens/main\.py", line (\d+)'
+    )
+    found = [(at, match) for at, line in enumerate(lines) if (match := frame.search(line))]
+    assert found, output
+    at, match = found[0]
+    number = int(match[1])
+    source = (dh.BACKEND_DIR / "src" / "sdlc_lens" / "main.py").read_text().splitlines()
+    assert lines[at + 1].strip() == source[number - 1].strip(), output

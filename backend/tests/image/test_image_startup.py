@@ -28,7 +28,7 @@ for name in sys.argv[1:]:
         continue  # a module loaded by file path (Alembic's migration scripts)
     origin = (spec.origin or "") if spec is not None else ""
     if origin.endswith(".pyc"):
-        checked += 1  # loaded from bytecode (site-packages.zip holds the two side by side)
+        checked += 1  # loaded from bytecode: a zip's, or a .pyc beside its module
         continue
     if not origin.endswith(".py"):
         continue  # built in, frozen or a C extension: no bytecode to have

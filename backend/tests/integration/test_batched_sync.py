@@ -21,6 +21,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from harness.processes import start_server, wait_for_sync
+from sdlc_lens.db import lock_sharing
+from sdlc_lens.db.lock_sharing import waiting_writers
 from sdlc_lens.db.staging import WRITE_CHUNK_ROWS
 from sdlc_lens.services.projects.registry import claim_sync
 from sdlc_lens.services.sync.engine import SyncRequest, SyncResult, run_sync
@@ -238,6 +240,71 @@ def test_deleting_a_project_while_its_sync_writes_batches_leaks_nothing(
     wait_until_runner_idle(client)  # the deleted project's purge is over
     assert client.get("/api/v1/projects/other").json()["document_count"] == 0
     assert rows(database_url) == 0  # its rows, the unseen batches too, went with it
+
+
+def test_a_writer_waiting_for_the_lock_gets_it_at_the_end_of_the_batch_it_waits_behind(
+    client: TestClient,
+    sync_engine: Engine,
+    big: MemoryRepository,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Only a waiting writer makes the sync let go of the lock here (no pause for writers of
+    # other processes, which it cannot see: they get one after HOLD_LIMIT_SECONDS).
+    monkeypatch.setattr(lock_sharing, "HOLD_LIMIT_SECONDS", 3600.0)
+    caplog.set_level("DEBUG", logger="sdlc_lens.services.sync")
+    began = 0
+    writer: list[threading.Thread] = []
+    answers: list[int] = []
+    registered_at: list[int] = []  # the sync's transactions begun once the write was in
+
+    def other_registered() -> bool:
+        with sqlite3.connect(db_file(database_url)) as conn:
+            return conn.execute("SELECT count(*) FROM projects WHERE slug = 'other'").fetchone()[0]
+
+    def register_during_the_second_batch(conn: Any) -> None:
+        nonlocal began
+        if threading.current_thread() is not threading.main_thread():
+            return  # the app's own transactions (the sync runs on the test's thread)
+        if not conn.get_execution_options().get("sqlite_immediate"):
+            return  # the sync's reads: only its write transactions (batches) hold the lock
+        began += 1
+        if began == 2:  # the sync holds the lock: a project is registered meanwhile
+            body = {"name": "Other", "sdlc_path": str(tmp_path)}
+            writer.append(
+                threading.Thread(
+                    target=lambda: answers.append(
+                        client.post("/api/v1/projects", json=body).status_code
+                    )
+                )
+            )
+            writer[0].start()
+            deadline = time.monotonic() + 10
+            # Its BEGIN waits for this batch (the sync counts too, until its BEGIN returns).
+            while waiting_writers(sync_engine).count < 2:
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+        elif began > 2 and other_registered():
+            registered_at.append(began)
+
+    event.listen(sync_engine, "begin", register_during_the_second_batch)
+    try:
+        assert sync_big(sync_engine, big).status == "synced"  # type: ignore[union-attr]
+    finally:
+        event.remove(sync_engine, "begin", register_during_the_second_batch)
+    writer[0].join()
+
+    # Its write committed before the sync's next transaction began, and only then did the
+    # sync let go of the lock.
+    assert answers == [201] and registered_at[0] == 3, registered_at
+    assert "let other writers in 1 time(s)" in caplog.text
+
+    caplog.clear()
+    big.head, big.files = "r2", {p: t.encode() for p, t in NEW_FILES.items()}
+    assert sync_big(sync_engine, big).status == "synced"  # type: ignore[union-attr]
+    assert "let other writers in 0 time(s)" in caplog.text  # nobody waited: no pause
 
 
 def test_a_sync_killed_between_batches_leaves_the_old_documents_and_the_next_one_cleans_up(

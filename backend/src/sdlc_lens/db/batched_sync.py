@@ -22,21 +22,16 @@ purge removes them with the rest of its rows.
 """
 
 import json
-import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection
 
 from sdlc_lens.db.engine import begin_immediate, stop_when
 from sdlc_lens.db.generations import generation_sql
+from sdlc_lens.db.lock_sharing import LockSharing
 from sdlc_lens.db.staging import COLUMNS_SQL, STAMP_SQL, WRITE_CHUNK_ROWS, SyncPlan
 from sdlc_lens.db.versions import Changes
 from sdlc_lens.errors import ProjectGoneError
-
-# After each batch the sync lets go of the write lock for this long. A writer that found it
-# taken sleeps in SQLite's busy handler between attempts, at most 100 ms at a time: this gap
-# lets it in, rather than the sync's next batch taking the lock again at once.
-BATCH_PAUSE_SECONDS = 0.11
 
 # What the batches change for readers: nothing (the narrowest scope the answer cache knows).
 NOTHING_SHOWN: Changes = ()
@@ -98,11 +93,16 @@ def project_generation(conn: Connection, project_id: int) -> int | None:
 
 
 def write_in_batches(
-    conn: Connection, project_id: int, plan: SyncPlan, should_stop: Callable[[], bool]
+    conn: Connection,
+    project_id: int,
+    plan: SyncPlan,
+    should_stop: Callable[[], bool],
+    sharing: LockSharing,
 ) -> int:
     """Write the plan as rows of the project's next generation, one short transaction per
     chunk; the generation written. Raises ProjectGoneError when the project was deleted meanwhile;
     a stop interrupts a batch (SQLITE_INTERRUPT) or is raised by `should_stop` between them.
+    Between batches, other writers get the lock when they need it (`sharing`).
     """
     generation = project_generation(conn, project_id)
     conn.rollback()
@@ -114,12 +114,15 @@ def write_in_batches(
         conn.commit()
 
     def batch(statements: list[tuple[str, tuple[object, ...]]]) -> None:
-        with begin_immediate(conn, changes=NOTHING_SHOWN), stop_when(conn, should_stop):
+        with (
+            sharing.turn(),
+            begin_immediate(conn, changes=NOTHING_SHOWN),
+            stop_when(conn, should_stop),
+        ):
             if project_generation(conn, project_id) != generation:
                 raise ProjectGoneError
             for sql, parameters in statements:
                 conn.exec_driver_sql(sql, parameters)
-        time.sleep(BATCH_PAUSE_SECONDS)
 
     for first, last in plan.rows.chunks():
         batch(
@@ -133,9 +136,12 @@ def write_in_batches(
         ids = json.dumps(plan.deletes[start : start + WRITE_CHUNK_ROWS])
         batch([(_MARK_DELETED_SQL, (following, project_id, ids))])
     for start in range(0, len(plan.stamps), WRITE_CHUNK_ROWS):
-        with begin_immediate(conn, changes=NOTHING_SHOWN), stop_when(conn, should_stop):
+        with (
+            sharing.turn(),
+            begin_immediate(conn, changes=NOTHING_SHOWN),
+            stop_when(conn, should_stop),
+        ):
             conn.exec_driver_sql(STAMP_SQL, plan.stamps[start : start + WRITE_CHUNK_ROWS])
-        time.sleep(BATCH_PAUSE_SECONDS)
     plan.stamps.clear()  # written
     return following
 
@@ -149,25 +155,37 @@ def clear_leftovers(conn: Connection, project_id: int, should_stop: Callable[[],
         return 0
     # Unborn rows first: the rows they would replace may only be un-marked once they are gone
     # (one live row per path).
+    sharing = LockSharing(conn.engine)
     return sum(
-        _repeat(conn, sql, project_id, should_stop)
+        _repeat(conn, sql, project_id, should_stop, sharing)
         for sql in (_DELETE_UNBORN_SQL, _UNMARK_DYING_SQL, _DELETE_DEAD_SQL)
     )
 
 
-def remove_dead_rows(conn: Connection, project_id: int, should_stop: Callable[[], bool]) -> int:
+def remove_dead_rows(
+    conn: Connection, project_id: int, should_stop: Callable[[], bool], sharing: LockSharing
+) -> int:
     """Delete the rows the project's generation no longer shows, in batches; how many."""
-    return _repeat(conn, _DELETE_DEAD_SQL, project_id, should_stop)
+    return _repeat(conn, _DELETE_DEAD_SQL, project_id, should_stop, sharing)
 
 
-def _repeat(conn: Connection, sql: str, project_id: int, should_stop: Callable[[], bool]) -> int:
+def _repeat(
+    conn: Connection,
+    sql: str,
+    project_id: int,
+    should_stop: Callable[[], bool],
+    sharing: LockSharing,
+) -> int:
     """Run a batch statement until it changes fewer rows than a batch (or a stop)."""
     total = 0
     while not should_stop():
-        with begin_immediate(conn, changes=NOTHING_SHOWN), stop_when(conn, should_stop):
+        with (
+            sharing.turn(),
+            begin_immediate(conn, changes=NOTHING_SHOWN),
+            stop_when(conn, should_stop),
+        ):
             changed = conn.exec_driver_sql(sql, (project_id, project_id, WRITE_CHUNK_ROWS)).rowcount
         total += changed
         if changed < WRITE_CHUNK_ROWS:
             break
-        time.sleep(BATCH_PAUSE_SECONDS)
     return total

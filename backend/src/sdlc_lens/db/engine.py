@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, Result, Row, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from sdlc_lens.db.lock_sharing import waiting_writers
 from sdlc_lens.db.versions import EVERYTHING, Changes, data_versions
 
 logger = logging.getLogger(__name__)
@@ -174,11 +175,14 @@ def begin_immediate(conn: Connection, *, changes: Changes = EVERYTHING) -> Itera
     """`write_transaction` on a connection the caller already holds.
 
     The data versions of `changes` are stepped around the COMMIT (db/versions.py), so that
-    no cached answer outlives what the commit changed.
+    no cached answer outlives what the commit changed. While its BEGIN waits for the lock,
+    the writer is counted as waiting: a large sync lets it in between two batches
+    (db/lock_sharing.py).
     """
     conn.execution_options(sqlite_immediate=True)
     try:
-        transaction = conn.begin()
+        with waiting_writers(conn.engine).waiting():
+            transaction = conn.begin()
         try:
             yield conn
         except BaseException:

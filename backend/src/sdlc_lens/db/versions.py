@@ -17,9 +17,10 @@ belongs to no version, so it is neither cached nor given a reusable ETag.
 
 import secrets
 import threading
-import weakref
 
 from sqlalchemy import Engine
+
+from sdlc_lens.db.per_engine import PerEngine
 
 # What one commit could change: these projects (by slug) and the answers over all projects,
 # or None for everything. An empty tuple changes only answers over all projects (the purge of
@@ -75,14 +76,9 @@ def _stepped(state: _State, flux: int) -> _State:
     return (state[0] + 1, state[1] + flux)
 
 
-_versions: "weakref.WeakKeyDictionary[Engine, DataVersions]" = weakref.WeakKeyDictionary()
-_versions_lock = threading.Lock()
+_versions = PerEngine(DataVersions)
 
 
 def data_versions(engine: Engine) -> DataVersions:
     """The versions of the database behind `engine` (one object per engine)."""
-    found = _versions.get(engine)
-    if found is None:
-        with _versions_lock:
-            found = _versions.setdefault(engine, DataVersions())
-    return found
+    return _versions.of(engine)

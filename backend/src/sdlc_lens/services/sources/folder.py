@@ -71,9 +71,9 @@ class FolderSource:
         """A folder has no versions: every sync lists it."""
         return None
 
-    def list_files(self, on_file: Callable[[], None]) -> Listing:
+    def list_files(self, on_files: Callable[[int], None]) -> Listing:
         """Walk the folder; SourceError when even its top cannot be listed."""
-        listing = walk_project(self._folder.root, on_file)
+        listing = walk_project(self._folder.root, on_files)
         if "" in listing.unreadable_dirs:
             raise SourceError(unreadable_folder_error())
         self._racy_after = time.time_ns() - RACY_WINDOW_NS

@@ -88,18 +88,18 @@ class RepositorySource:
         self._head = self._remote.head(self._branch)
         return self._head
 
-    def list_files(self, on_file: Callable[[], None]) -> Listing:
+    def list_files(self, on_files: Callable[[int], None]) -> Listing:
         """The documents below `repo_path` in the head commit, by blob id."""
         head = self._head or self.revision()
         self._fetch_trees(head)
         try:
-            listing = self._list(head, on_file)
+            listing = self._list(head, on_files)
         except KeyError:  # the store lost an object it should hold: start afresh, once
             logger.warning("object store of %s is incomplete; fetching afresh", self._remote.url)
             self._store.reset()
             self._fetch_trees(head)
             try:
-                listing = self._list(head, on_file)
+                listing = self._list(head, on_files)
             except KeyError:
                 raise SourceError(f"{self._remote.url} sent an incomplete tree") from None
         return listing
@@ -189,7 +189,7 @@ class RepositorySource:
 
     # Listing.
 
-    def _list(self, head: str, on_file: Callable[[], None]) -> Listing:
+    def _list(self, head: str, on_files: Callable[[int], None]) -> Listing:
         commit = self._store.objects[ObjectID(head.encode("ascii"))]
         if not isinstance(commit, Commit):
             raise KeyError(head)
@@ -230,7 +230,7 @@ class RepositorySource:
                     else:
                         listing.files[path] = FileStamp(blob_sha=sha.decode("ascii"))
                         self._blobs[path] = sha.decode("ascii")
-                        on_file()
+                        on_files(1)
             # Depth-first in name order, as a folder is walked.
             pending.extend(reversed(subfolders))
         self._listed = True

@@ -109,8 +109,9 @@ class Source(Protocol):
         """The version about to be listed (a commit), or None for a source without versions."""
         ...
 
-    def list_files(self, on_file: Callable[[], None]) -> Listing:
-        """Every document file with its stamp; `on_file` is called per file (progress)."""
+    def list_files(self, on_files: Callable[[int], None]) -> Listing:
+        """Every document file with its stamp; `on_files(n)` says that n more were found
+        (progress), at the latest once their folder is listed."""
         ...
 
     def read(self, path: str, limit: int) -> bytes:

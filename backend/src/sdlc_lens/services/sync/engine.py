@@ -20,7 +20,8 @@ and rolled back); once the last COMMIT has been issued, the sync finishes.
 import json
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -34,6 +35,7 @@ from sdlc_lens.db.batched_sync import (
 )
 from sdlc_lens.db.engine import begin_immediate, stop_when
 from sdlc_lens.db.faults import SQLITE_INTERRUPT, database_fault, sqlite_error_code
+from sdlc_lens.db.lock_sharing import LockSharing
 from sdlc_lens.db.models import projects
 from sdlc_lens.db.staging import SyncPlan, staging_connection, stored_epochs, write_plan
 from sdlc_lens.errors import (
@@ -53,7 +55,7 @@ from sdlc_lens.services.sources.source import (
 )
 from sdlc_lens.services.sync.changes import (
     ProjectSettings,
-    StoredFile,
+    StoredRow,
     plan_changes,
     stored_files,
 )
@@ -166,13 +168,11 @@ def _sync_source(ctx: SyncContext, source: Source) -> SyncResult | None:
     revision = source.revision()
     if _already_synced(ctx, revision):
         return finish_unchanged(ctx)
-    listing = _list_files(ctx, source)
+    listing, stored = _list_beside_stored(ctx, source)
     if listing.root_is_empty and not ctx.request.allow_empty:
         return finish_early(ctx, EMPTY_FOLDER_ERROR)
     ctx.result.errors = len(listing.unreadable_dirs)
     settings = _read_settings(ctx, source)
-    stored = stored_files(ctx, source)
-    ctx.conn.rollback()
     problem = _emptied_source(ctx, listing, stored)
     if problem is not None:
         return finish_early(ctx, problem)
@@ -215,9 +215,25 @@ def _already_synced(ctx: SyncContext, revision: str | None) -> bool:
     return outdated == 0
 
 
+def _list_beside_stored(ctx: SyncContext, source: Source) -> tuple[Listing, dict[str, StoredRow]]:
+    """The source's listing, and the stored fingerprints read meanwhile on another thread.
+
+    Both run once per file on every sync, changed or not, and both mostly wait outside the
+    GIL (the walk in system calls, the read in SQLite): together, 100,000 documents take
+    about 0.2 s less than one after the other. Only this sync writes the project's rows, so
+    reading them first or last is the same.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-stored") as pool:
+        reading = pool.submit(stored_files, ctx, source)
+        listing = _list_files(ctx, source)  # if it fails, leaving the block waits for the read
+        stored = reading.result()
+    ctx.conn.rollback()
+    return listing, stored
+
+
 def _list_files(ctx: SyncContext, source: Source) -> Listing:
     started = time.perf_counter()
-    listing = source.list_files(ctx.request.progress.file_seen)
+    listing = source.list_files(ctx.request.progress.files_seen)
     logger.info(
         "sync of %s: found %d document file(s) in %.3fs",
         ctx.slug,
@@ -267,9 +283,7 @@ def _read_settings(ctx: SyncContext, source: Source) -> ProjectSettings:
     )
 
 
-def _emptied_source(
-    ctx: SyncContext, listing: Listing, stored: dict[str, StoredFile]
-) -> str | None:
+def _emptied_source(ctx: SyncContext, listing: Listing, stored: dict[str, StoredRow]) -> str | None:
     """Why a source that lists no document must not delete the stored ones, if it must not."""
     if listing.files or not stored:
         return None
@@ -321,6 +335,7 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
     plan.rows.flush()
     plan.links.flush()
     large = is_large(plan)
+    sharing = LockSharing(ctx.engine)  # one writer's turns, from the first batch to the last
     logger.debug(
         "sync of %s: writing to the database (%d new or changed, %d deleted%s)",
         ctx.slug,
@@ -332,11 +347,12 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
         with _interruptible():
             if large:
                 project_values["generation"] = write_in_batches(
-                    conn, ctx.project_id, plan, ctx.should_stop
+                    conn, ctx.project_id, plan, ctx.should_stop, sharing
                 )
         # Only this transaction changes what readers see: its commit invalidates their
         # cached answers (the batches before it show nothing).
-        with begin_immediate(conn, changes=(ctx.slug,)):
+        # After a large sync's swap come its dead rows' batches: the swap is one more turn.
+        with sharing.turn() if large else nullcontext(), begin_immediate(conn, changes=(ctx.slug,)):
             with _interruptible(), stop_when(conn, ctx.should_stop):
                 if not write_plan(
                     conn, ctx.project_id, plan, project_values, documents_written=large
@@ -350,7 +366,7 @@ def _apply(ctx: SyncContext, plan: SyncPlan, project_values: dict[str, Any]) -> 
     except ProjectGoneError:
         return False
     if large:
-        _remove_dead_rows(ctx)
+        _remove_dead_rows(ctx, sharing)
     return True
 
 
@@ -373,15 +389,20 @@ def _clear_leftovers(ctx: SyncContext) -> None:
         logger.info("sync of %s: removed %d rows an earlier sync left", ctx.slug, removed)
 
 
-def _remove_dead_rows(ctx: SyncContext) -> None:
+def _remove_dead_rows(ctx: SyncContext, sharing: LockSharing) -> None:
     """After the swap: delete the replaced rows. The sync's outcome is committed: a failure
     or stop here only leaves them for the next sync to remove."""
     try:
-        removed = remove_dead_rows(ctx.conn, ctx.project_id, ctx.should_stop)
+        removed = remove_dead_rows(ctx.conn, ctx.project_id, ctx.should_stop, sharing)
     except (DBAPIError, SyncCancelledError) as exc:
         logger.warning("sync of %s: replaced rows are removed later (%s)", ctx.slug, exc)
         return
-    logger.debug("sync of %s: removed %d replaced rows", ctx.slug, removed)
+    logger.debug(
+        "sync of %s: removed %d replaced rows; let other writers in %d time(s)",
+        ctx.slug,
+        removed,
+        sharing.pauses,
+    )
 
 
 def _log_finished(result: SyncResult) -> None:

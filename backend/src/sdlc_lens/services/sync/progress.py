@@ -29,10 +29,10 @@ class SyncProgress:
         self._files_to_process = 0
         self._files_done = 0
 
-    def file_seen(self) -> None:
-        """The walk found one more document file."""
+    def files_seen(self, count: int) -> None:
+        """The walk found `count` more document files."""
         with self._lock:
-            self._files_seen += 1
+            self._files_seen += count
 
     def start_parsing(self, files_to_process: int) -> None:
         """The walk is over; this many new or changed files are to be read and parsed."""
