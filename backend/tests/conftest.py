@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 
 from harness.github_api import GitHubStandIn
 from sdlc_lens import container
@@ -22,7 +23,12 @@ from tests.fixtures import (
     write_fixture_trees,
 )
 from tests.fixtures import corpus_tree as resolve_corpus_tree
-from tests.helpers import migrate, synced_app
+from tests.helpers import LOOP_PROFILE, migrate, synced_app
+
+# The everyday loop draws fewer examples (tests.helpers.examples): registered here, before
+# pytest loads the profile that `--hypothesis-profile` names; without it, every test draws its
+# full count.
+hypothesis_settings.register_profile(LOOP_PROFILE, max_examples=20)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from hypothesis import settings
 from sqlalchemy import Engine, event
 
 from harness.database import downgrade as downgrade  # re-exported: the tests' one helper module
@@ -28,6 +29,17 @@ from sdlc_lens.services.sources.files import ProjectFolder
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BACKEND_DIR.parent
+# The everyday loop's Hypothesis profile (`--hypothesis-profile loop`, registered in conftest).
+LOOP_PROFILE = "loop"
+
+
+def examples(full: int) -> int:
+    """A property test's example count: `full` in the full suite (what CI runs), a fifth of
+    it (at least 2) under the everyday loop's profile. Read when the test is defined, after
+    pytest has loaded the profile."""
+    if settings.get_current_profile_name() == LOOP_PROFILE:
+        return max(2, full // 5)
+    return full
 
 
 def db_file(database_url: str) -> Path:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import markdown, synced_project
+from tests.helpers import examples, markdown, synced_project
 
 FOLDERS = {"epic": "epics", "story": "stories", "plan": "plans"}
 PREFIXES = {"epic": "EP", "story": "US", "plan": "PL"}
@@ -75,7 +75,7 @@ _projects = itertools.count()
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import examples
+
 SEARCH = "/api/v1/search"
 
 # FTS5 syntax and the characters most likely to upset a naive query builder.
@@ -63,7 +65,7 @@ def check(client: TestClient, q: str, **params: Any) -> None:
 
 
 @settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -73,7 +75,7 @@ def test_any_query_text_is_answered(corpus: TestClient, q: str) -> None:
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from sdlc_lens.config import Settings
 from sdlc_lens.main import create_app
-from tests.helpers import markdown, migrate, served, wait_for_sync, write_tree
+from tests.helpers import examples, markdown, migrate, served, wait_for_sync, write_tree
 
 NAMES = ("Shop", "Mill", "Dock")
 WORDS = ("shelf", "basket", "ledger", "invoice", "harbour")
@@ -194,7 +194,7 @@ def comparable_body(content: bytes) -> Any:
 
 
 CachedAnswers.TestCase.settings = settings(
-    max_examples=10,
+    max_examples=examples(10),
     stateful_step_count=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from sdlc_lens.parsing import ParsedDocument, parse_front_matter
 from sdlc_lens.parsing.front_matter import normalise_key, normalise_text
-from tests.helpers import assert_body_loses_only_title_and_front_matter
+from tests.helpers import assert_body_loses_only_title_and_front_matter, examples
 
 
 def fields(text: str) -> dict[str, str]:
@@ -462,7 +462,7 @@ markdownish = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(markdownish, st.text(max_size=200)))
 def test_fuzz_never_raises_and_keeps_every_other_line(text: str) -> None:
     parsed = parse_front_matter(text)
@@ -500,7 +500,7 @@ document_lines = st.lists(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(document_lines, st.booleans(), st.booleans())
 def test_body_never_loses_a_line_outside_title_and_front_matter(
     lines: list[str], final_newline: bool, crlf: bool

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from harness.sample_projects import VERSION_FILE
 from sdlc_lens.parsing import ProjectConfig, parse_project_config
+from tests.helpers import examples
 
 EMPTY = ProjectConfig(schema_version=None, profile=None, status_vocab={})
 
@@ -123,7 +124,7 @@ yamlish = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.none(), yamlish, st.text()), st.one_of(st.none(), yamlish, st.text()))
 def test_fuzz_never_raises(config: str | None, version: str | None) -> None:
     result = parse_project_config(config, version)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdlc_lens.services.search.query import fold, words_of
+from tests.helpers import examples
 
 Tokenize = Callable[[str], list[str]]
 
@@ -53,7 +54,7 @@ def test_letters_that_sqlite_takes_for_separators_split_words(tokenize: Tokenize
     assert [fold(word) for word in words_of(text)] == tokenize(text) == ["a", "b", "c", "d"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=st.text(max_size=200))
 def test_the_index_never_sees_more_words_than_a_query_counts(tokenize: Tokenize, text: str) -> None:
     words = words_of(text)

@@ -19,6 +19,7 @@ from sdlc_lens.services.search.snippets import (
     TextReader,
     snippet,
 )
+from tests.helpers import examples
 
 WORD = re.compile(r"\w+")
 MARK = re.compile(r"</?mark>")
@@ -84,7 +85,7 @@ queries = st.lists(
 ).map(lambda terms: " ".join(word + ("*" if prefix else "") for word, prefix in terms))  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=texts, query=queries)
 def test_marks_are_the_spans_fts5_highlights(highlight: Highlight, text: str, query: str) -> None:
     terms = parse_query(query)
