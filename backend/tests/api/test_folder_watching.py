@@ -200,9 +200,12 @@ def test_a_change_during_a_running_sync_is_synced_after_it(
         if (message := r.getMessage()).startswith("sync of big ")
         and message.split(":")[0].endswith((" started", " finished"))
     ]
-    # One sync at a time: each one finished before the next started.
-    assert events == ["started", "finished"] * (len(events) // 2), events
-    assert len(events) >= 4, events
+    # One sync at a time: each one finished before the next started. A further sync may have
+    # just started (the watcher can report the late file's writes in two batches): it is the
+    # last event then, with no other sync under way.
+    alternating = ["started", "finished"] * (len(events) // 2) + ["started"][: len(events) % 2]
+    assert events == alternating, events
+    assert events.count("finished") >= 2, events
 
 
 def test_turning_auto_sync_off_stops_following(followed: TestClient, folder: Path) -> None:
