@@ -19,4 +19,4 @@ Where things are (layers from the top; each package's docstring says what it own
 
 # Kept equal to [project].version in pyproject.toml (a test checks it). A constant rather than
 # importlib.metadata, whose import costs ~0.1 s at every start of the app and of Alembic.
-__version__ = "0.3.0"
+__version__ = "0.4.0"

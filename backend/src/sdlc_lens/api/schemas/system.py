@@ -20,7 +20,7 @@ class Health(ResponseModel):
         {
             "status": "healthy",
             "database": "connected",
-            "version": "0.3.0",
+            "version": "0.4.0",
             "migration_ok": True,
             "fts_ok": True,
             "ready": True,
@@ -43,7 +43,7 @@ class ServiceInfo(ResponseModel):
     model_config = with_examples(
         {
             "name": "SDLC Lens",
-            "version": "0.3.0",
+            "version": "0.4.0",
             "docs": "/docs",
             "redoc": "/redoc",
             "openapi": "/openapi.json",
@@ -64,7 +64,7 @@ class ServiceInfo(ResponseModel):
 class VersionInfo(ResponseModel):
     """GET /version: what is running, and the schema its database is at."""
 
-    model_config = with_examples({"version": "0.3.0", "schema_revision": "0010_sync_generations"})
+    model_config = with_examples({"version": "0.4.0", "schema_revision": "0010_sync_generations"})
 
     version: str = Field(description="The package version (see CHANGELOG.md).")
     schema_revision: str | None = Field(
