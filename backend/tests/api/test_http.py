@@ -2,8 +2,8 @@
 
 import json
 import sqlite3
-import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -168,24 +168,25 @@ def test_a_delete_right_after_the_insert_does_not_turn_a_create_into_a_404(
     goes back to the pool: the create still answers 201 with the project it made."""
     app = create_app(settings)
     database = settings.database_url.removeprefix("sqlite:///")
-    inserted = threading.Event()
-    deleted = threading.Event()
+    inserting: list[object] = []  # the DB-API connection that ran the INSERT
+    deleted: list[int] = []  # rows the racing DELETE removed
 
-    def note_insert(_conn, _cursor, statement: str, *_args: object) -> None:
+    def note_insert(conn: Any, _cursor: object, statement: str, *_args: object) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO PROJECTS"):
-            inserted.set()
+            inserting.append(conn.connection.dbapi_connection)
 
-    def delete_once_the_insert_is_released(*_args: object) -> None:
-        if inserted.is_set() and not deleted.is_set():
-            deleted.set()
+    def delete_once_the_insert_is_released(dbapi_connection: object, *_args: object) -> None:
+        # Only the checkin of the connection that inserted: another connection going back
+        # to the pool earlier would race the still-open INSERT and find the row absent.
+        if inserting and dbapi_connection is inserting[0] and not deleted:
             with sqlite3.connect(database) as other:
-                other.execute("DELETE FROM projects WHERE slug = 'racer'")
+                deleted.append(other.execute("DELETE FROM projects WHERE slug = 'racer'").rowcount)
 
     event.listen(app.state.engine, "after_cursor_execute", note_insert)
     event.listen(app.state.engine.pool, "checkin", delete_once_the_insert_is_released)
     with TestClient(app) as client:
         response = client.post("/api/v1/projects", json={"name": "Racer", "sdlc_path": "/tmp"})
-        assert deleted.is_set()
+        assert deleted == [1], "the racing DELETE did not remove the new row"
         assert response.status_code == 201, response.text
         assert response.json()["slug"] == "racer" and response.json()["document_count"] == 0
         assert_error(client.get("/api/v1/projects/racer"), 404, "NOT_FOUND")
