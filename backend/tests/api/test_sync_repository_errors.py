@@ -308,3 +308,34 @@ def test_a_blob_fetch_cut_short_changes_nothing_and_the_next_sync_completes(
     assert (project["sync_status"], project["sync_error"]) == ("synced", None)
     assert commit_of(client, slug) == repo.git("rev-parse", "HEAD")
     assert {stored_rows(client, slug)[p[len("sdlc-studio/") :]][2] for p in edited} == {"Done"}
+
+
+def test_a_damaged_pack_is_one_line_and_changes_nothing(
+    client: TestClient, server: GitServer, repo: Repository, tmp_path: Path
+) -> None:
+    """A pack corrupted on the way (a proxy, a disk) ends the sync with one line naming the
+    server, keeps the documents and the commit, leaves no pack behind; the next sync is good."""
+    slug = synced(client, repo)
+    before = stored_rows(client, slug)
+    head = commit_of(client, slug)
+    packs = tmp_path / "db" / "repositories" / "1" / "objects" / "pack"
+    files = sorted(path.name for path in packs.iterdir())
+    repo.write(
+        {
+            f"sdlc-studio/stories/US{n:04d}-story.md": markdown(
+                f"US{n:04d}: Story {n}", os.urandom(4_000).hex(), Status="Done", Epic="EP0001"
+            )
+            for n in range(1, 6)
+        }
+    )
+    repo.commit("five stories rewritten")
+    server.damage_packs = True
+    error = failed_sync(client, slug)
+    assert error.startswith(f"the git server of {repo.url} sent a damaged pack (")
+    assert error.endswith("); nothing was changed; try again later") and "\n" not in error
+    assert stored_rows(client, slug) == before and commit_of(client, slug) == head
+    assert sorted(path.name for path in packs.iterdir()) == files
+    server.damage_packs = False
+    project = sync(client, slug)
+    assert (project["sync_status"], project["sync_error"]) == ("synced", None)
+    assert commit_of(client, slug) == repo.git("rev-parse", "HEAD")

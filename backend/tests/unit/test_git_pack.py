@@ -17,6 +17,7 @@ from dulwich.object_store import DiskObjectStore
 from dulwich.objects import ObjectID
 
 from harness.git_server import GIT, commit_tree, git, make_repository
+from sdlc_lens.services.sources.git_errors import DamagedPackError
 from sdlc_lens.services.sources.git_pack import receive_pack
 from tests.helpers import write_tree
 
@@ -141,7 +142,7 @@ def test_past_the_memory_bound_blobs_are_stored_not_kept(
         assert ours[ObjectID(blob.encode())].as_raw_string() == content
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped byte", "checksum"])
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte", "checksum", "not a pack"])
 def test_a_damaged_pack_is_refused_and_leaves_the_store_as_it_was(
     work: Path, stores: tuple[DiskObjectStore, DiskObjectStore], damage: str
 ) -> None:
@@ -151,10 +152,14 @@ def test_a_damaged_pack_is_refused_and_leaves_the_store_as_it_was(
         pack = pack[: len(pack) // 2]
     elif damage == "flipped byte":
         pack[len(pack) // 2] ^= 0xFF
-    else:
+    elif damage == "checksum":
         pack[-1] ^= 0xFF
-    with pytest.raises((zlib.error, ChecksumMismatch)):
+    else:  # a proxy's error page where the pack should be
+        pack = bytearray(b"<html><body>502 Bad Gateway</body></html>\n" * 20)
+    with pytest.raises(DamagedPackError) as refused:
         receive_pack(ours, sending(bytes(pack)))
+    # What dulwich found is kept as the cause, for the log's traceback.
+    assert isinstance(refused.value.__cause__, zlib.error | ChecksumMismatch | AssertionError)
     assert pack_files(ours) == {}
     assert list(ours.packs) == []
 

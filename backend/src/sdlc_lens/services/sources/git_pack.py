@@ -18,23 +18,37 @@ base outside the pack as in a thin pack) goes through dulwich's `add_thin_pack` 
 
 import os
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from dulwich.errors import ApplyDeltaError, ChecksumMismatch, FileFormatException
 from dulwich.object_store import DiskObjectStore
 from dulwich.objects import Blob, ObjectID, ShaFile
 from dulwich.pack import (
     DELTA_TYPES,
     OFS_DELTA,
     PackStreamReader,
+    UnresolvedDeltas,
     apply_delta,
     iter_sha1,
     obj_sha,
     write_pack_index,
 )
 
+from sdlc_lens.services.sources.git_errors import DamagedPackError
 from sdlc_lens.services.sources.source import MIB
+
+# What dulwich raises for a pack that does not read back (it asserts on a bad header or a cut).
+_DAMAGED = (
+    ApplyDeltaError,
+    AssertionError,
+    ChecksumMismatch,
+    FileFormatException,
+    UnresolvedDeltas,
+    zlib.error,
+)
 
 # The most inflated object bytes one pack keeps in memory, as delta bases and as blobs for the
 # sync to read: a 5,000-document corpus is about 35 MB.
@@ -54,7 +68,7 @@ def receive_pack(
     """Add the pack that `fetch` writes (through the function it is given) to `store`; the
     bytes of its blobs, by hex id, as far as `keep_bytes` allows. The pack is spooled to a file
     beside the store's packs, which is moved in or removed. Errors are the fetch's, or
-    dulwich's for a bad pack (ChecksumMismatch, zlib.error, UnresolvedDeltas, ...)."""
+    DamagedPackError for a pack that does not read back."""
     fd, name = tempfile.mkstemp(dir=store.pack_dir, prefix="incoming-")
     path = Path(name)
     try:
@@ -64,15 +78,28 @@ def receive_pack(
                 return {}
             pack.seek(0)
             try:
-                entries, blobs, sha = _read_once(store, pack, keep_bytes)
-            except _NeedsDulwich:
-                pack.seek(0)
-                store.add_thin_pack(pack.read, None)
-                return {}
+                try:
+                    entries, blobs, sha = _read_once(store, pack, keep_bytes)
+                except _NeedsDulwich:
+                    pack.seek(0)
+                    store.add_thin_pack(pack.read, None)
+                    return {}
+            except _DAMAGED as exc:
+                raise DamagedPackError(_damage(exc)) from exc
         _move_in(store, path, entries, sha)
         return blobs
     finally:
         path.unlink(missing_ok=True)  # unless moved in
+
+
+def _damage(exc: BaseException) -> str:
+    """`checksum mismatch`: what is wrong with a pack, briefly, for the sync_error line."""
+    if isinstance(exc, ChecksumMismatch):
+        return "checksum mismatch"
+    if isinstance(exc, zlib.error):
+        return "corrupt compressed data"
+    detail = " ".join(str(exc).split())[:80]
+    return detail or type(exc).__name__
 
 
 def _read_once(
