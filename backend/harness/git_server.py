@@ -10,7 +10,8 @@ kind of server:
   as an old server does;
 - `credentials`: (user, password) that basic auth must carry, else 401 as a forge answers;
 - `stall_after_bytes`: the answer stops after that many bytes of its body and the connection
-  hangs (a server that stalls), until the server is closed.
+  hangs (a server that stalls), until the server is closed;
+- `damage_packs`: every pack sent has one byte flipped in its middle (a corrupting proxy).
 
 `make_repository` and `commit_tree` build the repositories with the git command line.
 """
@@ -96,6 +97,7 @@ class GitServer:
         self.protocol_v2 = protocol_v2
         self.credentials = credentials
         self.stall_after_bytes: int | None = None
+        self.damage_packs = False
         # (status, headers) every request is answered with instead, e.g. (429, {...}).
         self.refuse_with: tuple[int, dict[str, str]] | None = None
         self.traffic = Traffic()
@@ -257,7 +259,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         sent = 0
-        for chunk in _chunks(body):
+        chunks: Iterator[bytes] = _chunks(body)
+        if git.damage_packs and self.path.partition("?")[0].endswith("/git-upload-pack"):
+            chunks = iter([_damaged(body.read())])
+        for chunk in chunks:
             if git.stall_after_bytes is not None and sent + len(chunk) > git.stall_after_bytes:
                 part = chunk[: max(0, git.stall_after_bytes - sent)]
                 if part:
@@ -275,6 +280,27 @@ class _Handler(BaseHTTPRequestHandler):
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
+
+
+def _damaged(answer: bytes) -> bytes:
+    """`answer` with one byte flipped in the middle of its largest pack-data packet (side
+    band 1), so that the pkt-line framing stays sound and only the pack is wrong."""
+    largest: tuple[int, int] = (0, 0)  # (payload length, payload start)
+    position = 0
+    while position + 4 <= len(answer):
+        length = int(answer[position : position + 4], 16)
+        if length <= 4:  # flush, delimiter, response end
+            position += 4
+            continue
+        start = position + 4
+        if answer[start : start + 1] == b"\x01" and length - 5 > largest[0]:
+            largest = (length - 5, start + 1)
+        position += length
+    if not largest[0]:
+        return answer
+    damaged = bytearray(answer)
+    damaged[largest[1] + largest[0] // 2] ^= 0xFF
+    return bytes(damaged)
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

@@ -3,11 +3,13 @@ documents of the last good sync are kept, and no token appears anywhere (SPEC-3 
 Against a real git server (harness/git_server.py)."""
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dulwich.object_store import DiskObjectStore
 from fastapi.testclient import TestClient
 
 from harness.git_server import GitServer
@@ -267,3 +269,73 @@ def test_shutdown_does_not_wait_for_a_stalled_server(served: Path, tmp_path: Pat
             project = client.get(f"/api/v1/projects/{slug}").json()
     assert stopped_in < 2.5
     assert project["sync_error"] == "Sync was interrupted (the server stopped); sync again"
+
+
+def test_a_blob_fetch_cut_short_changes_nothing_and_the_next_sync_completes(
+    served: Path, tmp_path: Path
+) -> None:
+    """The blobs come last, in one pack added to the store only once it is whole: a server
+    that stalls half-way through them leaves the documents, the commit and the store as the
+    last good sync left them."""
+    with (
+        GitServer(served) as server,
+        app_client(tmp_path / "db", git_timeout_seconds=1) as client,
+    ):
+        repo = new_repository(server, "shop", documents())
+        slug = synced(client, repo)
+        objects = tmp_path / "db" / "repositories" / "1" / "objects"
+        # Documents that do not compress: their blobs are far larger than the trees.
+        edited = {
+            f"sdlc-studio/stories/US{n:04d}-story.md": markdown(
+                f"US{n:04d}: Story {n}", os.urandom(20_000).hex(), Status="Done", Epic="EP0001"
+            )
+            for n in range(1, 11)
+        }
+        repo.write(edited)
+        repo.commit("ten long stories")
+        blobs = [repo.git("rev-parse", f"HEAD:{path}") for path in edited]
+        server.stall_after_bytes = 100_000  # past the trees, half-way through the blobs
+        error = failed_sync(client, slug)
+        assert error == f"{repo.url} did not answer within 1 s (SDLC_LENS_GIT_TIMEOUT_SECONDS)"
+        # The new trees' pack was whole and is kept; nothing of the blobs' pack is.
+        assert {path.suffix for path in (objects / "pack").iterdir()} == {".pack", ".idx"}
+        store = DiskObjectStore(str(objects))
+        assert not [blob for blob in blobs if blob.encode() in store]
+        store.close()
+        assert max(r.bytes_sent for r in server.traffic.snapshot()) == 100_000  # it was cut
+        server.stall_after_bytes = None
+        project = sync(client, slug)
+    assert (project["sync_status"], project["sync_error"]) == ("synced", None)
+    assert commit_of(client, slug) == repo.git("rev-parse", "HEAD")
+    assert {stored_rows(client, slug)[p[len("sdlc-studio/") :]][2] for p in edited} == {"Done"}
+
+
+def test_a_damaged_pack_is_one_line_and_changes_nothing(
+    client: TestClient, server: GitServer, repo: Repository, tmp_path: Path
+) -> None:
+    """A pack corrupted on the way (a proxy, a disk) ends the sync with one line naming the
+    server, keeps the documents and the commit, leaves no pack behind; the next sync is good."""
+    slug = synced(client, repo)
+    before = stored_rows(client, slug)
+    head = commit_of(client, slug)
+    packs = tmp_path / "db" / "repositories" / "1" / "objects" / "pack"
+    files = sorted(path.name for path in packs.iterdir())
+    repo.write(
+        {
+            f"sdlc-studio/stories/US{n:04d}-story.md": markdown(
+                f"US{n:04d}: Story {n}", os.urandom(4_000).hex(), Status="Done", Epic="EP0001"
+            )
+            for n in range(1, 6)
+        }
+    )
+    repo.commit("five stories rewritten")
+    server.damage_packs = True
+    error = failed_sync(client, slug)
+    assert error.startswith(f"the git server of {repo.url} sent a damaged pack (")
+    assert error.endswith("); nothing was changed; try again later") and "\n" not in error
+    assert stored_rows(client, slug) == before and commit_of(client, slug) == head
+    assert sorted(path.name for path in packs.iterdir()) == files
+    server.damage_packs = False
+    project = sync(client, slug)
+    assert (project["sync_status"], project["sync_error"]) == ("synced", None)
+    assert commit_of(client, slug) == repo.git("rev-parse", "HEAD")

@@ -23,6 +23,10 @@ class HttpStatusError(Exception):
         self.headers = {name.lower(): value for name, value in headers.items()}
 
 
+class DamagedPackError(Exception):
+    """The pack a server sent does not read back: cut, corrupted, or not a pack."""
+
+
 class FetchTooLargeError(Exception):
     """The sync received more than SDLC_LENS_GIT_MAX_FETCH_MB."""
 
@@ -52,6 +56,10 @@ def explain(exc: BaseException, url: str, with_token: bool) -> str | None:
             f"fetching {url} passed the {exc.limit // (1024 * 1024)} MB limit "
             "(SDLC_LENS_GIT_MAX_FETCH_MB); nothing was changed. A server that allows partial "
             "clone (uploadpack.allowFilter) sends only the documents"
+        )
+    if isinstance(exc, DamagedPackError):
+        return f"the git server of {url} sent a damaged pack ({exc}); nothing was changed; " + (
+            RETRY_LATER
         )
     cause = exc.__cause__ if isinstance(exc, GitProtocolError) else exc
     if isinstance(cause, urllib3.exceptions.HTTPError | OSError):

@@ -18,7 +18,6 @@ token.
 import contextlib
 import logging
 import socket
-import tempfile
 import threading
 import time
 import weakref
@@ -38,6 +37,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from sdlc_lens.errors import SourceError, SyncCancelledError
 from sdlc_lens.services.sources.git_errors import FetchTooLargeError, HttpStatusError, explain
+from sdlc_lens.services.sources.git_pack import receive_pack
 from sdlc_lens.services.sources.repository_config import RemoteOptions
 from sdlc_lens.services.sources.source import MIB
 
@@ -112,8 +112,9 @@ class Remote:
         have: str | None = None,
         depth: int | None = None,
         filter_blobs: bool = False,
-    ) -> None:
-        """Fetch `wants` (commits or blobs) and what they need into `store`, as one pack.
+    ) -> dict[bytes, bytes]:
+        """Fetch `wants` (commits or blobs) and what they need into `store`, as one pack; the
+        bytes of the blobs it brought, by hex id, as far as git_pack.KEEP_BYTES allows.
 
         `have` is the commit the store already holds with everything it reaches that the
         store needs: what it shares with `wants` is not sent again, and what changed comes as
@@ -125,24 +126,19 @@ class Remote:
         shallow = {ObjectID(have.encode("ascii"))} if have else set()
         walker = ObjectStoreGraphWalker(shallow, lambda _sha: [], shallow=set(shallow))
 
-        def fetch_into_store() -> None:
-            # Spooled to a file beside the packs (bounded by max_fetch_bytes), then indexed:
-            # a thin pack's deltas against objects the store holds are completed meanwhile.
-            with tempfile.TemporaryFile(dir=store.path, prefix="incoming-") as pack:
-                self._client.fetch_pack(
-                    b"",
-                    lambda _refs, depth=None: ids,
-                    walker,
-                    pack.write,
-                    depth=depth,
-                    filter_spec=_FILTER if filter_blobs else None,
-                )
-                if pack.tell():
-                    pack.seek(0)
-                    store.add_thin_pack(pack.read, None)
+        def fetch(write: Callable[[bytes], int]) -> None:
+            self._client.fetch_pack(
+                b"",
+                lambda _refs, depth=None: ids,
+                walker,
+                write,
+                depth=depth,
+                filter_spec=_FILTER if filter_blobs else None,
+            )
 
         self.filtered = None
-        self._exchange(fetch_into_store)
+        # Spooled beside the packs (bounded by max_fetch_bytes), then added in one pass.
+        return self._exchange(lambda: receive_pack(store, fetch))
 
     def close(self) -> None:
         """Close the connections; wait a moment for workers that were left behind."""

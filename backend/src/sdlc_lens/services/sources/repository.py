@@ -59,6 +59,7 @@ class RepositorySource:
         self._head: str | None = None
         self._blobs: dict[str, str] = {}  # path below the folder -> blob id, for reads
         self._refused: dict[str, str] = {}  # settings files that are no regular file -> why
+        self._fetched: dict[bytes, bytes] = {}  # blobs the last fetch brought, until read
         self._fetched_missing = False
         self._listed = False
 
@@ -112,22 +113,24 @@ class RepositorySource:
         if blob_id is None:
             raise FileNotFoundError(path)
         sha = ObjectID(blob_id.encode("ascii"))
-        try:
-            blob = self._store.objects[sha]
-        except KeyError:
-            if self._fetched_missing:
-                raise RefusedFileError(NOT_SENT) from None
+        data = self._fetched.pop(sha, None)
+        if data is None and not self._fetched_missing and sha not in self._store.objects:
             self._fetch_missing()
-            try:
-                blob = self._store.objects[sha]
-            except KeyError:
-                raise RefusedFileError(NOT_SENT) from None
-        if not isinstance(blob, Blob):
-            raise RefusedFileError("is not a file in the repository")
-        data: bytes = blob.as_raw_string()
+            data = self._fetched.pop(sha, None)
+        if data is None:
+            data = self._stored_blob(sha)
         if len(data) > limit:
             raise RefusedFileError(f"is larger than the {size_limit_text(limit)} limit")
         return data
+
+    def _stored_blob(self, sha: ObjectID) -> bytes:
+        try:
+            blob = self._store.objects[sha]
+        except KeyError:
+            raise RefusedFileError(NOT_SENT) from None
+        if not isinstance(blob, Blob):
+            raise RefusedFileError("is not a file in the repository")
+        return bytes(blob.as_raw_string())
 
     def stamp_to_store(self, stamp: FileStamp) -> FileStamp:
         """A blob id is stored as it is."""
@@ -179,7 +182,7 @@ class RepositorySource:
         missing = self._store.missing(sorted(set(self._blobs.values())))
         if missing:
             received = self._remote.received
-            self._remote.fetch(self._store.objects, missing)
+            self._fetched = self._remote.fetch(self._store.objects, missing)
             logger.info(
                 "fetched %d blob(s) from %s: %d bytes",
                 len(missing),
