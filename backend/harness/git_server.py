@@ -105,7 +105,12 @@ class GitServer:
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.git = self
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="git-server", daemon=True
+            # Looks for a stop every 10 ms (the default, half a second, is what every test
+            # using a server would wait at its end).
+            target=self._httpd.serve_forever,
+            args=(0.01,),
+            name="git-server",
+            daemon=True,
         )
 
     @property

@@ -87,6 +87,7 @@ NOT_DOMAIN_ERRORS = {
     # The git transport's own signals, each turned into a SourceError line by git_errors.py.
     "sdlc_lens.services.sources.git_errors.HttpStatusError",
     "sdlc_lens.services.sources.git_errors.FetchTooLargeError",
+    "sdlc_lens.services.sources.git_errors.DamagedPackError",
 }
 
 
