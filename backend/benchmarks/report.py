@@ -608,8 +608,9 @@ def watching_table(results: Results) -> Table | None:
             f"{len(visible.samples)} single new files and {len(bursts.samples)} bursts of 500 "
             "new files, each timed from the write until the API shows it (polled every 10 ms). "
             f"Idle CPU: the server's own CPU time over {watching.idle_seconds:.0f} quiet "
-            "seconds as a share of one CPU, and in brackets what following adds to the first "
-            "line. Memory: the RSS 100 synced 10-document projects add when auto_sync is "
+            "seconds (its threads' run time in /proc schedstat, to the nanosecond) as a share "
+            "of one CPU, and in brackets what following adds to the first line, a fresh "
+            "server's. Memory: the RSS 100 synced 10-document projects add when auto_sync is "
             "turned on for each."
         ),
     )

@@ -70,7 +70,8 @@ def _included_routers() -> list[BaseRoute]:
     FastAPI builds an included router's routes (their dependencies, response fields) on the
     first request that walks past them, and keeps them with that inclusion: included anew in
     each app, every app paid for that again (a third of a small app's life in the tests).
-    The routes depend on nothing of the app (no dependency overrides here).
+    The routes depend on nothing of the app; shared, they do not see an app's
+    `dependency_overrides` either (none is used: tests run the real code paths).
     """
     holder = APIRouter()
     for router in (*(module.router for module in API_MODULES), connections.picker):
