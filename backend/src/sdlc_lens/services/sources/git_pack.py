@@ -133,14 +133,13 @@ def _read_once(
         sha = obj_sha(type_num, data, hash_func)
         entries.append((sha, offset, unpacked.crc32))
         offsets[sha] = offset
-        if type_num == Blob.type_num:
-            if kept_bytes + len(data) <= keep_bytes:
-                blobs[ObjectID(sha.hex().encode("ascii"))] = data
-        else:  # rejects a malformed commit or tree, as dulwich's own check does
+        if type_num != Blob.type_num:  # rejects a malformed commit or tree, as dulwich does
             ShaFile.from_raw_chunks(type_num, [data], object_format=store.object_format)
         if kept_bytes + len(data) <= keep_bytes:
             kept[offset] = (type_num, data)
             kept_bytes += len(data)
+            if type_num == Blob.type_num:
+                blobs[ObjectID(sha.hex().encode("ascii"))] = data
     pack_sha = reader.sha.digest()  # read_objects checked the trailer against it
     return entries, blobs, pack_sha
 
